@@ -1,0 +1,356 @@
+//! The ports through which the core reaches the outside world: time, randomness and storage.
+//!
+//! The core never talks to a database or a clock directly; the server wires in real
+//! implementations and the tests wire in fixed ones, so every time-dependent rule can be
+//! tested exactly. All times are Unix seconds (`i64`).
+
+use async_trait::async_trait;
+
+/// Unix time in whole seconds.
+pub type UnixTime = i64;
+
+/// A source of the current time (injected so tests control it).
+pub trait Clock: Send + Sync {
+    /// The current time, Unix seconds.
+    fn now(&self) -> UnixTime;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A source of cryptographically strong random bytes (injected so tests can be deterministic).
+pub trait Rng: Send + Sync {
+    /// Fill `dest` with random bytes.
+    fn fill(&self, dest: &mut [u8]);
+}
+
+/// The operating system's CSPRNG, through aws-lc-rs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemRng;
+
+impl Rng for SystemRng {
+    fn fill(&self, dest: &mut [u8]) {
+        use aws_lc_rs::rand::SecureRandom;
+        // aws-lc-rs only fails here if the OS entropy source is broken; there is no safe way
+        // to continue issuing secrets then.
+        if aws_lc_rs::rand::SystemRandom::new().fill(dest).is_err() {
+            panic!("the operating system's random source failed");
+        }
+    }
+}
+
+/// A failure of the storage backend. Never shown to a client: the server logs it and answers
+/// `server_error` / `temporarily_unavailable`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (connection, SQL, I/O).
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// A row could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A unique key already exists (for inserts that must not overwrite).
+    #[error("already exists: {0}")]
+    Conflict(String),
+}
+
+/// A registered client. `metadata` is the client's configuration as JSON
+/// (`writ_protocol::client::ClientConfig`); the store does not interpret it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredClient {
+    /// `client_id`, the primary key.
+    pub client_id: String,
+    /// The client's configuration, JSON.
+    pub metadata: String,
+    /// When the row was last written.
+    pub updated_at: UnixTime,
+}
+
+/// A user account of the built-in identity store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    /// Stable subject identifier (`sub`), primary key.
+    pub id: String,
+    /// Login name, unique.
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Extra OpenID claims, JSON object.
+    pub claims: String,
+    /// When the row was created.
+    pub created_at: UnixTime,
+}
+
+/// What a server key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyUse {
+    /// Signs ID tokens and access tokens (`use=sig`).
+    Sig,
+    /// Decrypts request objects (`use=enc`).
+    Enc,
+}
+
+impl KeyUse {
+    /// The JWK `use` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUse::Sig => "sig",
+            KeyUse::Enc => "enc",
+        }
+    }
+    /// Parse a JWK `use` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sig" => Some(KeyUse::Sig),
+            "enc" => Some(KeyUse::Enc),
+            _ => None,
+        }
+    }
+}
+
+/// The life-cycle state of a server key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    /// Used for new signatures (the newest active key per alg), published.
+    Active,
+    /// Replaced by a newer key: still published and still verifies/decrypts, never signs.
+    Retiring,
+    /// No longer published or used.
+    Retired,
+}
+
+impl KeyState {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Retiring => "retiring",
+            KeyState::Retired => "retired",
+        }
+    }
+    /// Parse the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(KeyState::Active),
+            "retiring" => Some(KeyState::Retiring),
+            "retired" => Some(KeyState::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// A server key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Key id (RFC 7638 thumbprint), primary key.
+    pub kid: String,
+    /// Signing or decryption.
+    pub key_use: KeyUse,
+    /// JWA algorithm the key is for (`RS256`, `ES256`, `RSA-OAEP-256`, `ECDH-ES`...).
+    pub alg: String,
+    /// The private key, PKCS#8 DER.
+    pub private_pkcs8: Vec<u8>,
+    /// The public JWK, JSON.
+    pub public_jwk: String,
+    /// Life-cycle state.
+    pub state: KeyState,
+    /// Creation time (newest active key of an alg signs).
+    pub created_at: UnixTime,
+}
+
+/// A pending authorization request waiting for login and consent (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInteraction {
+    /// Interaction id (random, URL-safe), primary key.
+    pub id: String,
+    /// The validated request and interaction progress, JSON.
+    pub payload: String,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// A browser session (login state), referenced by an opaque cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// Session id: SHA-256 of the cookie value, base64url (the raw cookie is never stored).
+    pub id: String,
+    /// The authenticated user, once logged in.
+    pub user_id: Option<String>,
+    /// When the user authenticated (`auth_time`).
+    pub auth_time: Option<UnixTime>,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// An authorization code (SPEC §9): stored by hash, redeemable once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// SHA-256 of the code, base64url, primary key.
+    pub code_hash: String,
+    /// The grant this code belongs to (revoked as a whole on reuse).
+    pub grant_id: String,
+    /// What the code stands for (client, redirect_uri, PKCE challenge, scope, nonce...), JSON.
+    pub payload: String,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of an atomic one-time consumption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed<T> {
+    /// This call consumed it; no other call ever will.
+    Now(T),
+    /// It exists but was consumed before (or is expired): a replay. Carries the record so
+    /// the caller can revoke what the first use produced.
+    Already(T),
+    /// Unknown.
+    Missing,
+}
+
+/// A grant: what one authorization produced (codes, refresh tokens, access tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredGrant {
+    /// Grant id, primary key.
+    pub id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user (`sub`).
+    pub subject: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Expiry (the longest-lived token of the grant).
+    pub expires_at: UnixTime,
+    /// Set when revoked (code reuse, refresh token reuse, logout).
+    pub revoked_at: Option<UnixTime>,
+}
+
+/// A refresh token, stored by hash; rotated on every use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRefreshToken {
+    /// SHA-256 of the token, base64url, primary key.
+    pub token_hash: String,
+    /// The grant it belongs to.
+    pub grant_id: String,
+    /// Scope, client, subject..., JSON.
+    pub payload: String,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// Everything Writ keeps. One implementation per backend (`writ-store`: SQLite and
+/// PostgreSQL), each proven by the same conformance suite.
+///
+/// Rules every implementation must keep:
+/// - `*_consume` is atomic: of any number of concurrent calls for one key, exactly one gets
+///   [`Consumed::Now`]; the rest get [`Consumed::Already`] (or `Missing`).
+/// - Expired rows behave as absent for `get` and are never consumed, whatever `purge_expired`
+///   has or has not removed yet; `now` is passed in (never the database's own clock).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- clients ---
+    /// Insert or replace a client.
+    async fn client_upsert(&self, client: &StoredClient) -> Result<(), StoreError>;
+    /// Look a client up.
+    async fn client_get(&self, client_id: &str) -> Result<Option<StoredClient>, StoreError>;
+    /// All clients, ordered by `client_id`.
+    async fn client_list(&self) -> Result<Vec<StoredClient>, StoreError>;
+    /// Remove a client; `true` if it existed.
+    async fn client_remove(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    // --- users ---
+    /// Insert or replace a user, keyed by `username` (the `id` of an existing user with that
+    /// username is kept).
+    async fn user_upsert(&self, user: &StoredUser) -> Result<StoredUser, StoreError>;
+    /// Look a user up by username.
+    async fn user_by_username(&self, username: &str) -> Result<Option<StoredUser>, StoreError>;
+    /// Look a user up by id (`sub`).
+    async fn user_get(&self, id: &str) -> Result<Option<StoredUser>, StoreError>;
+
+    // --- keys ---
+    /// Add a key (`Conflict` if the kid exists).
+    async fn key_insert(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// All keys in every state, oldest first.
+    async fn key_list(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Change a key's state; `true` if it existed.
+    async fn key_set_state(&self, kid: &str, state: KeyState) -> Result<bool, StoreError>;
+
+    // --- interactions (pending authorization requests) ---
+    /// Insert or replace an interaction.
+    async fn interaction_put(&self, interaction: &StoredInteraction) -> Result<(), StoreError>;
+    /// An unexpired interaction.
+    async fn interaction_get(
+        &self,
+        id: &str,
+        now: UnixTime,
+    ) -> Result<Option<StoredInteraction>, StoreError>;
+    /// Atomically remove and return an unexpired interaction (one-time completion).
+    async fn interaction_take(
+        &self,
+        id: &str,
+        now: UnixTime,
+    ) -> Result<Option<StoredInteraction>, StoreError>;
+
+    // --- browser sessions ---
+    /// Insert or replace a session.
+    async fn session_put(&self, session: &StoredSession) -> Result<(), StoreError>;
+    /// An unexpired session.
+    async fn session_get(
+        &self,
+        id: &str,
+        now: UnixTime,
+    ) -> Result<Option<StoredSession>, StoreError>;
+    /// Remove a session.
+    async fn session_delete(&self, id: &str) -> Result<(), StoreError>;
+
+    // --- grants, codes, refresh tokens ---
+    /// Record a new grant.
+    async fn grant_insert(&self, grant: &StoredGrant) -> Result<(), StoreError>;
+    /// Look a grant up (whatever its state).
+    async fn grant_get(&self, id: &str) -> Result<Option<StoredGrant>, StoreError>;
+    /// Revoke a grant and delete its unused codes and refresh tokens.
+    async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// Store a new code.
+    async fn code_insert(&self, code: &StoredCode) -> Result<(), StoreError>;
+    /// Redeem a code once (see the trait rules). An expired, unconsumed code is `Missing`.
+    async fn code_consume(
+        &self,
+        code_hash: &str,
+        now: UnixTime,
+    ) -> Result<Consumed<StoredCode>, StoreError>;
+    /// Store a refresh token.
+    async fn refresh_insert(&self, token: &StoredRefreshToken) -> Result<(), StoreError>;
+    /// Use a refresh token once (rotation). A consumed token gives `Already` (reuse → the
+    /// caller revokes the grant); an expired one gives `Missing`.
+    async fn refresh_consume(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Consumed<StoredRefreshToken>, StoreError>;
+
+    // --- replay cache ---
+    /// Remember `(namespace, key)` until `expires_at`. `true` if it was new, `false` if an
+    /// unexpired entry existed (a replay). Atomic across nodes.
+    async fn replay_insert_once(
+        &self,
+        namespace: &str,
+        key: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+
+    // --- housekeeping ---
+    /// Delete rows expired before `now` (interactions, sessions, codes, refresh tokens,
+    /// replay entries, grants past expiry). Returns how many rows went.
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+}
