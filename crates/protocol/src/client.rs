@@ -1,0 +1,454 @@
+//! Client registration: the keys of a `[[clients]]` entry (SPEC §2), also the JSON accepted by
+//! `writ client add --json FILE`.
+//!
+//! This module checks structure and values that need no cryptography. Key material
+//! (`jwk`, `jwks`, `x509` secrets) is parsed and checked by the core when the client is loaded.
+
+use serde::{Deserialize, Serialize};
+
+/// Signing algorithms a request object or client assertion may name (RFC 7518 §3.1, RFC 8037).
+pub const JWS_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    "HS256", "HS384", "HS512",
+];
+
+/// Key management algorithms Writ can decrypt (RFC 7518 §4.1); RSA1_5 and PBES2 never.
+pub const JWE_ALGS: &[&str] = &[
+    "RSA-OAEP",
+    "RSA-OAEP-256",
+    "ECDH-ES",
+    "ECDH-ES+A128KW",
+    "ECDH-ES+A256KW",
+    "A128KW",
+    "A256KW",
+    "dir",
+];
+
+/// Content encryption algorithms Writ can decrypt (RFC 7518 §5.1).
+pub const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
+
+/// The scopes a client gets when its registration names none.
+pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// How a client authenticates at the token and PAR endpoints (RFC 7591 §2,
+/// OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// HTTP Basic with the client secret (RFC 6749 §2.3.1).
+    #[default]
+    ClientSecretBasic,
+    /// The client secret in the form body (RFC 6749 §2.3.1).
+    ClientSecretPost,
+    /// A JWT signed with the client's private key (RFC 7523, OpenID Connect Core §9).
+    PrivateKeyJwt,
+    /// A public client: no authentication, PKCE required.
+    None,
+}
+
+impl TokenEndpointAuthMethod {
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The kind of a client secret entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretType {
+    /// A shared client secret (client_secret_*, HS* request objects, A*KW/dir decryption).
+    Shared,
+    /// One public JWK, JSON.
+    Jwk,
+    /// A JWK set, JSON.
+    Jwks,
+    /// An X.509 certificate, base64 DER or PEM; its public key is used.
+    X509,
+}
+
+/// An expiry instant: RFC 3339 text (`2027-01-01T00:00:00Z`) or Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expiry {
+    /// Unix seconds.
+    Unix(i64),
+    /// RFC 3339 date-time.
+    Text(String),
+}
+
+impl Expiry {
+    /// Unix seconds, or an error naming the bad value.
+    pub fn unix(&self) -> Result<i64, String> {
+        match self {
+            Expiry::Unix(t) => Ok(*t),
+            Expiry::Text(s) => {
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .map(|t| t.unix_timestamp())
+                    .map_err(|e| format!("{s:?} is not an RFC 3339 date-time: {e}"))
+            }
+        }
+    }
+}
+
+/// One entry of a client's `secrets` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSecret {
+    /// What `value` holds.
+    #[serde(rename = "type")]
+    pub kind: SecretType,
+    /// The secret, JWK, JWK set or certificate.
+    pub value: String,
+    /// After this instant the entry is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Expiry>,
+}
+
+/// A client registration (SPEC §2 `[[clients]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The client identifier.
+    pub client_id: String,
+    /// A name shown to people on the consent page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// Registered redirect URIs, compared exactly (RFC 6749 §3.1.2, RFC 9700 §4.1.3).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Grant types: `authorization_code`, `refresh_token`.
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+    /// Response types: `code`.
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<String>,
+    /// Scopes the client may ask for (default: openid profile email offline_access).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Client authentication method.
+    #[serde(default)]
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Client secrets and keys.
+    #[serde(default)]
+    pub secrets: Vec<ClientSecret>,
+    /// Where the client publishes its JWK set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// This client must use signed request objects (RFC 9101 §10.5).
+    #[serde(default)]
+    pub require_signed_request_object: bool,
+    /// If set, the only algorithm accepted for this client's request objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// If set, request objects must be encrypted with exactly this key management algorithm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_alg: Option<String>,
+    /// If set, request objects must be encrypted with exactly this content encryption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_enc: Option<String>,
+    /// Allowed client-hosted `request_uri` patterns: exact, `prefix*`, or `*`.
+    #[serde(default)]
+    pub request_uris: Vec<String>,
+    /// Accept `alg: none` request objects by value from this client.
+    #[serde(default)]
+    pub allow_unsigned_by_value: bool,
+    /// The value `iss` must have in this client's request objects, instead of the client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_issuer: Option<String>,
+    /// PKCE required (default: required for public clients, optional for confidential ones;
+    /// `plain` is always refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pkce: Option<bool>,
+    /// This client must use pushed authorization requests (RFC 9126 §6).
+    #[serde(default)]
+    pub require_par: bool,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec!["authorization_code".into(), "refresh_token".into()]
+}
+fn default_response_types() -> Vec<String> {
+    vec!["code".into()]
+}
+fn default_scopes() -> Vec<String> {
+    DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+}
+
+/// Longest accepted `client_id`.
+pub const MAX_CLIENT_ID_LEN: usize = 255;
+
+impl ClientConfig {
+    /// `true` for a public client (`token_endpoint_auth_method = "none"`).
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+
+    /// Whether PKCE is required for this client.
+    pub fn pkce_required(&self) -> bool {
+        self.require_pkce.unwrap_or(self.is_public())
+    }
+
+    /// The name shown to people: `client_name`, else the id.
+    pub fn display_name(&self) -> &str {
+        self.client_name.as_deref().unwrap_or(&self.client_id)
+    }
+
+    /// Check everything that needs no cryptography. Each problem names the key.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut errs = Vec::new();
+        let id = &self.client_id;
+        if id.is_empty() || id.len() > MAX_CLIENT_ID_LEN {
+            errs.push(format!(
+                "client_id: must be 1 to {MAX_CLIENT_ID_LEN} characters"
+            ));
+        } else if !id.chars().all(|c| c.is_ascii_graphic()) {
+            errs.push("client_id: only printable ASCII without spaces is allowed".into());
+        }
+        for (i, uri) in self.redirect_uris.iter().enumerate() {
+            if let Err(e) = check_redirect_uri(uri) {
+                errs.push(format!("redirect_uris[{i}]: {e}"));
+            }
+        }
+        if self.grant_types.iter().any(|g| g == "authorization_code")
+            && self.redirect_uris.is_empty()
+        {
+            errs.push("redirect_uris: the authorization_code grant needs at least one".into());
+        }
+        for g in &self.grant_types {
+            if g != "authorization_code" && g != "refresh_token" {
+                errs.push(format!(
+                    "grant_types: {g:?} is not supported (authorization_code, refresh_token)"
+                ));
+            }
+        }
+        for r in &self.response_types {
+            if r != "code" {
+                errs.push(format!("response_types: {r:?} is not supported (code)"));
+            }
+        }
+        for s in &self.scopes {
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+            {
+                errs.push(format!(
+                    "scopes: {s:?} is not a valid scope token (RFC 6749 §3.3)"
+                ));
+            }
+        }
+        for (i, s) in self.secrets.iter().enumerate() {
+            if s.value.trim().is_empty() {
+                errs.push(format!("secrets[{i}].value: must not be empty"));
+            }
+            if let Some(exp) = &s.expires
+                && let Err(e) = exp.unix()
+            {
+                errs.push(format!("secrets[{i}].expires: {e}"));
+            }
+        }
+        let has = |k: SecretType| self.secrets.iter().any(|s| s.kind == k);
+        match self.token_endpoint_auth_method {
+            TokenEndpointAuthMethod::ClientSecretBasic
+            | TokenEndpointAuthMethod::ClientSecretPost => {
+                if !has(SecretType::Shared) {
+                    errs.push(format!(
+                        "secrets: token_endpoint_auth_method {:?} needs a secret of type \"shared\"",
+                        self.token_endpoint_auth_method.as_str()
+                    ));
+                }
+            }
+            TokenEndpointAuthMethod::PrivateKeyJwt => {
+                if !(has(SecretType::Jwk)
+                    || has(SecretType::Jwks)
+                    || has(SecretType::X509)
+                    || self.jwks_uri.is_some())
+                {
+                    errs.push(
+                        "secrets: private_key_jwt needs a key (type jwk, jwks or x509) or a jwks_uri"
+                            .into(),
+                    );
+                }
+            }
+            TokenEndpointAuthMethod::None => {
+                if self.require_pkce == Some(false) {
+                    errs.push(
+                        "require_pkce: a public client (auth method none) always needs PKCE".into(),
+                    );
+                }
+            }
+        }
+        if let Some(u) = &self.jwks_uri {
+            match url::Url::parse(u) {
+                Ok(p) if p.scheme() == "https" || p.scheme() == "http" => {}
+                _ => errs.push(format!("jwks_uri: {u:?} is not an http(s) URL")),
+            }
+        }
+        if let Some(a) = &self.request_object_signing_alg
+            && !JWS_ALGS.contains(&a.as_str())
+            && a != "none"
+        {
+            errs.push(format!(
+                "request_object_signing_alg: unknown algorithm {a:?}"
+            ));
+        }
+        if let Some(a) = &self.request_object_encryption_alg
+            && !JWE_ALGS.contains(&a.as_str())
+        {
+            errs.push(format!(
+                "request_object_encryption_alg: unsupported algorithm {a:?}"
+            ));
+        }
+        if let Some(e) = &self.request_object_encryption_enc
+            && !JWE_ENCS.contains(&e.as_str())
+        {
+            errs.push(format!(
+                "request_object_encryption_enc: unsupported encryption {e:?}"
+            ));
+        }
+        for (i, p) in self.request_uris.iter().enumerate() {
+            if p == "*" {
+                continue;
+            }
+            let base = p.strip_suffix('*').unwrap_or(p);
+            if url::Url::parse(base).is_err() {
+                errs.push(format!(
+                    "request_uris[{i}]: {p:?} must be a URL, a URL prefix ending in *, or *"
+                ));
+            }
+        }
+        if self.require_signed_request_object && self.allow_unsigned_by_value {
+            errs.push(
+                "allow_unsigned_by_value: cannot be combined with require_signed_request_object"
+                    .into(),
+            );
+        }
+        if self.request_object_signing_alg.as_deref() == Some("none")
+            && !self.allow_unsigned_by_value
+        {
+            errs.push(
+                "request_object_signing_alg: \"none\" needs allow_unsigned_by_value = true".into(),
+            );
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
+/// RFC 6749 §3.1.2: an absolute URI without a fragment; https, or http only for loopback
+/// hosts (RFC 8252 §7.3), or a private-use scheme for native apps (RFC 8252 §7.1).
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    if uri.len() > 2048 {
+        return Err("longer than 2048 characters".into());
+    }
+    let u = url::Url::parse(uri).map_err(|e| format!("{uri:?} is not an absolute URI ({e})"))?;
+    if u.fragment().is_some() {
+        return Err(format!(
+            "{uri:?} must not contain a fragment (RFC 6749 §3.1.2)"
+        ));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host_str() {
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
+            _ => Err(format!(
+                "{uri:?}: plain http is only allowed for loopback redirect URIs (RFC 8252 §7.3)"
+            )),
+        },
+        "javascript" | "data" | "file" | "vbscript" | "blob" => {
+            Err(format!("{uri:?}: scheme {:?} is not allowed", u.scheme()))
+        }
+        s if s.contains('.') => Ok(()), // private-use scheme, RFC 8252 §7.1
+        s => Err(format!(
+            "{uri:?}: custom scheme {s:?} must be a reverse domain name (RFC 8252 §7.1)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(json: &str) -> ClientConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn minimal_confidential_client_is_valid() {
+        let c = client(
+            r#"{"client_id":"c1","redirect_uris":["https://rp.example/cb"],
+                "secrets":[{"type":"shared","value":"s3cret-s3cret-s3cret-s3cret-s3cret"}]}"#,
+        );
+        c.validate().unwrap();
+        assert!(!c.is_public());
+        assert!(!c.pkce_required());
+        assert_eq!(c.scopes, DEFAULT_SCOPES);
+    }
+
+    #[test]
+    fn unknown_client_key_is_rejected_by_name() {
+        let e = serde_json::from_str::<ClientConfig>(
+            r#"{"client_id":"c1","redirect_uri":["https://rp.example/cb"]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("redirect_uri"), "{e}");
+    }
+
+    #[test]
+    fn secret_basic_without_shared_secret_is_invalid() {
+        let c = client(r#"{"client_id":"c1","redirect_uris":["https://rp.example/cb"]}"#);
+        let errs = c.validate().unwrap_err();
+        assert!(errs.iter().any(|e| e.contains("shared")), "{errs:?}");
+    }
+
+    #[test]
+    fn public_client_requires_pkce() {
+        let c = client(
+            r#"{"client_id":"spa","redirect_uris":["https://rp.example/cb"],
+                "token_endpoint_auth_method":"none"}"#,
+        );
+        c.validate().unwrap();
+        assert!(c.pkce_required());
+        let c = client(
+            r#"{"client_id":"spa","redirect_uris":["https://rp.example/cb"],
+                "token_endpoint_auth_method":"none","require_pkce":false}"#,
+        );
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn redirect_uri_rules_rfc6749_3_1_2() {
+        assert!(check_redirect_uri("https://rp.example/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9000/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb").is_ok());
+        assert!(check_redirect_uri("https://rp.example/cb#frag").is_err());
+        assert!(check_redirect_uri("http://rp.example/cb").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+    }
+
+    #[test]
+    fn unsigned_by_value_conflicts_with_required_signing() {
+        let c = client(
+            r#"{"client_id":"c1","redirect_uris":["https://rp.example/cb"],"token_endpoint_auth_method":"none",
+                "require_signed_request_object":true,"allow_unsigned_by_value":true}"#,
+        );
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn secret_expiry_accepts_rfc3339_and_unix() {
+        assert_eq!(Expiry::Unix(5).unix().unwrap(), 5);
+        assert_eq!(
+            Expiry::Text("1970-01-01T00:01:00Z".into()).unix().unwrap(),
+            60
+        );
+        assert!(Expiry::Text("tomorrow".into()).unix().is_err());
+    }
+}

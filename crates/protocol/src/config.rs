@@ -1,0 +1,618 @@
+//! The configuration surface of SPEC §2: one versioned TOML file (`writ.toml`), every table
+//! with `deny_unknown_fields` so a typo stops start-up with the key's name. Loading (file plus
+//! `WRIT_` environment overrides) is the server's job; this module holds the types, the
+//! defaults and the checks.
+//!
+//! These key names are an interface: tools outside the project write such files.
+
+use crate::client::{ClientConfig, JWE_ALGS, JWE_ENCS, JWS_ALGS};
+use crate::units::{ByteSize, Seconds};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The address `writ serve` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Format version; only `1` exists.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// The issuer identifier (OpenID Connect Discovery §3); default `http://<listen>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// `ADDR:PORT` to listen on; default `127.0.0.1:8080`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Directory of the embedded store; default the working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `[interaction]`.
+    #[serde(default)]
+    pub interaction: InteractionConfig,
+    /// `[jar]`.
+    #[serde(default)]
+    pub jar: JarConfig,
+    /// `[par]`.
+    #[serde(default)]
+    pub par: ParConfig,
+    /// `[[clients]]`, applied to the store at start.
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+    /// `[[users]]`, applied to the store at start.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: 1,
+            issuer: None,
+            listen: None,
+            data_dir: None,
+            store: StoreConfig::default(),
+            interaction: InteractionConfig::default(),
+            jar: JarConfig::default(),
+            par: ParConfig::default(),
+            clients: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://...`; default a SQLite file in `data_dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// `[interaction]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionConfig {
+    /// A custom login/consent UI; the browser is sent to `{url}/{interaction id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A user declared in the file (`[[users]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// Login name.
+    pub username: String,
+    /// Argon2id PHC string (`$argon2id$v=19$...`).
+    pub password_hash: String,
+}
+
+/// RFC 9101 §6.3 / OpenID Connect Core §6.3: which parameters make up the effective request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParameterPolicy {
+    /// Only the request object's parameters are used (RFC 9101 §5).
+    #[default]
+    Strict,
+    /// Request object values override; query-only parameters are kept (OIDC Core §6.3).
+    Merge,
+    /// A parameter in both places with different values is an error.
+    RejectConflicts,
+}
+
+/// `jti` replay protection for request objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplayPolicy {
+    /// No replay cache.
+    #[default]
+    Off,
+    /// A `jti` seen before (until its `exp`) is rejected; objects without one pass.
+    JtiIfPresent,
+    /// Every request object must carry a fresh `jti`.
+    RequireJti,
+}
+
+/// Presets that tighten the `[jar]` knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// FAPI 1.0 Advanced §5.2.2: PS256/ES256, `exp`, `nbf`, `aud`, at most 60 minutes.
+    Fapi1Advanced,
+    /// FAPI 2.0 Message Signing: as above, and signed request objects required at PAR.
+    Fapi2MessageSigning,
+}
+
+/// `[jar]`: request objects (RFC 9101).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JarConfig {
+    /// Accept `request` (by value).
+    #[serde(default = "yes")]
+    pub request_parameter: bool,
+    /// Accept client-hosted `request_uri` (RFC 9101 §10.4: off by default).
+    #[serde(default)]
+    pub request_uri_parameter: bool,
+    /// Algorithms a request object may be signed with.
+    #[serde(default = "default_signing_algs")]
+    pub signing_algs: Vec<String>,
+    /// Every client must use JAR (RFC 9101 §10.5).
+    #[serde(default)]
+    pub require_signed_request_object: bool,
+    /// How query and request object parameters combine.
+    #[serde(default)]
+    pub parameter_policy: ParameterPolicy,
+    /// Tolerance for `exp` / `nbf` / `iat`.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew: Seconds,
+    /// A request object without `exp` is rejected.
+    #[serde(default = "yes")]
+    pub require_exp: bool,
+    /// Longest allowed `exp - (nbf or iat)`; `nbf` no older than this.
+    #[serde(default = "default_max_lifetime")]
+    pub max_lifetime: Seconds,
+    /// `aud` must be present.
+    #[serde(default)]
+    pub require_aud: bool,
+    /// `jti` replay protection.
+    #[serde(default)]
+    pub replay: ReplayPolicy,
+    /// Claims that must be inside the request object.
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Header `typ` must be `oauth-authz-req+jwt`.
+    #[serde(default)]
+    pub strict_typ: bool,
+    /// Larger request objects are rejected before any parsing.
+    #[serde(default = "default_max_ro_bytes")]
+    pub max_request_object_bytes: ByteSize,
+    /// A preset that tightens the knobs above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// `[jar.request_uri]`.
+    #[serde(default)]
+    pub request_uri: RequestUriConfig,
+    /// `[jar.encryption]`.
+    #[serde(default)]
+    pub encryption: EncryptionConfig,
+}
+
+impl Default for JarConfig {
+    fn default() -> Self {
+        JarConfig {
+            request_parameter: true,
+            request_uri_parameter: false,
+            signing_algs: default_signing_algs(),
+            require_signed_request_object: false,
+            parameter_policy: ParameterPolicy::Strict,
+            clock_skew: default_clock_skew(),
+            require_exp: true,
+            max_lifetime: default_max_lifetime(),
+            require_aud: false,
+            replay: ReplayPolicy::Off,
+            required_claims: Vec::new(),
+            strict_typ: false,
+            max_request_object_bytes: default_max_ro_bytes(),
+            profile: None,
+            request_uri: RequestUriConfig::default(),
+            encryption: EncryptionConfig::default(),
+        }
+    }
+}
+
+fn default_signing_algs() -> Vec<String> {
+    [
+        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+fn default_clock_skew() -> Seconds {
+    Seconds::secs(30)
+}
+fn default_max_lifetime() -> Seconds {
+    Seconds::secs(3600)
+}
+fn default_max_ro_bytes() -> ByteSize {
+    ByteSize::kib(64)
+}
+
+/// `[jar.request_uri]`: fetching client-hosted request objects (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestUriConfig {
+    /// Deadline over the whole exchange.
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout: Seconds,
+    /// Retries on connect errors, 5xx and 429.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Largest body read.
+    #[serde(default = "default_max_ro_bytes")]
+    pub max_bytes: ByteSize,
+    /// Cache lifetime; default honours `Cache-Control: max-age` within bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ttl: Option<Seconds>,
+    /// Bounded number of cached objects.
+    #[serde(default = "default_cache_entries")]
+    pub cache_entries: u64,
+    /// Accepted response media types.
+    #[serde(default = "default_content_types")]
+    pub allowed_content_types: Vec<String>,
+    /// Allow plain http.
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Allow loopback, private, link-local... destinations (tests, on-prem).
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+    /// Follow redirects.
+    #[serde(default)]
+    pub follow_redirects: bool,
+}
+
+impl Default for RequestUriConfig {
+    fn default() -> Self {
+        RequestUriConfig {
+            timeout: default_fetch_timeout(),
+            retries: default_retries(),
+            max_bytes: default_max_ro_bytes(),
+            cache_ttl: None,
+            cache_entries: default_cache_entries(),
+            allowed_content_types: default_content_types(),
+            allow_http: false,
+            allow_private_addresses: false,
+            follow_redirects: false,
+        }
+    }
+}
+
+fn default_fetch_timeout() -> Seconds {
+    Seconds::secs(5)
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_cache_entries() -> u64 {
+    1000
+}
+fn default_content_types() -> Vec<String> {
+    vec![
+        "application/oauth-authz-req+jwt".into(),
+        "application/jwt".into(),
+    ]
+}
+
+/// `[jar.encryption]`: encrypted request objects (SPEC §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// Default: on once a decryption key exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Accepted key management algorithms.
+    #[serde(default = "default_enc_algs")]
+    pub algs: Vec<String>,
+    /// Accepted content encryption algorithms.
+    #[serde(default = "default_encs")]
+    pub encs: Vec<String>,
+}
+
+impl Default for EncryptionConfig {
+    fn default() -> Self {
+        EncryptionConfig {
+            enabled: None,
+            algs: default_enc_algs(),
+            encs: default_encs(),
+        }
+    }
+}
+
+fn default_enc_algs() -> Vec<String> {
+    JWE_ALGS.iter().map(|s| s.to_string()).collect()
+}
+fn default_encs() -> Vec<String> {
+    JWE_ENCS.iter().map(|s| s.to_string()).collect()
+}
+
+/// `[par]`: pushed authorization requests (RFC 9126).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParConfig {
+    /// Serve `/par`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Lifetime of a pushed request.
+    #[serde(default = "default_par_lifetime")]
+    pub lifetime: Seconds,
+    /// Every client must push its requests.
+    #[serde(default)]
+    pub require: bool,
+}
+
+impl Default for ParConfig {
+    fn default() -> Self {
+        ParConfig {
+            enabled: true,
+            lifetime: default_par_lifetime(),
+            require: false,
+        }
+    }
+}
+
+fn default_par_lifetime() -> Seconds {
+    Seconds::secs(60)
+}
+
+impl Config {
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        let l = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        l.parse()
+            .map_err(|_| format!("listen: {l:?} is not an ADDR:PORT socket address"))
+    }
+
+    /// The issuer: the configured one, or `http://<listen>`.
+    pub fn effective_issuer(&self) -> Result<String, String> {
+        match &self.issuer {
+            Some(i) => Ok(i.trim_end_matches('/').to_string()),
+            None => Ok(format!("http://{}", self.listen_addr()?)),
+        }
+    }
+
+    /// Check every value; each problem names its key. Clients are checked with
+    /// [`ClientConfig::validate`].
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut errs = Vec::new();
+        if self.version != 1 {
+            errs.push(format!(
+                "version: {} is not supported (only 1)",
+                self.version
+            ));
+        }
+        if let Err(e) = self.listen_addr() {
+            errs.push(e);
+        }
+        if let Some(i) = &self.issuer
+            && let Err(e) = check_issuer(i)
+        {
+            errs.push(format!("issuer: {e}"));
+        }
+        if let Some(u) = &self.store.url
+            && !(u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
+        {
+            errs.push("store.url: must start with sqlite:, postgres:// or postgresql://".into());
+        }
+        if let Some(u) = &self.interaction.url
+            && url::Url::parse(u).is_err()
+        {
+            errs.push(format!("interaction.url: {u:?} is not an absolute URL"));
+        }
+        let jar = &self.jar;
+        if jar.signing_algs.is_empty() {
+            errs.push("jar.signing_algs: must name at least one algorithm".into());
+        }
+        for a in &jar.signing_algs {
+            if a.eq_ignore_ascii_case("none") {
+                errs.push("jar.signing_algs: \"none\" is never a signing algorithm (use a client's allow_unsigned_by_value)".into());
+            } else if !JWS_ALGS.contains(&a.as_str()) {
+                errs.push(format!("jar.signing_algs: unknown algorithm {a:?}"));
+            }
+        }
+        if jar.max_request_object_bytes.0 < 256 || jar.max_request_object_bytes.0 > 1024 * 1024 {
+            errs.push("jar.max_request_object_bytes: must be between 256 B and 1 MiB".into());
+        }
+        if jar.max_lifetime.as_secs() == 0 {
+            errs.push("jar.max_lifetime: must be positive".into());
+        }
+        if jar.clock_skew.as_secs() > 600 {
+            errs.push("jar.clock_skew: more than 10 minutes is not allowed".into());
+        }
+        for c in &jar.required_claims {
+            if c.is_empty() {
+                errs.push("jar.required_claims: empty claim name".into());
+            }
+        }
+        let ru = &jar.request_uri;
+        if ru.timeout.as_secs() == 0 || ru.timeout.as_secs() > 60 {
+            errs.push("jar.request_uri.timeout: must be between 1s and 60s".into());
+        }
+        if ru.retries > 5 {
+            errs.push("jar.request_uri.retries: at most 5".into());
+        }
+        if ru.max_bytes.0 == 0 || ru.max_bytes.0 > 1024 * 1024 {
+            errs.push("jar.request_uri.max_bytes: must be between 1 B and 1 MiB".into());
+        }
+        if ru.allowed_content_types.is_empty() {
+            errs.push("jar.request_uri.allowed_content_types: must not be empty".into());
+        }
+        for a in &jar.encryption.algs {
+            match a.as_str() {
+                "RSA1_5" => errs.push(
+                    "jar.encryption.algs: RSA1_5 is never accepted (Bleichenbacher padding oracle)"
+                        .into(),
+                ),
+                a if a.starts_with("PBES2") => {
+                    errs.push(format!("jar.encryption.algs: {a} is never accepted"))
+                }
+                a if !JWE_ALGS.contains(&a) => {
+                    errs.push(format!("jar.encryption.algs: unsupported algorithm {a:?}"))
+                }
+                _ => {}
+            }
+        }
+        for e in &jar.encryption.encs {
+            if !JWE_ENCS.contains(&e.as_str()) {
+                errs.push(format!("jar.encryption.encs: unsupported encryption {e:?}"));
+            }
+        }
+        if self.par.lifetime.as_secs() == 0 || self.par.lifetime.as_secs() > 600 {
+            errs.push("par.lifetime: must be between 1s and 10m (RFC 9126 §2.2)".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            if !seen.insert(c.client_id.as_str()) {
+                errs.push(format!(
+                    "clients[{i}].client_id: {:?} is declared twice",
+                    c.client_id
+                ));
+            }
+            if let Err(es) = c.validate() {
+                errs.extend(es.into_iter().map(|e| format!("clients[{i}].{e}")));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, u) in self.users.iter().enumerate() {
+            if u.username.is_empty() || u.username.len() > 255 {
+                errs.push(format!("users[{i}].username: must be 1 to 255 characters"));
+            }
+            if !seen.insert(u.username.as_str()) {
+                errs.push(format!(
+                    "users[{i}].username: {:?} is declared twice",
+                    u.username
+                ));
+            }
+            if !u.password_hash.starts_with("$argon2id$") {
+                errs.push(format!(
+                    "users[{i}].password_hash: must be an Argon2id PHC string ($argon2id$...)"
+                ));
+            }
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
+/// OpenID Connect Discovery §3: an `https` URL (or `http` for loopback and development) with no
+/// query or fragment.
+pub fn check_issuer(issuer: &str) -> Result<(), String> {
+    let u = url::Url::parse(issuer).map_err(|e| format!("{issuer:?} is not a URL ({e})"))?;
+    if u.scheme() != "https" && u.scheme() != "http" {
+        return Err(format!("{issuer:?} must use https (or http)"));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!("{issuer:?} must not have a query or fragment"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_spec_defaults() {
+        let c: Config = toml::from_str("").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.effective_issuer().unwrap(), "http://127.0.0.1:8080");
+        assert!(c.jar.request_parameter);
+        assert!(!c.jar.request_uri_parameter);
+        assert_eq!(c.jar.clock_skew.as_secs(), 30);
+        assert_eq!(c.jar.max_lifetime.as_secs(), 3600);
+        assert_eq!(c.jar.max_request_object_bytes.0, 65536);
+        assert_eq!(c.jar.request_uri.timeout.as_secs(), 5);
+        assert_eq!(c.par.lifetime.as_secs(), 60);
+        assert!(!c.jar.signing_algs.iter().any(|a| a.starts_with("HS")));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = toml::from_str::<Config>("[jar]\nclock_skwe = \"10s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("clock_skwe"), "{e}");
+        let e = toml::from_str::<Config>("isser = \"https://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("isser"), "{e}");
+    }
+
+    #[test]
+    fn full_surface_parses() {
+        let c: Config = toml::from_str(
+            r#"
+            version = 1
+            issuer = "https://id.example.com"
+            listen = "0.0.0.0:9000"
+            data_dir = "/var/lib/writ"
+            [store]
+            url = "postgres://writ@db/writ"
+            [interaction]
+            url = "https://login.example.com/interaction"
+            [jar]
+            request_uri_parameter = true
+            signing_algs = ["PS256", "ES256", "HS256"]
+            parameter_policy = "reject-conflicts"
+            clock_skew = "10s"
+            max_lifetime = "10m"
+            require_aud = true
+            replay = "require-jti"
+            required_claims = ["redirect_uri", "code_challenge"]
+            strict_typ = true
+            max_request_object_bytes = "32 KiB"
+            profile = "fapi2-message-signing"
+            [jar.request_uri]
+            timeout = "3s"
+            retries = 1
+            max_bytes = "16 KiB"
+            cache_ttl = "5m"
+            cache_entries = 100
+            allow_http = true
+            allow_private_addresses = true
+            [jar.encryption]
+            enabled = true
+            algs = ["ECDH-ES", "RSA-OAEP-256"]
+            encs = ["A256GCM"]
+            [par]
+            lifetime = "90s"
+            require = true
+            [[clients]]
+            client_id = "c1"
+            redirect_uris = ["https://rp.example/cb"]
+            token_endpoint_auth_method = "private_key_jwt"
+            secrets = [{ type = "jwk", value = "{}" }, { type = "x509", value = "MIIB", expires = "2030-01-01T00:00:00Z" }]
+            require_signed_request_object = true
+            request_object_signing_alg = "PS256"
+            request_uris = ["https://rp.example/ro/*"]
+            [[users]]
+            username = "bob"
+            password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.jar.parameter_policy, ParameterPolicy::RejectConflicts);
+        assert_eq!(c.jar.replay, ReplayPolicy::RequireJti);
+        assert_eq!(c.jar.profile, Some(Profile::Fapi2MessageSigning));
+        assert_eq!(c.jar.request_uri.max_bytes.0, 16384);
+        assert_eq!(c.effective_issuer().unwrap(), "https://id.example.com");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let c: Config = toml::from_str(
+            "listen = \"nowhere\"\n[jar]\nsigning_algs = [\"none\"]\n[jar.encryption]\nalgs = [\"RSA1_5\"]\n",
+        )
+        .unwrap();
+        let errs = c.validate().unwrap_err();
+        assert!(errs.iter().any(|e| e.starts_with("listen")), "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("signing_algs")), "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("RSA1_5")), "{errs:?}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Writ's protocol vocabulary: the error codes of the RFCs, the client registration, and the
+//! configuration surface of SPEC §2. Pure data and validation; no I/O.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod units;
+
+pub use error::ErrorCode;
