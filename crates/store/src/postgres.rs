@@ -1,0 +1,78 @@
+//! The shared backend: PostgreSQL (SPEC §10).
+//!
+//! Every node of a deployment connects to the same database, so one-time use and replay
+//! detection hold across nodes: they rest on single guarded statements, which PostgreSQL
+//! serialises per row.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use writ_core::ports::StoreError;
+
+use crate::backend;
+
+/// How long a query waits for a free connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The [`Store`](writ_core::ports::Store) on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Default size of the connection pool.
+    pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+    /// Connect with a pool of [`Self::DEFAULT_POOL_SIZE`] connections and apply pending
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Self::DEFAULT_POOL_SIZE).await
+    }
+
+    /// Connect with a pool of `max_connections` (at least 1) and apply pending migrations.
+    /// Errors never quote the URL (it may hold a password).
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| match backend(e) {
+                StoreError::Backend(why) => {
+                    StoreError::Backend(format!("connecting to PostgreSQL: {why}"))
+                }
+                other => other,
+            })?;
+        let store = Self::from_pool(pool).await?;
+        tracing::info!(backend = "postgres", max_connections, "store opened");
+        Ok(store)
+    }
+
+    /// Use an existing pool, applying pending migrations. Migrations take an advisory lock,
+    /// so nodes starting together do not race.
+    pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("postgres migration: {e}")))?;
+        Ok(PgStore { pool })
+    }
+
+    /// Close the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+crate::sql::impl_store!(PgStore);

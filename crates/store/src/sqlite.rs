@@ -1,0 +1,117 @@
+//! The embedded backend: one SQLite file (SPEC §10).
+//!
+//! SQLite allows one writer at a time, so the store holds a writer pool of exactly one
+//! connection (every write and every consumption goes there, in turn, instead of fighting
+//! over the file lock) and a separate read-only pool for lookups. The file runs in WAL mode,
+//! so readers never block the writer nor the writer them.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use writ_core::ports::StoreError;
+
+use crate::backend;
+
+/// How long a connection waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections in the reader pool.
+const READERS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The [`Store`](writ_core::ports::Store) on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open (per the URL, possibly create) a database file and apply pending migrations.
+    ///
+    /// `target` is a URL (`sqlite://path/to/writ.db?mode=rwc`; without `mode=rwc` the file
+    /// must exist) or a plain path (created if missing). Connections use
+    /// `journal_mode=WAL`, `synchronous=NORMAL`, `busy_timeout` 5 s and `foreign_keys=ON`.
+    pub async fn open(target: &str) -> Result<Self, StoreError> {
+        let options = if target.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(target).map_err(backend)?
+        } else {
+            SqliteConnectOptions::new()
+                .filename(target)
+                .create_if_missing(true)
+        };
+        let options = options
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true);
+
+        // The writer sets WAL (a persistent property of the file) and migrates before any
+        // reader connects.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
+            .await
+            .map_err(backend)?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Backend(format!("sqlite migration: {e}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.read_only(true).create_if_missing(false))
+            .await
+            .map_err(backend)?;
+
+        tracing::info!(backend = "sqlite", "store opened");
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// A private in-memory database, for tests. It lives on a single connection (reads and
+    /// writes share it, since a second connection would see a different database) that is
+    /// never recycled, and disappears with the store.
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("sqlite migration: {e}")))?;
+        Ok(SqliteStore {
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+
+    /// Close both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+}
+
+/// Whether a `sqlite:` URL names an in-memory database (`sqlite::memory:`, `mode=memory`).
+pub(crate) fn is_memory_url(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+crate::sql::impl_store!(SqliteStore);
