@@ -1,0 +1,365 @@
+//! Algorithm and curve identifiers (RFC 7518 §3.1, §6.2.1.1; RFC 8037 §2-3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{JoseError, truncated};
+
+/// A JWS signature or MAC algorithm (RFC 7518 §3.1, RFC 8037 §3.1).
+///
+/// `none` (RFC 7518 §3.6) is deliberately not a variant: it cannot be named, so it cannot be
+/// verified. Parsing the string `"none"` gives [`JoseError::AlgNone`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JwsAlg {
+    /// HMAC using SHA-256 (RFC 7518 §3.2).
+    HS256,
+    /// HMAC using SHA-384 (RFC 7518 §3.2).
+    HS384,
+    /// HMAC using SHA-512 (RFC 7518 §3.2).
+    HS512,
+    /// RSASSA-PKCS1-v1_5 using SHA-256 (RFC 7518 §3.3).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 using SHA-384 (RFC 7518 §3.3).
+    RS384,
+    /// RSASSA-PKCS1-v1_5 using SHA-512 (RFC 7518 §3.3).
+    RS512,
+    /// ECDSA using P-256 and SHA-256, fixed-size `r || s` (RFC 7518 §3.4).
+    ES256,
+    /// ECDSA using P-384 and SHA-384, fixed-size `r || s` (RFC 7518 §3.4).
+    ES384,
+    /// ECDSA using P-521 and SHA-512, fixed-size `r || s` (RFC 7518 §3.4).
+    ES512,
+    /// RSASSA-PSS using SHA-256 and MGF1 with SHA-256 (RFC 7518 §3.5).
+    PS256,
+    /// RSASSA-PSS using SHA-384 and MGF1 with SHA-384 (RFC 7518 §3.5).
+    PS384,
+    /// RSASSA-PSS using SHA-512 and MGF1 with SHA-512 (RFC 7518 §3.5).
+    PS512,
+    /// EdDSA with Ed25519 (RFC 8037 §3.1). Ed448 is not supported.
+    EdDSA,
+}
+
+/// The family of keys an algorithm needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlgFamily {
+    /// HMAC: a symmetric (`oct`) key.
+    Hmac,
+    /// RSASSA-PKCS1-v1_5 or RSASSA-PSS: an RSA key.
+    Rsa,
+    /// ECDSA on the given curve.
+    Ecdsa(EcCurve),
+    /// Ed25519.
+    Ed25519,
+}
+
+impl JwsAlg {
+    /// Every supported algorithm.
+    pub const ALL: [JwsAlg; 13] = [
+        JwsAlg::HS256,
+        JwsAlg::HS384,
+        JwsAlg::HS512,
+        JwsAlg::RS256,
+        JwsAlg::RS384,
+        JwsAlg::RS512,
+        JwsAlg::ES256,
+        JwsAlg::ES384,
+        JwsAlg::ES512,
+        JwsAlg::PS256,
+        JwsAlg::PS384,
+        JwsAlg::PS512,
+        JwsAlg::EdDSA,
+    ];
+
+    /// The registered name (RFC 7518 §7.1.2).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JwsAlg::HS256 => "HS256",
+            JwsAlg::HS384 => "HS384",
+            JwsAlg::HS512 => "HS512",
+            JwsAlg::RS256 => "RS256",
+            JwsAlg::RS384 => "RS384",
+            JwsAlg::RS512 => "RS512",
+            JwsAlg::ES256 => "ES256",
+            JwsAlg::ES384 => "ES384",
+            JwsAlg::ES512 => "ES512",
+            JwsAlg::PS256 => "PS256",
+            JwsAlg::PS384 => "PS384",
+            JwsAlg::PS512 => "PS512",
+            JwsAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The key family this algorithm needs.
+    #[must_use]
+    pub const fn family(self) -> AlgFamily {
+        match self {
+            JwsAlg::HS256 | JwsAlg::HS384 | JwsAlg::HS512 => AlgFamily::Hmac,
+            JwsAlg::RS256
+            | JwsAlg::RS384
+            | JwsAlg::RS512
+            | JwsAlg::PS256
+            | JwsAlg::PS384
+            | JwsAlg::PS512 => AlgFamily::Rsa,
+            JwsAlg::ES256 => AlgFamily::Ecdsa(EcCurve::P256),
+            JwsAlg::ES384 => AlgFamily::Ecdsa(EcCurve::P384),
+            JwsAlg::ES512 => AlgFamily::Ecdsa(EcCurve::P521),
+            JwsAlg::EdDSA => AlgFamily::Ed25519,
+        }
+    }
+
+    /// For HMAC algorithms, the minimum key length in bytes: the hash output size
+    /// (RFC 7518 §3.2: "A key of the same size as the hash output ... or larger MUST be used").
+    #[must_use]
+    pub const fn min_hmac_key_len(self) -> Option<usize> {
+        match self {
+            JwsAlg::HS256 => Some(32),
+            JwsAlg::HS384 => Some(48),
+            JwsAlg::HS512 => Some(64),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for JwsAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JwsAlg {
+    type Err = JoseError;
+
+    /// Parses a registered name, case-sensitively (RFC 7515 §4.1.1).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "none" {
+            return Err(JoseError::AlgNone);
+        }
+        JwsAlg::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| JoseError::UnsupportedAlg(truncated(s)))
+    }
+}
+
+impl Serialize for JwsAlg {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for JwsAlg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An elliptic curve for ECDSA and ECDH-ES (RFC 7518 §6.2.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EcCurve {
+    /// NIST P-256 (secp256r1).
+    P256,
+    /// NIST P-384 (secp384r1).
+    P384,
+    /// NIST P-521 (secp521r1).
+    P521,
+}
+
+impl EcCurve {
+    /// The registered `crv` name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "P-256",
+            EcCurve::P384 => "P-384",
+            EcCurve::P521 => "P-521",
+        }
+    }
+
+    /// The length in bytes of one coordinate (and of the private scalar), RFC 7518 §6.2.1.2.
+    #[must_use]
+    pub const fn coordinate_len(self) -> usize {
+        match self {
+            EcCurve::P256 => 32,
+            EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+
+    /// The ECDSA algorithm that uses this curve.
+    #[must_use]
+    pub const fn jws_alg(self) -> JwsAlg {
+        match self {
+            EcCurve::P256 => JwsAlg::ES256,
+            EcCurve::P384 => JwsAlg::ES384,
+            EcCurve::P521 => JwsAlg::ES512,
+        }
+    }
+
+    pub(crate) fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "P-256" => Some(EcCurve::P256),
+            "P-384" => Some(EcCurve::P384),
+            "P-521" => Some(EcCurve::P521),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for EcCurve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EcCurve {
+    type Err = JoseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EcCurve::from_name(s)
+            .ok_or_else(|| JoseError::InvalidKey(format!("unsupported curve {:?}", truncated(s))))
+    }
+}
+
+impl Serialize for EcCurve {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EcCurve {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An Octet Key Pair curve (RFC 8037 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OkpCurve {
+    /// Ed25519 signing keys.
+    Ed25519,
+    /// X25519 key agreement keys.
+    X25519,
+}
+
+impl OkpCurve {
+    /// The registered `crv` name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OkpCurve::Ed25519 => "Ed25519",
+            OkpCurve::X25519 => "X25519",
+        }
+    }
+
+    pub(crate) fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "Ed25519" => Some(OkpCurve::Ed25519),
+            "X25519" => Some(OkpCurve::X25519),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for OkpCurve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OkpCurve {
+    type Err = JoseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OkpCurve::from_name(s)
+            .ok_or_else(|| JoseError::InvalidKey(format!("unsupported curve {:?}", truncated(s))))
+    }
+}
+
+impl Serialize for OkpCurve {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OkpCurve {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A JWK key type (RFC 7518 §6.1, RFC 8037 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `RSA`.
+    Rsa,
+    /// `EC`.
+    Ec,
+    /// `OKP`.
+    Okp,
+    /// `oct`.
+    Oct,
+}
+
+impl KeyType {
+    /// The registered `kty` name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "RSA",
+            KeyType::Ec => "EC",
+            KeyType::Okp => "OKP",
+            KeyType::Oct => "oct",
+        }
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for alg in JwsAlg::ALL {
+            assert_eq!(alg.as_str().parse::<JwsAlg>().unwrap(), alg);
+            assert_eq!(alg.to_string(), alg.as_str());
+            let json = serde_json::to_string(&alg).unwrap();
+            assert_eq!(serde_json::from_str::<JwsAlg>(&json).unwrap(), alg);
+        }
+    }
+
+    #[test]
+    fn none_is_its_own_error() {
+        assert_eq!("none".parse::<JwsAlg>(), Err(JoseError::AlgNone));
+        assert!(serde_json::from_str::<JwsAlg>("\"none\"").is_err());
+    }
+
+    #[test]
+    fn names_are_case_sensitive_and_unknown_refused() {
+        for s in ["hs256", "NONE", "None", "ES256K", "Ed448", "RSA1_5", ""] {
+            assert!(
+                matches!(s.parse::<JwsAlg>(), Err(JoseError::UnsupportedAlg(_))),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn curves() {
+        for c in [EcCurve::P256, EcCurve::P384, EcCurve::P521] {
+            assert_eq!(c.as_str().parse::<EcCurve>().unwrap(), c);
+            assert_eq!(c.jws_alg().family(), AlgFamily::Ecdsa(c));
+        }
+        assert!("secp256k1".parse::<EcCurve>().is_err());
+        assert!("Ed448".parse::<OkpCurve>().is_err());
+    }
+}

@@ -1,0 +1,914 @@
+//! JWS Compact Serialization (RFC 7515 §7.1): signing, strict parsing, verification and key
+//! selection.
+
+use serde_json::{Map, Value};
+
+use crate::alg::JwsAlg;
+use crate::b64;
+use crate::error::{JoseError, Result, truncated};
+use crate::json::parse_object_strict;
+use crate::keys::{SigningKey, VerifyingKey};
+
+/// Largest decoded protected header accepted, in bytes.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// A parsed JWS Protected Header (RFC 7515 §4).
+///
+/// `jwk`, `jku`, `x5c`, `x5u` and any other parameters are only in [`JwsHeader::raw`]: this
+/// crate never takes a verification key from the header (RFC 8725 §3.10).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct JwsHeader {
+    /// `alg` (RFC 7515 §4.1.1).
+    pub alg: JwsAlg,
+    /// `kid` (RFC 7515 §4.1.4).
+    pub kid: Option<String>,
+    /// `typ` (RFC 7515 §4.1.9).
+    pub typ: Option<String>,
+    /// `cty` (RFC 7515 §4.1.10).
+    pub cty: Option<String>,
+    /// `crit` (RFC 7515 §4.1.11). No extension is supported, so a parsed header never has one.
+    pub crit: Option<Vec<String>>,
+    /// Every header parameter as sent.
+    pub raw: Map<String, Value>,
+}
+
+fn optional_string(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(JoseError::InvalidHeaderParameter(name)),
+    }
+}
+
+/// Refuses `crit` (RFC 7515 §4.1.11: every listed extension must be understood, and none is)
+/// and `b64` (RFC 7797, unencoded payloads).
+pub(crate) fn check_crit_and_b64(map: &Map<String, Value>) -> Result<()> {
+    if let Some(crit) = map.get("crit") {
+        let names = crit
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or(JoseError::InvalidHeaderParameter("crit"))?;
+        let first = names
+            .first()
+            .and_then(Value::as_str)
+            .ok_or(JoseError::InvalidHeaderParameter("crit"))?;
+        return Err(JoseError::UnsupportedCritical(truncated(first)));
+    }
+    if map.contains_key("b64") {
+        return Err(JoseError::UnsupportedCritical("b64".into()));
+    }
+    Ok(())
+}
+
+impl JwsHeader {
+    /// Checks a decoded header: a JSON object without duplicate names, a known `alg`
+    /// (`none` gives [`JoseError::AlgNone`]), no `crit`/`b64`, string `kid`/`typ`/`cty`.
+    pub fn from_json(json: &[u8]) -> Result<Self> {
+        if json.len() > MAX_HEADER_BYTES {
+            return Err(JoseError::HeaderTooLarge {
+                limit: MAX_HEADER_BYTES,
+            });
+        }
+        let raw = parse_object_strict(json, "JWS header")?;
+        let alg = match raw.get("alg") {
+            None => return Err(JoseError::MissingAlg),
+            Some(Value::String(s)) => s.parse::<JwsAlg>()?,
+            Some(_) => return Err(JoseError::InvalidHeaderParameter("alg")),
+        };
+        check_crit_and_b64(&raw)?;
+        Ok(JwsHeader {
+            alg,
+            kid: optional_string(&raw, "kid")?,
+            typ: optional_string(&raw, "typ")?,
+            cty: optional_string(&raw, "cty")?,
+            crit: None,
+            raw,
+        })
+    }
+
+    /// A header parameter by name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.raw.get(name)
+    }
+}
+
+/// Splits a compact serialization into exactly `N` parts.
+pub(crate) fn split_parts<const N: usize>(token: &str) -> Result<[&str; N]> {
+    let mut out = [""; N];
+    let mut parts = token.split('.');
+    for slot in &mut out {
+        *slot = parts.next().ok_or(JoseError::Malformed(if N == 3 {
+            "a JWS has 3 parts"
+        } else {
+            "a JWE has 5 parts"
+        }))?;
+    }
+    if parts.next().is_some() {
+        return Err(JoseError::Malformed(if N == 3 {
+            "a JWS has 3 parts"
+        } else {
+            "a JWE has 5 parts"
+        }));
+    }
+    Ok(out)
+}
+
+/// A JWS whose structure has been checked but whose signature has not (RFC 7515 §5.2 steps
+/// 1-8). Only [`UnverifiedJws::verify`] gives the payload as trusted.
+#[derive(Debug, Clone)]
+pub struct UnverifiedJws {
+    header: JwsHeader,
+    signing_input: String,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl UnverifiedJws {
+    /// Parses a JWS Compact Serialization (RFC 7515 §7.1).
+    ///
+    /// Refuses, in this order: input over `max_bytes` (before any decoding); anything but
+    /// three parts; a header over [`MAX_HEADER_BYTES`]; base64url that is not strict (no
+    /// padding, no whitespace, no trailing bits); a header that is not a JSON object, has
+    /// duplicate names, lacks `alg`, names `none` ([`JoseError::AlgNone`]) or an unknown
+    /// algorithm, or has `crit`/`b64`; an empty signature.
+    pub fn parse(token: &str, max_bytes: usize) -> Result<Self> {
+        if token.len() > max_bytes {
+            return Err(JoseError::TooLarge {
+                len: token.len(),
+                limit: max_bytes,
+            });
+        }
+        let [header_b64, payload_b64, signature_b64] = split_parts::<3>(token)?;
+        if header_b64.len() > b64::encoded_len(MAX_HEADER_BYTES) {
+            return Err(JoseError::HeaderTooLarge {
+                limit: MAX_HEADER_BYTES,
+            });
+        }
+        let header_json = b64::decode(header_b64, "JWS header")?;
+        let header = JwsHeader::from_json(&header_json)?;
+        let payload = b64::decode(payload_b64, "JWS payload")?;
+        let signature = b64::decode(signature_b64, "JWS signature")?;
+        if signature.is_empty() {
+            return Err(JoseError::Malformed("empty JWS signature"));
+        }
+        let signing_input_len = header_b64.len() + 1 + payload_b64.len();
+        Ok(UnverifiedJws {
+            header,
+            signing_input: token[..signing_input_len].to_owned(),
+            payload,
+            signature,
+        })
+    }
+
+    /// The protected header (not yet verified).
+    #[must_use]
+    pub fn header(&self) -> &JwsHeader {
+        &self.header
+    }
+
+    /// The payload, NOT verified: for routing decisions only (e.g. reading `iss` to find the
+    /// client whose keys will verify it).
+    #[must_use]
+    pub fn payload_bytes(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// Verifies the signature with `key` (RFC 7515 §5.2 step 8). The key must fit the header's
+    /// `alg` ([`VerifyingKey::check_alg`]); HMAC tags are compared in constant time.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<VerifiedJws> {
+        key.verify_signature(
+            self.header.alg,
+            self.signing_input.as_bytes(),
+            &self.signature,
+        )?;
+        Ok(VerifiedJws {
+            header: self.header.clone(),
+            payload: self.payload.clone(),
+        })
+    }
+}
+
+/// A JWS whose signature verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedJws {
+    header: JwsHeader,
+    payload: Vec<u8>,
+}
+
+impl VerifiedJws {
+    /// The protected header.
+    #[must_use]
+    pub fn header(&self) -> &JwsHeader {
+        &self.header
+    }
+
+    /// The verified payload.
+    #[must_use]
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The verified payload, by value.
+    #[must_use]
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
+    /// The verified payload as a JSON object (a JWT Claims Set, RFC 7519 §7.2 step 10),
+    /// refusing duplicate claim names.
+    pub fn payload_json(&self) -> Result<Map<String, Value>> {
+        parse_object_strict(&self.payload, "JWS payload")
+    }
+}
+
+/// An Unsecured JWS (RFC 7515 Appendix A.5; RFC 7519 §6): `"alg":"none"` and an empty
+/// signature. Nothing about it is authenticated.
+///
+/// It exists only for a policy that explicitly accepts unsigned input (Writ's
+/// `allow_unsigned_by_value` request objects); [`UnverifiedJws::parse`] never accepts one, and
+/// there is no way to turn this into a [`VerifiedJws`].
+#[derive(Debug, Clone)]
+pub struct UnsecuredJws {
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+}
+
+impl UnsecuredJws {
+    /// Parses an Unsecured JWS with the same strictness as [`UnverifiedJws::parse`] (size first,
+    /// three parts, strict base64url, a header object without duplicates and without
+    /// `crit`/`b64`), requiring `alg` to be exactly `none` and the signature part to be empty.
+    pub fn parse(token: &str, max_bytes: usize) -> Result<Self> {
+        if token.len() > max_bytes {
+            return Err(JoseError::TooLarge {
+                len: token.len(),
+                limit: max_bytes,
+            });
+        }
+        let [header_b64, payload_b64, signature_b64] = split_parts::<3>(token)?;
+        if header_b64.len() > b64::encoded_len(MAX_HEADER_BYTES) {
+            return Err(JoseError::HeaderTooLarge {
+                limit: MAX_HEADER_BYTES,
+            });
+        }
+        let header = parse_object_strict(&b64::decode(header_b64, "JWS header")?, "JWS header")?;
+        match header.get("alg") {
+            Some(Value::String(a)) if a == "none" => {}
+            Some(Value::String(a)) => return Err(JoseError::UnsupportedAlg(truncated(a))),
+            Some(_) => return Err(JoseError::InvalidHeaderParameter("alg")),
+            None => return Err(JoseError::MissingAlg),
+        }
+        check_crit_and_b64(&header)?;
+        if !signature_b64.is_empty() {
+            return Err(JoseError::Malformed(
+                "an unsecured JWS has an empty signature",
+            ));
+        }
+        Ok(UnsecuredJws {
+            header,
+            payload: b64::decode(payload_b64, "JWS payload")?,
+        })
+    }
+
+    /// The header parameters.
+    #[must_use]
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The payload (not authenticated).
+    #[must_use]
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The payload as a JSON object, refusing duplicate claim names.
+    pub fn payload_json(&self) -> Result<Map<String, Value>> {
+        parse_object_strict(&self.payload, "JWS payload")
+    }
+}
+
+/// Signs `payload` into a JWS Compact Serialization (RFC 7515 §5.1, §7.1).
+///
+/// `header` is copied and its `alg` set to `alg`; the key must fit `alg`
+/// ([`SigningKey::check_alg`]).
+pub fn sign_compact(
+    header: &Map<String, Value>,
+    payload: &[u8],
+    alg: JwsAlg,
+    key: &SigningKey,
+) -> Result<String> {
+    key.check_alg(alg)?;
+    // `alg` first, then the caller's parameters (in its order when serde_json keeps order).
+    let mut header_out = Map::new();
+    header_out.insert("alg".to_owned(), Value::String(alg.as_str().to_owned()));
+    for (k, v) in header {
+        if k != "alg" {
+            header_out.insert(k.clone(), v.clone());
+        }
+    }
+    let header = header_out;
+    check_crit_and_b64(&header)?;
+    let header_json = serde_json::to_vec(&header).map_err(|_| JoseError::Crypto("header JSON"))?;
+    if header_json.len() > MAX_HEADER_BYTES {
+        return Err(JoseError::HeaderTooLarge {
+            limit: MAX_HEADER_BYTES,
+        });
+    }
+    let mut out = b64::encode(&header_json);
+    out.push('.');
+    out.push_str(&b64::encode(payload));
+    let signature = key.sign(alg, out.as_bytes())?;
+    out.push('.');
+    out.push_str(&b64::encode(&signature));
+    Ok(out)
+}
+
+/// The keys that may verify a JWS with this `kid` and `alg`: when `kid` is present, only keys
+/// with that `kid`; and only keys whose type, curve, size, `alg`, `use` and `key_ops` allow
+/// `alg` ([`VerifyingKey::check_alg`]). Keys are never taken from the JWS header.
+///
+/// The caller decides what to do with more than one candidate (e.g. require a `kid`).
+#[must_use]
+pub fn select_verifying_keys<'a>(
+    keys: &'a [VerifyingKey],
+    kid: Option<&str>,
+    alg: JwsAlg,
+) -> Vec<&'a VerifyingKey> {
+    keys.iter()
+        .filter(|k| kid.is_none_or(|want| k.kid() == Some(want)))
+        .filter(|k| k.check_alg(alg).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alg::{EcCurve, KeyType};
+    use crate::jwk::Jwk;
+    use crate::keys::SigningKeyKind;
+    use serde_json::json;
+
+    const MAX: usize = 64 * 1024;
+
+    fn fixture_key(kind: SigningKeyKind) -> SigningKey {
+        let der: &[u8] = match kind {
+            SigningKeyKind::Rsa => include_bytes!("../tests/data/rsa2048.pk8.der"),
+            SigningKeyKind::Ec(EcCurve::P256) => include_bytes!("../tests/data/p256.pk8.der"),
+            SigningKeyKind::Ec(EcCurve::P384) => include_bytes!("../tests/data/p384.pk8.der"),
+            SigningKeyKind::Ec(EcCurve::P521) => include_bytes!("../tests/data/p521.pk8.der"),
+            SigningKeyKind::Ed25519 => include_bytes!("../tests/data/ed25519.pk8.der"),
+        };
+        SigningKey::from_pkcs8(kind, der).unwrap()
+    }
+
+    fn hmac_key() -> SigningKey {
+        SigningKey::from_shared_secret(&[7u8; 64]).unwrap()
+    }
+
+    fn key_for(alg: JwsAlg) -> SigningKey {
+        match alg.family() {
+            crate::AlgFamily::Hmac => hmac_key(),
+            crate::AlgFamily::Rsa => fixture_key(SigningKeyKind::Rsa),
+            crate::AlgFamily::Ecdsa(c) => fixture_key(SigningKeyKind::Ec(c)),
+            crate::AlgFamily::Ed25519 => fixture_key(SigningKeyKind::Ed25519),
+        }
+    }
+
+    fn all_keys() -> Vec<SigningKey> {
+        vec![
+            hmac_key(),
+            fixture_key(SigningKeyKind::Rsa),
+            fixture_key(SigningKeyKind::Ec(EcCurve::P256)),
+            fixture_key(SigningKeyKind::Ec(EcCurve::P384)),
+            fixture_key(SigningKeyKind::Ec(EcCurve::P521)),
+            fixture_key(SigningKeyKind::Ed25519),
+        ]
+    }
+
+    fn header(v: serde_json::Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    /// A token with this exact header JSON and a dummy signature.
+    fn raw_token(header_json: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header_json.as_bytes()),
+            b64::encode(b"{}"),
+            b64::encode(b"sig")
+        )
+    }
+
+    #[test]
+    fn round_trip_every_alg() {
+        for alg in JwsAlg::ALL {
+            let key = key_for(alg);
+            let token = sign_compact(
+                &header(json!({"kid": "k1", "typ": "JWT"})),
+                b"{\"iss\":\"c1\"}",
+                alg,
+                &key,
+            )
+            .unwrap();
+            let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+            assert_eq!(jws.header().alg, alg);
+            assert_eq!(jws.header().kid.as_deref(), Some("k1"));
+            assert_eq!(jws.header().typ.as_deref(), Some("JWT"));
+            let verified = jws.verify(&key.verifying_key()).unwrap();
+            assert_eq!(verified.payload(), b"{\"iss\":\"c1\"}");
+            assert_eq!(verified.payload_json().unwrap()["iss"], "c1");
+            // And with the key as published in a JWKS.
+            if let Ok(jwk) = key.public_jwk_for_alg("k1", alg) {
+                let vk = VerifyingKey::from_jwk(&jwk).unwrap();
+                assert_eq!(vk.kid(), Some("k1"));
+                jws.verify(&vk).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn any_changed_byte_fails() {
+        for alg in JwsAlg::ALL {
+            let key = key_for(alg);
+            let token = sign_compact(&Map::new(), b"payload!", alg, &key).unwrap();
+            let vk = key.verifying_key();
+            let bytes = token.as_bytes();
+            for i in 0..bytes.len() {
+                let mut t = bytes.to_vec();
+                t[i] = if t[i] == b'A' { b'B' } else { b'A' };
+                let Ok(t) = String::from_utf8(t) else {
+                    continue;
+                };
+                if t == token {
+                    continue;
+                }
+                let result = UnverifiedJws::parse(&t, MAX).and_then(|j| j.verify(&vk));
+                assert!(result.is_err(), "{alg} byte {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_oversize_input_before_decoding() {
+        let junk = "!".repeat(100);
+        assert_eq!(
+            UnverifiedJws::parse(&junk, 99).unwrap_err(),
+            JoseError::TooLarge {
+                len: 100,
+                limit: 99
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_number_of_parts() {
+        for t in ["", "a", "a.b", "a.b.c.d", "a.b.c.d.e", "...."] {
+            assert!(
+                matches!(UnverifiedJws::parse(t, MAX), Err(JoseError::Malformed(_))),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_header_over_8_kib() {
+        let big = format!(
+            r#"{{"alg":"HS256","x":"{}"}}"#,
+            "a".repeat(MAX_HEADER_BYTES)
+        );
+        assert_eq!(
+            UnverifiedJws::parse(&raw_token(&big), 1 << 20).unwrap_err(),
+            JoseError::HeaderTooLarge {
+                limit: MAX_HEADER_BYTES
+            }
+        );
+        // Just under the limit parses.
+        let pad = MAX_HEADER_BYTES - r#"{"alg":"HS256","x":""}"#.len();
+        let ok = format!(r#"{{"alg":"HS256","x":"{}"}}"#, "a".repeat(pad));
+        UnverifiedJws::parse(&raw_token(&ok), 1 << 20).unwrap();
+    }
+
+    #[test]
+    fn refuses_non_strict_base64url() {
+        let key = hmac_key();
+        let token = sign_compact(&Map::new(), b"x", JwsAlg::HS256, &key).unwrap();
+        let [h, p, s] = split_parts::<3>(&token).unwrap();
+        for bad in [
+            format!("{h}=.{p}.{s}"),
+            format!("{h}.{p}=.{s}"),
+            format!("{h}.{p}.{s}="),
+            format!("{h}.{p}.{s} "),
+            format!(" {h}.{p}.{s}"),
+            format!("{h}.{p}.{}", s.replace('-', "+").replace('_', "/") + "+"),
+        ] {
+            assert!(
+                matches!(UnverifiedJws::parse(&bad, MAX), Err(JoseError::Base64(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_headers_that_are_not_json_objects() {
+        for h in ["[]", "\"HS256\"", "{", "{\"alg\":\"HS256\"} x", "null"] {
+            assert!(
+                matches!(
+                    UnverifiedJws::parse(&raw_token(h), MAX),
+                    Err(JoseError::Json { .. })
+                ),
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_duplicate_header_names() {
+        assert_eq!(
+            UnverifiedJws::parse(&raw_token(r#"{"alg":"HS256","alg":"RS256"}"#), MAX).unwrap_err(),
+            JoseError::DuplicateMember("alg".into())
+        );
+        assert_eq!(
+            UnverifiedJws::parse(&raw_token(r#"{"alg":"HS256","kid":"a","kid":"b"}"#), MAX)
+                .unwrap_err(),
+            JoseError::DuplicateMember("kid".into())
+        );
+    }
+
+    #[test]
+    fn unsecured_jws_is_a_separate_explicit_path() {
+        // RFC 7515 Appendix A.5.
+        let token = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.";
+        let u = UnsecuredJws::parse(token, MAX).unwrap();
+        assert_eq!(u.payload_json().unwrap()["iss"], "joe");
+        assert_eq!(
+            UnverifiedJws::parse(token, MAX).unwrap_err(),
+            JoseError::AlgNone
+        );
+        // A signed token is not unsecured, and an unsecured one has no signature.
+        let signed = sign_compact(&Map::new(), b"{}", JwsAlg::HS256, &hmac_key()).unwrap();
+        assert!(matches!(
+            UnsecuredJws::parse(&signed, MAX),
+            Err(JoseError::UnsupportedAlg(_))
+        ));
+        assert!(matches!(
+            UnsecuredJws::parse(&format!("{token}c2ln"), MAX),
+            Err(JoseError::Malformed(_))
+        ));
+        assert!(UnsecuredJws::parse(&raw_token(r#"{"alg":"none","alg":"none"}"#), MAX).is_err());
+        assert!(UnsecuredJws::parse(&raw_token(r#"{"alg":"none","crit":["x"]}"#), MAX).is_err());
+        assert!(matches!(
+            UnsecuredJws::parse(token, 10),
+            Err(JoseError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_missing_none_and_unknown_alg() {
+        let p = |h: &str| UnverifiedJws::parse(&raw_token(h), MAX).unwrap_err();
+        assert_eq!(p(r#"{"kid":"a"}"#), JoseError::MissingAlg);
+        assert_eq!(p(r#"{"alg":"none"}"#), JoseError::AlgNone);
+        assert_eq!(
+            p(r#"{"alg":"HS1024"}"#),
+            JoseError::UnsupportedAlg("HS1024".into())
+        );
+        assert_eq!(
+            p(r#"{"alg":"RSA-OAEP"}"#),
+            JoseError::UnsupportedAlg("RSA-OAEP".into())
+        );
+        assert_eq!(p(r#"{"alg":7}"#), JoseError::InvalidHeaderParameter("alg"));
+        // A real unsecured JWS (RFC 7515 Appendix A.5) with its empty signature.
+        let unsecured = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJqb2UifQ.";
+        assert_eq!(
+            UnverifiedJws::parse(unsecured, MAX).unwrap_err(),
+            JoseError::AlgNone
+        );
+    }
+
+    #[test]
+    fn refuses_crit_and_b64() {
+        let p = |h: &str| UnverifiedJws::parse(&raw_token(h), MAX).unwrap_err();
+        assert_eq!(
+            p(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#),
+            JoseError::UnsupportedCritical("exp".into())
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","crit":[]}"#),
+            JoseError::InvalidHeaderParameter("crit")
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","crit":"b64"}"#),
+            JoseError::InvalidHeaderParameter("crit")
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","b64":false,"crit":["b64"]}"#),
+            JoseError::UnsupportedCritical("b64".into())
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","b64":false}"#),
+            JoseError::UnsupportedCritical("b64".into())
+        );
+    }
+
+    #[test]
+    fn refuses_wrongly_typed_parameters_and_empty_signature() {
+        let p = |h: &str| UnverifiedJws::parse(&raw_token(h), MAX).unwrap_err();
+        assert_eq!(
+            p(r#"{"alg":"HS256","kid":1}"#),
+            JoseError::InvalidHeaderParameter("kid")
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","typ":[]}"#),
+            JoseError::InvalidHeaderParameter("typ")
+        );
+        assert_eq!(
+            p(r#"{"alg":"HS256","cty":null}"#),
+            JoseError::InvalidHeaderParameter("cty")
+        );
+        let h = b64::encode(br#"{"alg":"HS256"}"#);
+        assert_eq!(
+            UnverifiedJws::parse(&format!("{h}.e30."), MAX).unwrap_err(),
+            JoseError::Malformed("empty JWS signature")
+        );
+    }
+
+    #[test]
+    fn header_key_material_is_visible_but_never_used() {
+        // A token carrying its own key in the header, signed by that key: verifying with the
+        // registered key fails; the header key is only reported.
+        let attacker = fixture_key(SigningKeyKind::Ec(EcCurve::P256));
+        let registered = SigningKey::generate_ec(EcCurve::P256).unwrap();
+        let jwk = serde_json::to_value(attacker.public_jwk("x").unwrap()).unwrap();
+        let token = sign_compact(
+            &header(json!({ "jwk": jwk })),
+            b"{}",
+            JwsAlg::ES256,
+            &attacker,
+        )
+        .unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        assert!(jws.header().get("jwk").is_some());
+        assert_eq!(
+            jws.verify(&registered.verifying_key()).unwrap_err(),
+            JoseError::InvalidSignature
+        );
+    }
+
+    #[test]
+    fn hmac_with_a_public_key_is_refused() {
+        // The classic confusion: HS256 keyed with the RSA public key's bytes.
+        let rsa = fixture_key(SigningKeyKind::Rsa);
+        let public_der = include_bytes!("../tests/data/rsa2048.cert.der");
+        let forger = SigningKey::from_shared_secret(public_der).unwrap();
+        let token = sign_compact(&Map::new(), b"{}", JwsAlg::HS256, &forger).unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        assert!(matches!(
+            jws.verify(&rsa.verifying_key()),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+        let from_cert = VerifyingKey::from_x509_der(public_der).unwrap();
+        assert!(matches!(
+            jws.verify(&from_cert),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn family_matrix() {
+        // Every key against every algorithm: allowed exactly when the family (and curve) fits.
+        for key in all_keys() {
+            let vk = key.verifying_key();
+            for alg in JwsAlg::ALL {
+                let fits = match (alg.family(), vk.kty()) {
+                    (crate::AlgFamily::Hmac, KeyType::Oct)
+                    | (crate::AlgFamily::Rsa, KeyType::Rsa)
+                    | (crate::AlgFamily::Ed25519, KeyType::Okp) => true,
+                    (crate::AlgFamily::Ecdsa(c), KeyType::Ec) => vk.ec_curve() == Some(c),
+                    _ => false,
+                };
+                assert_eq!(vk.check_alg(alg).is_ok(), fits, "{:?} {alg}", vk.kty());
+                assert_eq!(key.check_alg(alg).is_ok(), fits, "{:?} {alg}", vk.kty());
+                if !fits {
+                    assert!(matches!(
+                        vk.check_alg(alg),
+                        Err(JoseError::AlgKeyMismatch { .. })
+                    ));
+                    assert!(sign_compact(&Map::new(), b"", alg, &key).is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn es384_token_does_not_verify_with_p256_key() {
+        let p384 = fixture_key(SigningKeyKind::Ec(EcCurve::P384));
+        let p256 = fixture_key(SigningKeyKind::Ec(EcCurve::P256));
+        let token = sign_compact(&Map::new(), b"{}", JwsAlg::ES384, &p384).unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        assert!(matches!(
+            jws.verify(&p256.verifying_key()),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+    }
+
+    fn restricted(members: serde_json::Value) -> VerifyingKey {
+        let key = fixture_key(SigningKeyKind::Ec(EcCurve::P256));
+        let mut v = serde_json::to_value(key.public_jwk("r").unwrap()).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("use");
+        obj.remove("alg");
+        for (k, val) in members.as_object().unwrap() {
+            obj.insert(k.clone(), val.clone());
+        }
+        VerifyingKey::from_jwk(&serde_json::from_value::<Jwk>(v).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn jwk_alg_use_and_key_ops_are_enforced() {
+        let token = sign_compact(
+            &Map::new(),
+            b"{}",
+            JwsAlg::ES256,
+            &fixture_key(SigningKeyKind::Ec(EcCurve::P256)),
+        )
+        .unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        for ok in [
+            json!({}),
+            json!({"use": "sig"}),
+            json!({"alg": "ES256"}),
+            json!({"key_ops": ["verify"]}),
+            json!({"key_ops": ["sign", "verify"], "use": "sig", "alg": "ES256"}),
+        ] {
+            jws.verify(&restricted(ok.clone()))
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            json!({"use": "enc"}),
+            json!({"alg": "ECDH-ES"}),
+            json!({"key_ops": ["encrypt"]}),
+            json!({"key_ops": []}),
+        ] {
+            assert!(
+                matches!(
+                    jws.verify(&restricted(bad.clone())),
+                    Err(JoseError::KeyRestricted(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn weak_rsa_keys_are_refused() {
+        let weak =
+            VerifyingKey::from_x509_der(include_bytes!("../tests/data/rsa1024.cert.der")).unwrap();
+        assert_eq!(weak.rsa_bits(), Some(1024));
+        for alg in [JwsAlg::RS256, JwsAlg::PS512] {
+            assert!(matches!(weak.check_alg(alg), Err(JoseError::WeakKey(_))));
+        }
+        assert!(matches!(
+            SigningKey::from_pkcs8(
+                SigningKeyKind::Rsa,
+                include_bytes!("../tests/data/rsa1024.pk8.der")
+            ),
+            Err(JoseError::WeakKey(_) | JoseError::InvalidKey(_))
+        ));
+        assert!(SigningKey::generate_rsa(1024).is_err());
+        let strong = fixture_key(SigningKeyKind::Rsa).verifying_key();
+        assert_eq!(strong.rsa_bits(), Some(2048));
+        assert!(strong.check_alg(JwsAlg::RS256).is_ok());
+    }
+
+    #[test]
+    fn short_hmac_keys_are_refused_per_alg() {
+        let k32 = VerifyingKey::from_shared_secret(&[1; 32]).unwrap();
+        assert!(k32.check_alg(JwsAlg::HS256).is_ok());
+        assert!(matches!(
+            k32.check_alg(JwsAlg::HS384),
+            Err(JoseError::WeakKey(_))
+        ));
+        assert!(matches!(
+            k32.check_alg(JwsAlg::HS512),
+            Err(JoseError::WeakKey(_))
+        ));
+        let k31 = VerifyingKey::from_shared_secret(&[1; 31]).unwrap();
+        assert!(matches!(
+            k31.check_alg(JwsAlg::HS256),
+            Err(JoseError::WeakKey(_))
+        ));
+        let s31 = SigningKey::from_shared_secret(&[1; 31]).unwrap();
+        assert!(matches!(
+            sign_compact(&Map::new(), b"", JwsAlg::HS256, &s31),
+            Err(JoseError::WeakKey(_))
+        ));
+        assert!(VerifyingKey::from_shared_secret(&[]).is_err());
+        assert!(SigningKey::from_shared_secret(&[]).is_err());
+    }
+
+    #[test]
+    fn wrong_key_of_right_type_fails_signature() {
+        let a = SigningKey::from_shared_secret(&[1; 32]).unwrap();
+        let b = VerifyingKey::from_shared_secret(&[2; 32]).unwrap();
+        let token = sign_compact(&Map::new(), b"{}", JwsAlg::HS256, &a).unwrap();
+        assert_eq!(
+            UnverifiedJws::parse(&token, MAX)
+                .unwrap()
+                .verify(&b)
+                .unwrap_err(),
+            JoseError::InvalidSignature
+        );
+    }
+
+    #[test]
+    fn select_by_kid_and_alg() {
+        let rsa = fixture_key(SigningKeyKind::Rsa).verifying_key();
+        let keys = vec![
+            rsa.clone().with_kid(Some("r1")),
+            rsa.clone().with_kid(Some("r2")),
+            fixture_key(SigningKeyKind::Ec(EcCurve::P256))
+                .verifying_key()
+                .with_kid(Some("e1")),
+            VerifyingKey::from_shared_secret(&[1; 32]).unwrap(),
+            rsa.with_kid(None),
+        ];
+        fn kids(v: Vec<&VerifyingKey>) -> Vec<Option<&str>> {
+            v.into_iter().map(VerifyingKey::kid).collect()
+        }
+        assert_eq!(
+            kids(select_verifying_keys(&keys, Some("r2"), JwsAlg::RS256)),
+            [Some("r2")]
+        );
+        assert!(select_verifying_keys(&keys, Some("r2"), JwsAlg::ES256).is_empty());
+        assert!(select_verifying_keys(&keys, Some("zz"), JwsAlg::RS256).is_empty());
+        assert_eq!(
+            kids(select_verifying_keys(&keys, None, JwsAlg::RS256)),
+            [Some("r1"), Some("r2"), None]
+        );
+        assert_eq!(
+            kids(select_verifying_keys(&keys, None, JwsAlg::HS256)),
+            [None]
+        );
+        assert!(select_verifying_keys(&keys, None, JwsAlg::HS512).is_empty());
+        assert_eq!(
+            kids(select_verifying_keys(&keys, None, JwsAlg::ES256)),
+            [Some("e1")]
+        );
+    }
+
+    #[test]
+    fn sign_compact_sets_alg_and_keeps_other_parameters() {
+        let key = hmac_key();
+        let token = sign_compact(
+            &header(json!({"alg": "none", "typ": "oauth-authz-req+jwt", "x": [1]})),
+            b"{}",
+            JwsAlg::HS512,
+            &key,
+        )
+        .unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        assert_eq!(jws.header().alg, JwsAlg::HS512);
+        assert_eq!(jws.header().typ.as_deref(), Some("oauth-authz-req+jwt"));
+        assert_eq!(jws.header().get("x"), Some(&json!([1])));
+        assert!(sign_compact(&header(json!({"crit": ["x"]})), b"", JwsAlg::HS256, &key).is_err());
+    }
+
+    #[test]
+    fn payload_json_refuses_duplicate_claims() {
+        let key = hmac_key();
+        let token = sign_compact(
+            &Map::new(),
+            br#"{"iss":"a","iss":"b"}"#,
+            JwsAlg::HS256,
+            &key,
+        )
+        .unwrap();
+        let v = UnverifiedJws::parse(&token, MAX)
+            .unwrap()
+            .verify(&key.verifying_key())
+            .unwrap();
+        assert_eq!(
+            v.payload_json().unwrap_err(),
+            JoseError::DuplicateMember("iss".into())
+        );
+    }
+
+    #[test]
+    fn ecdsa_signatures_must_be_fixed_size() {
+        let key = fixture_key(SigningKeyKind::Ec(EcCurve::P256));
+        let token = sign_compact(&Map::new(), b"{}", JwsAlg::ES256, &key).unwrap();
+        let [h, p, s] = split_parts::<3>(&token).unwrap();
+        let mut sig = b64::decode(s, "t").unwrap();
+        assert_eq!(sig.len(), 64);
+        sig.push(0);
+        let longer = format!("{h}.{p}.{}", b64::encode(&sig));
+        assert_eq!(
+            UnverifiedJws::parse(&longer, MAX)
+                .unwrap()
+                .verify(&key.verifying_key())
+                .unwrap_err(),
+            JoseError::InvalidSignature
+        );
+    }
+}
