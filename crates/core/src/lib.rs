@@ -1,5 +1,24 @@
 //! Writ's core: the authorization logic, free of web framework and database driver.
+//!
+//! `ports` declares what the core needs from outside (clock, randomness, storage);
+//! [`provider::Provider`] holds it all and runs the flows; [`authorize`] is the request
+//! pipeline of SPEC §4, one module per stage.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod authorize;
+pub mod client_auth;
+pub mod clients;
+pub mod discovery;
+pub mod error;
+pub mod keys;
 pub mod ports;
+pub mod provider;
+pub mod secret;
+pub mod settings;
+pub mod token;
+pub mod userinfo;
+pub mod users;
+
+pub use error::OAuthError;
+pub use provider::Provider;

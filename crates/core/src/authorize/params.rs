@@ -1,0 +1,128 @@
+//! Stage 1: the raw parameters of an authorization request (SPEC §4.1).
+//!
+//! RFC 6749 §3.1: parameters sent without a value are treated as omitted, and request
+//! parameters MUST NOT be included more than once. `request` and `request_uri` together are
+//! refused (RFC 9101 §5).
+
+use crate::error::OAuthError;
+use std::collections::BTreeMap;
+
+/// Longest accepted parameter value other than `request` (bytes).
+pub const MAX_PARAM_BYTES: usize = 4096;
+/// Most distinct parameters accepted.
+pub const MAX_PARAMS: usize = 64;
+
+/// The parameters as received, each at most once, empty values dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawParams(BTreeMap<String, String>);
+
+impl RawParams {
+    /// Parse `application/x-www-form-urlencoded` (a query string or a form body).
+    /// `max_bytes` bounds the whole input before parsing.
+    pub fn parse(input: &[u8], max_bytes: usize) -> Result<Self, OAuthError> {
+        if input.len() > max_bytes {
+            return Err(OAuthError::invalid_request(format!(
+                "the request parameters exceed {max_bytes} bytes"
+            )));
+        }
+        let mut map = BTreeMap::new();
+        for (k, v) in url::form_urlencoded::parse(input) {
+            if map.len() >= MAX_PARAMS {
+                return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            if k.len() > 64 {
+                return Err(OAuthError::invalid_request("a parameter name is too long"));
+            }
+            if k != "request" && v.len() > MAX_PARAM_BYTES {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {} is longer than {MAX_PARAM_BYTES} bytes",
+                    printable(&k)
+                )));
+            }
+            if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
+                return Err(OAuthError::invalid_request(
+                    "parameters must be UTF-8 (RFC 6749 Appendix B)",
+                ));
+            }
+            if map.contains_key(k.as_ref()) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {} is included more than once (RFC 6749 §3.1)",
+                    printable(&k)
+                )));
+            }
+            map.insert(k.into_owned(), v.into_owned());
+        }
+        map.retain(|_, v| !v.is_empty());
+        if map.contains_key("request") && map.contains_key("request_uri") {
+            return Err(OAuthError::invalid_request(
+                "request and request_uri must not both be present (RFC 9101 §5)",
+            ));
+        }
+        Ok(RawParams(map))
+    }
+
+    /// From an already-built map (tests, PAR).
+    pub fn from_map(map: BTreeMap<String, String>) -> Self {
+        RawParams(map)
+    }
+
+    /// A parameter's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Every parameter.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The map.
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+/// A parameter name made safe to quote in a description (printable ASCII, at most 40 chars).
+pub fn printable(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(40)
+        .collect();
+    format!("\"{cleaned}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_parameter_is_refused_rfc6749_3_1() {
+        let e = RawParams::parse(b"client_id=a&scope=x&scope=y", 10_000).unwrap_err();
+        assert_eq!(e.code, writ_protocol::ErrorCode::InvalidRequest);
+        assert!(e.description.contains("scope"));
+    }
+
+    #[test]
+    fn empty_values_are_omitted_rfc6749_3_1() {
+        let p = RawParams::parse(b"client_id=a&state=", 10_000).unwrap();
+        assert_eq!(p.get("state"), None);
+        assert_eq!(p.get("client_id"), Some("a"));
+    }
+
+    #[test]
+    fn request_and_request_uri_together_are_refused() {
+        assert!(RawParams::parse(b"client_id=a&request=x&request_uri=y", 10_000).is_err());
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let big = vec![b'a'; 2000];
+        assert!(RawParams::parse(&big, 1000).is_err());
+    }
+
+    #[test]
+    fn non_utf8_is_refused() {
+        assert!(RawParams::parse(b"client_id=%FF%FE", 10_000).is_err());
+    }
+}

@@ -1,0 +1,297 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, OpenID Connect Core §9,
+//! RFC 7523 §3): `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none`.
+//!
+//! The method used must be the registered one. Every failure is `invalid_client` with a
+//! public reason that never says which secret or key was tried.
+
+use crate::authorize::params::RawParams;
+use crate::clients::{Client, ClientRegistry};
+use crate::error::OAuthError;
+use crate::ports::{Clock, Store};
+use crate::secret::constant_time_eq;
+use base64::Engine;
+use std::sync::Arc;
+use writ_jose::{JwsAlg, UnverifiedJws, select_verifying_keys};
+use writ_protocol::ErrorCode;
+use writ_protocol::client::TokenEndpointAuthMethod;
+
+/// RFC 7523 §2.2.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Largest client assertion accepted.
+pub const MAX_ASSERTION_BYTES: usize = 16 * 1024;
+
+fn invalid_client(detail: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClient, "client authentication failed").with_detail(detail)
+}
+
+/// What the request presented.
+enum Presented<'a> {
+    Basic { id: String, secret: String },
+    Post { id: &'a str, secret: &'a str },
+    Assertion { id: Option<&'a str>, jwt: &'a str },
+    None { id: &'a str },
+}
+
+/// Where the call comes from: the endpoint URL a client assertion's `aud` may name.
+pub struct AuthContext<'a> {
+    /// The issuer.
+    pub issuer: &'a str,
+    /// The full URL of the endpoint being called.
+    pub endpoint_url: &'a str,
+    /// Longest accepted assertion lifetime (seconds).
+    pub max_assertion_lifetime: i64,
+    /// Clock skew allowed (seconds).
+    pub skew: i64,
+}
+
+/// Authenticate the client of a token (or PAR) request.
+pub async fn authenticate(
+    clients: &ClientRegistry,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    ctx: &AuthContext<'_>,
+    form: &RawParams,
+    authorization: Option<&str>,
+) -> Result<Arc<Client>, OAuthError> {
+    let presented = presented(form, authorization)?;
+    let claimed_id = match &presented {
+        Presented::Basic { id, .. } => id.clone(),
+        Presented::Post { id, .. } | Presented::None { id } => id.to_string(),
+        Presented::Assertion { id, jwt } => match id {
+            Some(id) => id.to_string(),
+            None => assertion_subject(jwt)?,
+        },
+    };
+    let client = clients
+        .get(&claimed_id)
+        .await?
+        .ok_or_else(|| invalid_client(format!("unknown client {claimed_id:?}")))?;
+    let registered = client.config.token_endpoint_auth_method;
+    let now = clock.now();
+    match (&presented, registered) {
+        (Presented::Basic { secret, .. }, TokenEndpointAuthMethod::ClientSecretBasic) => {
+            check_secret(client, now, secret)
+        }
+        (Presented::Post { secret, .. }, TokenEndpointAuthMethod::ClientSecretPost) => {
+            check_secret(client, now, secret)
+        }
+        (Presented::Assertion { jwt, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
+            verify_assertion(&client, store, now, ctx, jwt).await?;
+            Ok(client)
+        }
+        (Presented::None { .. }, TokenEndpointAuthMethod::None) => Ok(client),
+        _ => Err(invalid_client(format!(
+            "client {claimed_id:?} is registered for {}",
+            registered.as_str()
+        ))
+        .with_description("the client used an authentication method it is not registered for")),
+    }
+}
+
+/// Compare a presented secret with every live shared secret, in constant time.
+fn check_secret(client: Arc<Client>, now: i64, secret: &str) -> Result<Arc<Client>, OAuthError> {
+    {
+        let ok = client.live_shared_secrets(now).fold(false, |acc, s| {
+            acc | constant_time_eq(s.as_bytes(), secret.as_bytes())
+        });
+        if ok {
+            Ok(client)
+        } else {
+            Err(invalid_client("client secret does not match"))
+        }
+    }
+}
+
+trait WithDescription {
+    fn with_description(self, d: &'static str) -> Self;
+}
+impl WithDescription for OAuthError {
+    fn with_description(mut self, d: &'static str) -> Self {
+        self.description = d.into();
+        self
+    }
+}
+
+fn presented<'a>(
+    form: &'a RawParams,
+    authorization: Option<&str>,
+) -> Result<Presented<'a>, OAuthError> {
+    let basic = authorization
+        .map(|h| parse_basic(h).ok_or_else(|| invalid_client("malformed Authorization header")))
+        .transpose()?;
+    let secret = form.get("client_secret");
+    let assertion = form.get("client_assertion");
+    let assertion_type = form.get("client_assertion_type");
+    let methods = usize::from(basic.is_some())
+        + usize::from(secret.is_some())
+        + usize::from(assertion.is_some());
+    if methods > 1 {
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method was used (RFC 6749 §2.3)",
+        ));
+    }
+    if let Some((id, secret)) = basic {
+        if form.get("client_id").is_some_and(|f| f != id) {
+            return Err(invalid_client(
+                "client_id in the body differs from the Basic one",
+            ));
+        }
+        return Ok(Presented::Basic { id, secret });
+    }
+    if let Some(jwt) = assertion {
+        if assertion_type != Some(JWT_BEARER_ASSERTION) {
+            return Err(invalid_client("unsupported client_assertion_type")
+                .with_description("client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+        }
+        return Ok(Presented::Assertion {
+            id: form.get("client_id"),
+            jwt,
+        });
+    }
+    let id = form
+        .get("client_id")
+        .ok_or_else(|| invalid_client("no client authentication and no client_id"))?;
+    Ok(match secret {
+        Some(secret) => Presented::Post { id, secret },
+        None => Presented::None { id },
+    })
+}
+
+/// RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`.
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, value) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") || value.len() > 4096 {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    let id = dec(id)?;
+    let secret = dec(secret)?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((id, secret))
+}
+
+fn assertion_subject(jwt: &str) -> Result<String, OAuthError> {
+    let parsed = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
+        .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
+    let claims: serde_json::Value = serde_json::from_slice(parsed.payload_bytes())
+        .map_err(|_| invalid_client("client assertion payload is not JSON"))?;
+    claims
+        .get("sub")
+        .and_then(|s| s.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| invalid_client("client assertion has no sub"))
+}
+
+/// RFC 7523 §3 checks of a `private_key_jwt` assertion, with `jti` replay protection.
+async fn verify_assertion(
+    client: &Client,
+    store: &dyn Store,
+    now: i64,
+    ctx: &AuthContext<'_>,
+    jwt: &str,
+) -> Result<(), OAuthError> {
+    let parsed = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
+        .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
+    let header = parsed.header();
+    let alg: JwsAlg = header.alg;
+    if matches!(alg, JwsAlg::HS256 | JwsAlg::HS384 | JwsAlg::HS512) {
+        return Err(invalid_client(
+            "private_key_jwt assertion signed with an HMAC algorithm",
+        ));
+    }
+    let keys = client.live_public_keys(now);
+    let candidates = select_verifying_keys(&keys, header.kid.as_deref(), alg);
+    if candidates.is_empty() {
+        return Err(invalid_client(format!(
+            "no registered key fits kid {:?} and alg {alg}",
+            header.kid
+        )));
+    }
+    let verified = candidates
+        .iter()
+        .find_map(|k| parsed.verify(k).ok())
+        .ok_or_else(|| invalid_client("client assertion signature does not verify"))?;
+    let claims = verified
+        .payload_json()
+        .map_err(|e| invalid_client(format!("client assertion payload: {e}")))?;
+    let s = |name: &str| claims.get(name).and_then(|v| v.as_str());
+    let id = client.id();
+    if s("iss") != Some(id) || s("sub") != Some(id) {
+        return Err(invalid_client(
+            "client assertion iss and sub must be the client_id",
+        ));
+    }
+    let aud_ok = match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == ctx.endpoint_url || a == ctx.issuer,
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| {
+            a.as_str()
+                .is_some_and(|a| a == ctx.endpoint_url || a == ctx.issuer)
+        }),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(invalid_client("client assertion aud must name this server"));
+    }
+    let int = |name: &str| claims.get(name).and_then(|v| v.as_i64());
+    let exp = int("exp").ok_or_else(|| invalid_client("client assertion has no numeric exp"))?;
+    if exp + ctx.skew <= now {
+        return Err(invalid_client("client assertion has expired"));
+    }
+    if exp - now > ctx.max_assertion_lifetime + ctx.skew {
+        return Err(invalid_client("client assertion lives too long"));
+    }
+    if let Some(nbf) = int("nbf")
+        && nbf > now + ctx.skew
+    {
+        return Err(invalid_client("client assertion is not yet valid"));
+    }
+    if let Some(iat) = int("iat")
+        && iat > now + ctx.skew
+    {
+        return Err(invalid_client("client assertion is issued in the future"));
+    }
+    let jti = s("jti").ok_or_else(|| invalid_client("client assertion has no jti"))?;
+    if jti.is_empty() || jti.len() > 256 {
+        return Err(invalid_client(
+            "client assertion jti must be 1 to 256 characters",
+        ));
+    }
+    let fresh = store
+        .replay_insert_once(
+            "client_assertion",
+            &format!("{id}\u{1f}{jti}"),
+            exp + ctx.skew,
+            now,
+        )
+        .await?;
+    if !fresh {
+        return Err(invalid_client("client assertion jti was used before"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_is_form_decoded_rfc6749_2_3_1() {
+        let v = base64::engine::general_purpose::STANDARD.encode("my%3Aclient:p%40ss+word");
+        let (id, secret) = parse_basic(&format!("Basic {v}")).unwrap();
+        assert_eq!(id, "my:client");
+        assert_eq!(secret, "p@ss word");
+        assert!(parse_basic("Bearer abc").is_none());
+        assert!(parse_basic("Basic !!!").is_none());
+    }
+}

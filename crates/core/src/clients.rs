@@ -1,0 +1,188 @@
+//! Registered clients: the registration plus its parsed key material, read through a small
+//! cache that is checked against the stored row on every use (so a `writ client` change made
+//! by another process takes effect at once, and parsing is paid once per change).
+
+use crate::error::OAuthError;
+use crate::ports::{Store, StoreError, StoredClient, UnixTime};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use writ_jose::{JwkSet, VerifyingKey};
+use writ_protocol::client::{ClientConfig, SecretType};
+
+/// A client ready for use: its registration and its parsed keys.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The registration.
+    pub config: ClientConfig,
+    /// Asymmetric public keys from `jwk`, `jwks` and `x509` secrets, with their expiry.
+    pub public_keys: Vec<(VerifyingKey, Option<UnixTime>)>,
+    /// Shared secrets with their expiry.
+    pub shared_secrets: Vec<(String, Option<UnixTime>)>,
+}
+
+/// Why a registration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Structural problems, each naming the key.
+    #[error("invalid client registration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Client {
+    /// Parse and check a registration, including its key material.
+    pub fn from_config(config: ClientConfig) -> Result<Self, ClientError> {
+        let mut errs = config.validate().err().unwrap_or_default();
+        let mut public_keys = Vec::new();
+        let mut shared_secrets = Vec::new();
+        for (i, s) in config.secrets.iter().enumerate() {
+            let expires = s.expires.as_ref().and_then(|e| e.unix().ok());
+            match s.kind {
+                SecretType::Shared => shared_secrets.push((s.value.clone(), expires)),
+                SecretType::Jwk => {
+                    match writ_jose::Jwk::from_json(s.value.as_bytes()).and_then(|jwk| {
+                        if jwk.is_private() {
+                            return Err(writ_jose::JoseError::InvalidKey(
+                                "a client key must be public: private members found".into(),
+                            ));
+                        }
+                        VerifyingKey::from_jwk(&jwk)
+                    }) {
+                        Ok(k) => public_keys.push((k, expires)),
+                        Err(e) => errs.push(format!("secrets[{i}]: not a usable public JWK: {e}")),
+                    }
+                }
+                SecretType::Jwks => {
+                    match JwkSet::from_json(s.value.as_bytes(), writ_jose::MAX_JWK_SET_BYTES) {
+                        Ok(set) => {
+                            for (j, jwk) in set.keys.iter().enumerate() {
+                                if jwk.is_private() {
+                                    errs.push(format!(
+                                        "secrets[{i}].keys[{j}]: a client key must be public"
+                                    ));
+                                    continue;
+                                }
+                                match VerifyingKey::from_jwk(jwk) {
+                                    Ok(k) => public_keys.push((k, expires)),
+                                    Err(e) => errs.push(format!("secrets[{i}].keys[{j}]: {e}")),
+                                }
+                            }
+                        }
+                        Err(e) => errs.push(format!("secrets[{i}]: not a JWK set: {e}")),
+                    }
+                }
+                SecretType::X509 => match VerifyingKey::from_x509(&s.value) {
+                    Ok(k) => public_keys.push((k, expires)),
+                    Err(e) => errs.push(format!("secrets[{i}]: not a usable certificate: {e}")),
+                },
+            }
+        }
+        if errs.is_empty() {
+            Ok(Client {
+                config,
+                public_keys,
+                shared_secrets,
+            })
+        } else {
+            Err(ClientError::Invalid(errs))
+        }
+    }
+
+    /// The client id.
+    pub fn id(&self) -> &str {
+        &self.config.client_id
+    }
+
+    /// Public keys not expired at `now`.
+    pub fn live_public_keys(&self, now: UnixTime) -> Vec<VerifyingKey> {
+        self.public_keys
+            .iter()
+            .filter(|(_, exp)| exp.is_none_or(|e| e > now))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Shared secrets not expired at `now`.
+    pub fn live_shared_secrets(&self, now: UnixTime) -> impl Iterator<Item = &str> {
+        self.shared_secrets
+            .iter()
+            .filter(move |(_, exp)| exp.is_none_or(|e| e > now))
+            .map(|(s, _)| s.as_str())
+    }
+
+    /// Whether `uri` is registered, compared exactly (RFC 9700 §4.1.3).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.config.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    /// Whether the client may use `grant_type`.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.config.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+/// Reads clients from the store, caching parsed ones by their stored JSON.
+pub struct ClientRegistry {
+    store: Arc<dyn Store>,
+    cache: RwLock<HashMap<String, (String, Arc<Client>)>>,
+}
+
+/// Most parsed clients kept in memory.
+const CACHE_LIMIT: usize = 10_000;
+
+impl ClientRegistry {
+    /// A registry over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        ClientRegistry {
+            store,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Load a client. `Ok(None)` if unknown. A stored registration that no longer parses is
+    /// a server error (logged), never a panic.
+    pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
+        if client_id.is_empty() || client_id.len() > writ_protocol::client::MAX_CLIENT_ID_LEN {
+            return Ok(None);
+        }
+        let Some(row) = self.store.client_get(client_id).await? else {
+            return Ok(None);
+        };
+        if let Ok(cache) = self.cache.read()
+            && let Some((json, client)) = cache.get(client_id)
+            && *json == row.metadata
+        {
+            return Ok(Some(client.clone()));
+        }
+        let config: ClientConfig = serde_json::from_str(&row.metadata).map_err(|e| {
+            OAuthError::server(format!("stored client {client_id:?} does not parse: {e}"))
+        })?;
+        let client = Arc::new(Client::from_config(config).map_err(|e| {
+            OAuthError::server(format!("stored client {client_id:?} is unusable: {e}"))
+        })?);
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(client_id.to_string(), (row.metadata, client.clone()));
+        }
+        Ok(Some(client))
+    }
+
+    /// Validate and save a registration (insert or replace).
+    pub async fn put(&self, config: ClientConfig, now: UnixTime) -> Result<(), ClientError> {
+        let client = Client::from_config(config)?;
+        let metadata = serde_json::to_string(&client.config)
+            .map_err(|e| ClientError::Invalid(vec![e.to_string()]))?;
+        self.store
+            .client_upsert(&StoredClient {
+                client_id: client.config.client_id.clone(),
+                metadata,
+                updated_at: now,
+            })
+            .await?;
+        Ok(())
+    }
+}

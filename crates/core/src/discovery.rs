@@ -1,0 +1,42 @@
+//! Discovery metadata (OpenID Connect Discovery §3, RFC 8414 §2), true to the running
+//! configuration: only what this build actually does is advertised.
+
+use crate::keys::SERVER_SIGNING_ALGS;
+use crate::settings::Settings;
+use serde_json::{Value, json};
+
+/// The metadata document, served at both well-known paths.
+pub fn metadata(settings: &Settings) -> Value {
+    let e = |p: &str| settings.endpoint(p);
+    let id_algs: Vec<&str> = SERVER_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
+    json!({
+        "issuer": settings.issuer,
+        "authorization_endpoint": e("/authorize"),
+        "token_endpoint": e("/token"),
+        "userinfo_endpoint": e("/userinfo"),
+        "jwks_uri": e("/jwks"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": id_algs,
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported":
+            ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
+            "preferred_username", "email", "email_verified"],
+        "claims_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+        // Request objects are not enabled in this build: advertised as such (RFC 9101 §9).
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": true,
+        "require_signed_request_object": settings.jar.require_signed_request_object,
+        "require_pushed_authorization_requests": settings.par.require,
+    })
+}

@@ -1,0 +1,96 @@
+//! The one protocol error type (DESIGN "Errors know where they go").
+//!
+//! An [`OAuthError`] carries the RFC error code, a public description (safe to show to the
+//! client and the person), an internal detail (logged, never sent), and — once the client and
+//! a registered `redirect_uri` are known — where it may be redirected (RFC 6749 §4.1.2.1).
+//! Only the HTTP layer turns it into a redirect, an HTML page or JSON.
+
+use crate::ports::StoreError;
+use std::borrow::Cow;
+use writ_protocol::ErrorCode;
+
+/// Where an authorization error may be delivered, once the redirect URI is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectTarget {
+    /// A redirect URI registered for the client.
+    pub redirect_uri: String,
+    /// `state` to echo (RFC 6749 §4.1.2.1).
+    pub state: Option<String>,
+}
+
+/// A protocol error.
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    /// The RFC error code.
+    pub code: ErrorCode,
+    /// Public, one-line, safe description (`error_description`).
+    pub description: Cow<'static, str>,
+    /// Internal detail for logs; never sent.
+    pub detail: Option<String>,
+    /// Set once the client and its redirect URI are known.
+    pub redirect: Option<RedirectTarget>,
+}
+
+impl OAuthError {
+    /// A new error, not redirectable.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        OAuthError {
+            code,
+            description: description.into(),
+            detail: None,
+            redirect: None,
+        }
+    }
+    /// `invalid_request`.
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+    /// `server_error`, with the internal detail (never shown).
+    pub fn server(detail: impl Into<String>) -> Self {
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+        .with_detail(detail)
+    }
+    /// Attach internal detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+    /// Mark as redirectable to `target` unless already set.
+    pub fn redirect_to(mut self, target: &RedirectTarget) -> Self {
+        if self.redirect.is_none() {
+            self.redirect = Some(target.clone());
+        }
+        self
+    }
+    /// The HTTP status for direct (non-redirect) responses (RFC 6749 §5.2, RFC 6750 §3.1).
+    pub fn http_status(&self) -> u16 {
+        match self.code {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            ErrorCode::AccessDenied => 403,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server is temporarily unable to handle the request",
+        )
+        .with_detail(e.to_string())
+    }
+}

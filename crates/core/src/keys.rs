@@ -1,0 +1,269 @@
+//! The server's own keys (SPEC §1, §9): generated on first start, kept in the store (so every
+//! node shares one key set and a restart never regenerates them), published at `/jwks`,
+//! rotated with `writ keys rotate`.
+//!
+//! Rotation: the newest active key of an algorithm signs; `rotate` makes a new active key,
+//! moves the previous active key to `retiring` (still published, still verifies) and moves
+//! keys already `retiring` to `retired` (no longer published). So a key stays verifiable for
+//! one full rotation period after it stops signing.
+
+use crate::ports::{KeyState, KeyUse, Store, StoreError, StoredKey, UnixTime};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use writ_jose::{EcCurve, JwsAlg, SigningKey, SigningKeyKind, VerifyingKey};
+
+/// Algorithms the server signs tokens with; a key for each is generated on first start.
+pub const SERVER_SIGNING_ALGS: &[JwsAlg] = &[JwsAlg::RS256, JwsAlg::ES256];
+
+/// A failure of key management.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A cryptographic operation failed.
+    #[error("key operation failed: {0}")]
+    Crypto(String),
+    /// A stored key is unusable.
+    #[error("stored key {kid} is unusable: {reason}")]
+    Corrupt {
+        /// Key id.
+        kid: String,
+        /// Why.
+        reason: String,
+    },
+    /// No active key for the algorithm.
+    #[error("no active signing key for {0}")]
+    NoKey(String),
+}
+
+fn kind_for(alg: JwsAlg) -> Option<SigningKeyKind> {
+    match alg {
+        JwsAlg::RS256
+        | JwsAlg::RS384
+        | JwsAlg::RS512
+        | JwsAlg::PS256
+        | JwsAlg::PS384
+        | JwsAlg::PS512 => Some(SigningKeyKind::Rsa),
+        JwsAlg::ES256 => Some(SigningKeyKind::Ec(EcCurve::P256)),
+        JwsAlg::ES384 => Some(SigningKeyKind::Ec(EcCurve::P384)),
+        JwsAlg::ES512 => Some(SigningKeyKind::Ec(EcCurve::P521)),
+        JwsAlg::EdDSA => Some(SigningKeyKind::Ed25519),
+        _ => None,
+    }
+}
+
+fn generate(alg: JwsAlg) -> Result<SigningKey, KeyError> {
+    let key = match kind_for(alg) {
+        Some(SigningKeyKind::Rsa) => SigningKey::generate_rsa(2048),
+        Some(SigningKeyKind::Ec(c)) => SigningKey::generate_ec(c),
+        Some(SigningKeyKind::Ed25519) => SigningKey::generate_ed25519(),
+        None => {
+            return Err(KeyError::Crypto(format!(
+                "{alg} is not an asymmetric algorithm"
+            )));
+        }
+    };
+    key.map_err(|e| KeyError::Crypto(e.to_string()))
+}
+
+/// Make a new stored signing key for `alg`; its `kid` is the RFC 7638 thumbprint.
+pub fn new_signing_key(alg: JwsAlg, now: UnixTime) -> Result<StoredKey, KeyError> {
+    let key = generate(alg)?;
+    let bare = key
+        .public_jwk_for_alg("", alg)
+        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+    let kid = bare.thumbprint_sha256();
+    let jwk = key
+        .public_jwk_for_alg(&kid, alg)
+        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+    Ok(StoredKey {
+        kid,
+        key_use: KeyUse::Sig,
+        alg: alg.as_str().to_string(),
+        private_pkcs8: key
+            .to_pkcs8()
+            .map_err(|e| KeyError::Crypto(e.to_string()))?,
+        public_jwk: serde_json::to_string(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?,
+        state: KeyState::Active,
+        created_at: now,
+    })
+}
+
+/// An immutable view of the key set, swapped whole on reload.
+pub struct KeySnapshot {
+    signing: HashMap<JwsAlg, (String, SigningKey)>,
+    verifying: Vec<VerifyingKey>,
+    jwks: String,
+}
+
+impl KeySnapshot {
+    /// The JWK set document served at `/jwks` (RFC 7517 §5).
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks
+    }
+    /// The current signing key for `alg`.
+    pub fn signer(&self, alg: JwsAlg) -> Option<&(String, SigningKey)> {
+        self.signing.get(&alg)
+    }
+    /// Public keys that verify the server's own tokens (active and retiring).
+    pub fn verifying_keys(&self) -> &[VerifyingKey] {
+        &self.verifying
+    }
+}
+
+/// The server's key set, loaded from the store.
+pub struct KeyRing {
+    store: Arc<dyn Store>,
+    snapshot: RwLock<Arc<KeySnapshot>>,
+}
+
+impl KeyRing {
+    /// Generate the initial keys if there are none, then load.
+    pub async fn open(store: Arc<dyn Store>, now: UnixTime) -> Result<Self, KeyError> {
+        ensure_initial(store.as_ref(), now).await?;
+        let snapshot = build_snapshot(&store.key_list().await?)?;
+        Ok(KeyRing {
+            store,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+        })
+    }
+
+    /// The current snapshot.
+    pub fn current(&self) -> Arc<KeySnapshot> {
+        match self.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-read the keys (picks up a rotation made by another node or by `writ keys`).
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        let snapshot = Arc::new(build_snapshot(&self.store.key_list().await?)?);
+        match self.snapshot.write() {
+            Ok(mut s) => *s = snapshot,
+            Err(poisoned) => *poisoned.into_inner() = snapshot,
+        }
+        Ok(())
+    }
+
+    /// Sign `claims` with the current key for `alg`, with header `typ`.
+    pub fn sign(&self, alg: JwsAlg, typ: &str, claims: &Value) -> Result<String, KeyError> {
+        let snap = self.current();
+        let (kid, key) = snap
+            .signer(alg)
+            .ok_or_else(|| KeyError::NoKey(alg.as_str().to_string()))?;
+        let mut header = Map::new();
+        header.insert("typ".into(), json!(typ));
+        header.insert("kid".into(), json!(kid));
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        writ_jose::sign_compact(&header, &payload, alg, key)
+            .map_err(|e| KeyError::Crypto(e.to_string()))
+    }
+}
+
+/// Generate an active key for every [`SERVER_SIGNING_ALGS`] entry that has none.
+pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<String>, KeyError> {
+    let keys = store.key_list().await?;
+    let mut made = Vec::new();
+    for alg in SERVER_SIGNING_ALGS {
+        let has = keys.iter().any(|k| {
+            k.key_use == KeyUse::Sig && k.state == KeyState::Active && k.alg == alg.as_str()
+        });
+        if !has {
+            let k = new_signing_key(*alg, now)?;
+            store.key_insert(&k).await?;
+            tracing::info!(kid = %k.kid, alg = %k.alg, "generated a signing key");
+            made.push(k.kid);
+        }
+    }
+    Ok(made)
+}
+
+/// Rotate the keys of `key_use`: a new active key per algorithm in use, the previous active
+/// keys to `retiring`, previously retiring keys to `retired`. Returns the new kids.
+pub async fn rotate(
+    store: &dyn Store,
+    key_use: KeyUse,
+    now: UnixTime,
+) -> Result<Vec<String>, KeyError> {
+    if key_use == KeyUse::Enc {
+        return Err(KeyError::Crypto(
+            "decryption keys are not available in this build (encrypted request objects are not enabled yet)"
+                .into(),
+        ));
+    }
+    let keys = store.key_list().await?;
+    let mut algs: Vec<JwsAlg> = keys
+        .iter()
+        .filter(|k| k.key_use == key_use && k.state == KeyState::Active)
+        .filter_map(|k| k.alg.parse().ok())
+        .collect();
+    for a in SERVER_SIGNING_ALGS {
+        if !algs.contains(a) {
+            algs.push(*a);
+        }
+    }
+    algs.sort_by_key(|a| a.as_str());
+    algs.dedup();
+    for k in keys.iter().filter(|k| k.key_use == key_use) {
+        match k.state {
+            KeyState::Retiring => {
+                store.key_set_state(&k.kid, KeyState::Retired).await?;
+            }
+            KeyState::Active => {
+                store.key_set_state(&k.kid, KeyState::Retiring).await?;
+            }
+            KeyState::Retired => {}
+        }
+    }
+    let mut made = Vec::new();
+    for alg in algs {
+        let k = new_signing_key(alg, now)?;
+        store.key_insert(&k).await?;
+        made.push(k.kid);
+    }
+    Ok(made)
+}
+
+fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
+    let mut signing: HashMap<JwsAlg, (String, SigningKey, UnixTime)> = HashMap::new();
+    let mut verifying = Vec::new();
+    let mut published = Vec::new();
+    for k in keys.iter().filter(|k| k.key_use == KeyUse::Sig) {
+        if k.state == KeyState::Retired {
+            continue;
+        }
+        let corrupt = |reason: String| KeyError::Corrupt {
+            kid: k.kid.clone(),
+            reason,
+        };
+        let alg: JwsAlg = k
+            .alg
+            .parse()
+            .map_err(|_| corrupt(format!("unknown alg {}", k.alg)))?;
+        let kind = kind_for(alg).ok_or_else(|| corrupt("not an asymmetric alg".into()))?;
+        let key =
+            SigningKey::from_pkcs8(kind, &k.private_pkcs8).map_err(|e| corrupt(e.to_string()))?;
+        let jwk: Value = serde_json::from_str(&k.public_jwk).map_err(|e| corrupt(e.to_string()))?;
+        verifying.push(key.verifying_key().with_kid(Some(&k.kid)));
+        published.push(jwk);
+        if k.state == KeyState::Active {
+            let newer = signing.get(&alg).is_none_or(|(_, _, t)| k.created_at >= *t);
+            if newer {
+                signing.insert(alg, (k.kid.clone(), key, k.created_at));
+            }
+        }
+    }
+    let jwks = serde_json::to_string(&json!({ "keys": published }))
+        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+    Ok(KeySnapshot {
+        signing: signing
+            .into_iter()
+            .map(|(a, (kid, key, _))| (a, (kid, key)))
+            .collect(),
+        verifying,
+        jwks,
+    })
+}

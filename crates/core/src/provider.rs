@@ -1,0 +1,459 @@
+//! The provider: the ports, settings, clients and keys together, and the flows that use them
+//! (authorize → interaction → login → consent → code). The HTTP layer calls these methods and
+//! only translates their results.
+
+use crate::authorize::{self, ValidatedRequest, params::RawParams};
+use crate::clients::ClientRegistry;
+use crate::error::OAuthError;
+use crate::keys::KeyRing;
+use crate::ports::{
+    Clock, Rng, Store, StoredCode, StoredGrant, StoredInteraction, StoredSession, UnixTime,
+};
+use crate::secret::{constant_time_eq, hash_token, random_token};
+use crate::settings::Settings;
+use crate::users;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use writ_protocol::ErrorCode;
+
+/// Everything the flows need.
+pub struct Provider {
+    /// Settings.
+    pub settings: Settings,
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub rng: Arc<dyn Rng>,
+    /// Clients.
+    pub clients: ClientRegistry,
+    /// Server keys.
+    pub keys: KeyRing,
+    /// Bounds concurrent password hashing (CPU and memory heavy).
+    password_slots: Semaphore,
+}
+
+/// The login state of an interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginState {
+    /// The user (`sub`).
+    pub user_id: String,
+    /// Username, for display.
+    pub username: String,
+    /// When they authenticated.
+    pub auth_time: UnixTime,
+}
+
+/// A pending authorization request and its progress (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// The validated request.
+    pub request: ValidatedRequest,
+    /// The browser session it is bound to (hash of the cookie).
+    pub session_id: String,
+    /// Anti-CSRF token for the forms.
+    pub csrf: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Set after a successful login.
+    pub login: Option<LoginState>,
+    /// Failed password attempts.
+    pub failed_logins: u32,
+}
+
+/// Password attempts allowed per interaction before it is ended with `access_denied`.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+
+/// What `/authorize` does next.
+#[derive(Debug)]
+pub struct AuthorizeNext {
+    /// Where to send the browser (the interaction page or the custom UI).
+    pub location: String,
+    /// The interaction id.
+    pub interaction_id: String,
+    /// A new session cookie value to set, when the browser had none.
+    pub set_session_cookie: Option<String>,
+}
+
+/// Errors of the interaction steps.
+#[derive(Debug)]
+pub enum InteractionError {
+    /// Unknown or expired interaction, or not this browser's: an error page.
+    Page(OAuthError),
+    /// The credentials were wrong: show the login form again.
+    BadCredentials {
+        /// Attempts left.
+        remaining: u32,
+    },
+    /// The flow ends with an error delivered to the client.
+    Redirect(String),
+}
+
+impl From<OAuthError> for InteractionError {
+    fn from(e: OAuthError) -> Self {
+        InteractionError::Page(e)
+    }
+}
+
+fn page(code: ErrorCode, text: &'static str) -> InteractionError {
+    InteractionError::Page(OAuthError::new(code, text))
+}
+
+/// Build `base?k=v&...` keeping any query `base` already has (RFC 6749 §3.1.2).
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> Result<String, OAuthError> {
+    let mut u = url::Url::parse(base).map_err(|e| {
+        OAuthError::server(format!("stored redirect_uri {base:?} does not parse: {e}"))
+    })?;
+    {
+        let mut q = u.query_pairs_mut();
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+    }
+    Ok(u.into())
+}
+
+impl Provider {
+    /// Assemble a provider. Keys are loaded (and generated on first start) here.
+    pub async fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Rng>,
+    ) -> Result<Self, crate::keys::KeyError> {
+        let keys = KeyRing::open(store.clone(), clock.now()).await?;
+        Ok(Provider {
+            settings,
+            clients: ClientRegistry::new(store.clone()),
+            store,
+            clock,
+            rng,
+            keys,
+            password_slots: Semaphore::new(2),
+        })
+    }
+
+    /// A redirect URL delivering `error` to the client (RFC 6749 §4.1.2.1, RFC 9207 `iss`).
+    pub fn error_redirect(&self, e: &OAuthError) -> Option<String> {
+        let t = e.redirect.as_ref()?;
+        let mut pairs = vec![
+            ("error", e.code.as_str()),
+            ("error_description", e.description.as_ref()),
+        ];
+        if let Some(s) = &t.state {
+            pairs.push(("state", s));
+        }
+        pairs.push(("iss", &self.settings.issuer));
+        with_query(&t.redirect_uri, &pairs).ok()
+    }
+
+    /// `GET|POST /authorize` (SPEC §4): validate, then store the pending interaction bound to
+    /// the browser session. `params` is the raw query or form.
+    pub async fn authorize(
+        &self,
+        params: &[u8],
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeNext, OAuthError> {
+        let max = self.settings.jar.max_request_object_bytes.as_usize() + 16 * 1024;
+        let raw = RawParams::parse(params, max)?;
+        let client_id = raw.get("client_id").ok_or_else(|| {
+            OAuthError::invalid_request("client_id is required (RFC 6749 §4.1.1)")
+        })?;
+        let client = self
+            .clients
+            .get(client_id)
+            .await?
+            .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
+        let request = authorize::validate(&self.settings, &client, &raw)?;
+        let now = self.clock.now();
+        let target = request.redirect_target();
+
+        let session = match session_cookie {
+            Some(c) if c.len() <= 128 => self.store.session_get(&hash_token(c), now).await?,
+            _ => None,
+        };
+        if request.prompt.none {
+            let logged_in = session.as_ref().is_some_and(|s| s.user_id.is_some());
+            let e = if logged_in {
+                OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "consent is required and prompt=none forbids asking",
+                )
+            } else {
+                OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in")
+            };
+            return Err(e.redirect_to(&target));
+        }
+        let (session_id, set_cookie) = match session {
+            Some(s) => (s.id, None),
+            None => {
+                let cookie = random_token(self.rng.as_ref(), 32);
+                let s = StoredSession {
+                    id: hash_token(&cookie),
+                    user_id: None,
+                    auth_time: None,
+                    expires_at: now + self.settings.lifetimes.session,
+                };
+                self.store.session_put(&s).await?;
+                (s.id, Some(cookie))
+            }
+        };
+        let id = random_token(self.rng.as_ref(), 24);
+        let interaction = Interaction {
+            request,
+            session_id,
+            csrf: random_token(self.rng.as_ref(), 24),
+            created_at: now,
+            login: None,
+            failed_logins: 0,
+        };
+        self.save_interaction(&id, &interaction).await?;
+        let location = match &self.settings.interaction_url {
+            Some(u) => format!("{}/{id}", u.trim_end_matches('/')),
+            None => self.settings.endpoint(&format!("/interaction/{id}")),
+        };
+        Ok(AuthorizeNext {
+            location,
+            interaction_id: id,
+            set_session_cookie: set_cookie,
+        })
+    }
+
+    async fn save_interaction(&self, id: &str, i: &Interaction) -> Result<(), OAuthError> {
+        let payload = serde_json::to_string(i)
+            .map_err(|e| OAuthError::server(format!("interaction encode: {e}")))?;
+        self.store
+            .interaction_put(&StoredInteraction {
+                id: id.to_string(),
+                payload,
+                expires_at: i.created_at + self.settings.lifetimes.interaction,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Load an interaction for the browser holding `session_cookie`.
+    pub async fn interaction(
+        &self,
+        id: &str,
+        session_cookie: Option<&str>,
+    ) -> Result<Interaction, InteractionError> {
+        if id.is_empty() || id.len() > 64 {
+            return Err(page(
+                ErrorCode::InvalidRequest,
+                "unknown or expired interaction",
+            ));
+        }
+        let now = self.clock.now();
+        let row = self
+            .store
+            .interaction_get(id, now)
+            .await
+            .map_err(OAuthError::from)?
+            .ok_or_else(|| page(ErrorCode::InvalidRequest, "unknown or expired interaction"))?;
+        let i: Interaction = serde_json::from_str(&row.payload)
+            .map_err(|e| OAuthError::server(format!("interaction decode: {e}")))?;
+        let bound = session_cookie
+            .is_some_and(|c| constant_time_eq(hash_token(c).as_bytes(), i.session_id.as_bytes()));
+        if !bound {
+            return Err(page(
+                ErrorCode::AccessDenied,
+                "this sign-in was started in another browser session",
+            ));
+        }
+        Ok(i)
+    }
+
+    fn check_csrf(i: &Interaction, csrf: Option<&str>) -> Result<(), InteractionError> {
+        match csrf {
+            Some(c) if constant_time_eq(c.as_bytes(), i.csrf.as_bytes()) => Ok(()),
+            _ => Err(page(
+                ErrorCode::AccessDenied,
+                "the form has expired or was not sent by this site; start again",
+            )),
+        }
+    }
+
+    /// `POST /interaction/{id}/login`.
+    pub async fn login(
+        &self,
+        id: &str,
+        session_cookie: Option<&str>,
+        csrf: Option<&str>,
+        username: &str,
+        password: &str,
+    ) -> Result<Interaction, InteractionError> {
+        let mut i = self.interaction(id, session_cookie).await?;
+        Self::check_csrf(&i, csrf)?;
+        let user = if username.is_empty() || username.len() > 255 {
+            None
+        } else {
+            self.store
+                .user_by_username(username)
+                .await
+                .map_err(OAuthError::from)?
+        };
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| users::dummy_hash().to_string());
+        let ok = self.check_password(hash, password.to_string()).await? && user.is_some();
+        let now = self.clock.now();
+        let Some(user) = user.filter(|_| ok) else {
+            i.failed_logins += 1;
+            if i.failed_logins >= MAX_FAILED_LOGINS {
+                let _ = self.store.interaction_take(id, now).await;
+                let e =
+                    OAuthError::new(ErrorCode::AccessDenied, "too many failed sign-in attempts")
+                        .redirect_to(&i.request.redirect_target());
+                return Err(match self.error_redirect(&e) {
+                    Some(url) => InteractionError::Redirect(url),
+                    None => InteractionError::Page(e),
+                });
+            }
+            self.save_interaction(id, &i).await?;
+            return Err(InteractionError::BadCredentials {
+                remaining: MAX_FAILED_LOGINS - i.failed_logins,
+            });
+        };
+        self.store
+            .session_put(&StoredSession {
+                id: i.session_id.clone(),
+                user_id: Some(user.id.clone()),
+                auth_time: Some(now),
+                expires_at: now + self.settings.lifetimes.session,
+            })
+            .await
+            .map_err(OAuthError::from)?;
+        i.login = Some(LoginState {
+            user_id: user.id,
+            username: user.username,
+            auth_time: now,
+        });
+        // A new CSRF token after login (the session's privilege changed).
+        i.csrf = random_token(self.rng.as_ref(), 24);
+        self.save_interaction(id, &i).await?;
+        Ok(i)
+    }
+
+    async fn check_password(&self, hash: String, password: String) -> Result<bool, OAuthError> {
+        let _slot = self
+            .password_slots
+            .acquire()
+            .await
+            .map_err(|_| OAuthError::server("password semaphore closed"))?;
+        tokio::task::spawn_blocking(move || users::verify_password(&hash, &password))
+            .await
+            .map_err(|e| OAuthError::server(format!("password check task: {e}")))
+    }
+
+    /// Hash a password off the runtime.
+    pub async fn hash_password(&self, password: String) -> Result<String, OAuthError> {
+        let mut salt = [0u8; 16];
+        self.rng.fill(&mut salt);
+        tokio::task::spawn_blocking(move || users::hash_password(&password, &salt))
+            .await
+            .map_err(|e| OAuthError::server(format!("password hash task: {e}")))?
+            .map_err(OAuthError::invalid_request)
+    }
+
+    /// `POST /interaction/{id}/consent`: the person's decision. Returns the redirect to the
+    /// client: a code on `allow`, `access_denied` on `deny`. The interaction is used once.
+    pub async fn consent(
+        &self,
+        id: &str,
+        session_cookie: Option<&str>,
+        csrf: Option<&str>,
+        decision: &str,
+    ) -> Result<String, InteractionError> {
+        let i = self.interaction(id, session_cookie).await?;
+        Self::check_csrf(&i, csrf)?;
+        let Some(login) = i.login.clone() else {
+            return Err(page(
+                ErrorCode::InvalidRequest,
+                "sign in before giving consent",
+            ));
+        };
+        let allow = match decision {
+            "allow" => true,
+            "deny" => false,
+            _ => {
+                return Err(page(
+                    ErrorCode::InvalidRequest,
+                    "decision must be allow or deny",
+                ));
+            }
+        };
+        let now = self.clock.now();
+        // One-time: of two concurrent submissions only one proceeds.
+        if self
+            .store
+            .interaction_take(id, now)
+            .await
+            .map_err(OAuthError::from)?
+            .is_none()
+        {
+            return Err(page(
+                ErrorCode::InvalidRequest,
+                "this request was already answered",
+            ));
+        }
+        let target = i.request.redirect_target();
+        if !allow {
+            let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request")
+                .redirect_to(&target);
+            return self
+                .error_redirect(&e)
+                .map(InteractionError::Redirect)
+                .map_or_else(|| Err(InteractionError::Page(e)), Err);
+        }
+        let code = self.issue_code(&i.request, &login, now).await?;
+        let mut pairs = vec![("code", code.as_str())];
+        if let Some(s) = &i.request.state {
+            pairs.push(("state", s));
+        }
+        pairs.push(("iss", &self.settings.issuer));
+        Ok(with_query(&i.request.redirect_uri, &pairs)?)
+    }
+
+    async fn issue_code(
+        &self,
+        request: &ValidatedRequest,
+        login: &LoginState,
+        now: UnixTime,
+    ) -> Result<String, OAuthError> {
+        let grant_id = random_token(self.rng.as_ref(), 16);
+        self.store
+            .grant_insert(&StoredGrant {
+                id: grant_id.clone(),
+                client_id: request.client_id.clone(),
+                subject: login.user_id.clone(),
+                created_at: now,
+                expires_at: now + self.settings.lifetimes.refresh_token,
+                revoked_at: None,
+            })
+            .await?;
+        let code = random_token(self.rng.as_ref(), 32);
+        let payload = crate::token::CodePayload {
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: request.scope.clone(),
+            nonce: request.nonce.clone(),
+            code_challenge: request.code_challenge.clone(),
+            subject: login.user_id.clone(),
+            auth_time: login.auth_time,
+        };
+        self.store
+            .code_insert(&StoredCode {
+                code_hash: hash_token(&code),
+                grant_id,
+                payload: serde_json::to_string(&payload)
+                    .map_err(|e| OAuthError::server(format!("code encode: {e}")))?,
+                expires_at: now + self.settings.lifetimes.code,
+            })
+            .await?;
+        Ok(code)
+    }
+}

@@ -1,0 +1,75 @@
+//! The running configuration as the core uses it, derived from the file's
+//! [`writ_protocol::config::Config`].
+
+use writ_protocol::config::{Config, JarConfig, ParConfig};
+
+/// Lifetimes of what the server issues (seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code: i64,
+    /// Access token.
+    pub access_token: i64,
+    /// ID token.
+    pub id_token: i64,
+    /// Refresh token (absolute, per token; rotation issues a new one).
+    pub refresh_token: i64,
+    /// Pending interaction (login and consent).
+    pub interaction: i64,
+    /// Browser session.
+    pub session: i64,
+    /// Longest accepted client assertion lifetime (private_key_jwt).
+    pub client_assertion: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            code: 60,
+            access_token: 600,
+            id_token: 600,
+            refresh_token: 30 * 24 * 3600,
+            interaction: 600,
+            session: 8 * 3600,
+            client_assertion: 600,
+        }
+    }
+}
+
+/// Server settings the core needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Issuer identifier, without a trailing slash.
+    pub issuer: String,
+    /// `[jar]`.
+    pub jar: JarConfig,
+    /// `[par]`.
+    pub par: ParConfig,
+    /// `[interaction] url`: a custom UI.
+    pub interaction_url: Option<String>,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+}
+
+impl Settings {
+    /// From a validated configuration.
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        Ok(Settings {
+            issuer: config.effective_issuer()?,
+            jar: config.jar.clone(),
+            par: config.par.clone(),
+            interaction_url: config.interaction.url.clone(),
+            lifetimes: Lifetimes::default(),
+        })
+    }
+
+    /// `{issuer}{path}`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// Whether cookies must be `Secure` (an https issuer).
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}

@@ -1,0 +1,102 @@
+//! The UserInfo endpoint (OpenID Connect Core §5.3) with bearer tokens (RFC 6750).
+
+use crate::error::OAuthError;
+use crate::provider::Provider;
+use serde_json::{Map, Value, json};
+use writ_jose::{UnverifiedJws, select_verifying_keys};
+use writ_protocol::ErrorCode;
+
+/// Largest access token accepted.
+pub const MAX_ACCESS_TOKEN_BYTES: usize = 8 * 1024;
+
+fn invalid_token(detail: impl Into<String>) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidToken,
+        "the access token is invalid or expired",
+    )
+    .with_detail(detail)
+}
+
+impl Provider {
+    /// Check an access token issued by this server: signature by a current key, `typ`
+    /// `at+jwt` (RFC 9068 §4), issuer, expiry, and that its grant is not revoked.
+    pub async fn verify_access_token(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
+        let parsed = UnverifiedJws::parse(token, MAX_ACCESS_TOKEN_BYTES)
+            .map_err(|e| invalid_token(format!("parse: {e}")))?;
+        let h = parsed.header();
+        if h.typ.as_deref() != Some("at+jwt") {
+            return Err(invalid_token("typ is not at+jwt"));
+        }
+        let kid = h.kid.as_deref().ok_or_else(|| invalid_token("no kid"))?;
+        let snap = self.keys.current();
+        let keys = select_verifying_keys(snap.verifying_keys(), Some(kid), h.alg);
+        let key = keys.first().ok_or_else(|| invalid_token("unknown kid"))?;
+        let claims = parsed
+            .verify(key)
+            .and_then(|v| v.payload_json())
+            .map_err(|e| invalid_token(format!("verify: {e}")))?;
+        if claims.get("iss").and_then(Value::as_str) != Some(self.settings.issuer.as_str()) {
+            return Err(invalid_token("wrong iss"));
+        }
+        let now = self.clock.now();
+        if claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_none_or(|e| e <= now)
+        {
+            return Err(invalid_token("expired"));
+        }
+        let gid = claims
+            .get("gid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_token("no grant"))?;
+        match self.store.grant_get(gid).await? {
+            Some(g) if g.revoked_at.is_none() => Ok(claims),
+            _ => Err(invalid_token("grant revoked")),
+        }
+    }
+
+    /// The claims about the token's user allowed by its scope (OpenID Connect Core §5.4).
+    pub async fn userinfo(&self, token: &str) -> Result<Value, OAuthError> {
+        let claims = self.verify_access_token(token).await?;
+        let scope: Vec<&str> = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split(' ')
+            .collect();
+        if !scope.contains(&"openid") {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token was not issued for openid",
+            ));
+        }
+        let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
+        let user = self
+            .store
+            .user_get(sub)
+            .await?
+            .ok_or_else(|| invalid_token("user no longer exists"))?;
+        let extra: Map<String, Value> = serde_json::from_str(&user.claims).unwrap_or_default();
+        let mut out = json!({ "sub": user.id });
+        let Some(obj) = out.as_object_mut() else {
+            return Err(OAuthError::server("userinfo object"));
+        };
+        if scope.contains(&"profile") {
+            obj.insert("preferred_username".into(), json!(user.username));
+            for k in ["name", "given_name", "family_name", "locale", "zoneinfo"] {
+                if let Some(v) = extra.get(k) {
+                    obj.insert(k.into(), v.clone());
+                }
+            }
+        }
+        if scope.contains(&"email") {
+            for k in ["email", "email_verified"] {
+                if let Some(v) = extra.get(k) {
+                    obj.insert(k.into(), v.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
