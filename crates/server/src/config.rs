@@ -1,0 +1,107 @@
+//! Loading the configuration (SPEC §1–2): defaults, then the TOML file, then `WRIT_`
+//! environment variables (nested keys with `__`: `WRIT_JAR__CLOCK_SKEW=10s`), then command-line
+//! flags. Unknown keys and bad values stop start-up with a message naming the key.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use std::path::{Path, PathBuf};
+use writ_protocol::config::Config;
+
+/// Command-line values that override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--issuer`.
+    pub issuer: Option<String>,
+    /// `--store`.
+    pub store: Option<String>,
+}
+
+/// Load, merge and validate. The error text names every bad key.
+pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, String> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = file {
+        if !f.is_file() {
+            return Err(format!("configuration file {} does not exist", f.display()));
+        }
+        fig = fig.merge(Toml::file_exact(f));
+    }
+    fig = fig.merge(
+        Env::prefixed("WRIT_")
+            .filter(|k| !k.as_str().starts_with("test") && k.as_str() != "log")
+            .split("__"),
+    );
+    let mut config: Config = fig.extract().map_err(|e| {
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    if let Some(d) = &overrides.data_dir {
+        config.data_dir = Some(d.clone());
+    }
+    if let Some(l) = &overrides.listen {
+        config.listen = Some(l.clone());
+    }
+    if let Some(i) = &overrides.issuer {
+        config.issuer = Some(i.clone());
+    }
+    if let Some(s) = &overrides.store {
+        config.store.url = Some(s.clone());
+    }
+    config.validate().map_err(|errs| errs.join("\n"))?;
+    Ok(config)
+}
+
+/// The store URL: `[store] url`, or a SQLite file in the data directory.
+pub fn store_url(config: &Config) -> Result<String, String> {
+    if let Some(u) = &config.store.url {
+        return Ok(u.clone());
+    }
+    let dir = config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("data_dir: cannot create {}: {e}", dir.display()))?;
+    Ok(writ_store::sqlite_url_for_dir(&dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_in_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("writ.toml");
+        std::fs::write(&f, "listn = \"127.0.0.1:1\"\n").unwrap();
+        let e = load(Some(&f), &Overrides::default()).unwrap_err();
+        assert!(e.contains("listn"), "{e}");
+    }
+
+    #[test]
+    fn invalid_value_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("writ.toml");
+        std::fs::write(&f, "[jar]\nclock_skew = \"forever\"\n").unwrap();
+        let e = load(Some(&f), &Overrides::default()).unwrap_err();
+        assert!(e.contains("clock_skew"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("writ.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:1\"\n").unwrap();
+        let o = Overrides {
+            listen: Some("127.0.0.1:2".into()),
+            ..Default::default()
+        };
+        let c = load(Some(&f), &o).unwrap();
+        assert_eq!(c.listen.as_deref(), Some("127.0.0.1:2"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The `writ` server: axum routes over `writ-core`, configuration, pages and admin commands.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod admin;
+pub mod config;
+pub mod pages;
+pub mod respond;
+pub mod routes;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+use writ_core::Provider;
+use writ_core::ports::{Clock, Rng, Store, SystemClock, SystemRng};
+use writ_core::settings::Settings;
+use writ_protocol::config::Config;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The provider.
+    pub provider: Arc<Provider>,
+    /// The Prometheus exporter handle.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// Install the process-wide Prometheus recorder once.
+pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// Apply the `[[clients]]` and `[[users]]` declared in the file to the store.
+pub async fn apply_declared(provider: &Provider, config: &Config) -> Result<(), String> {
+    let now = provider.clock.now();
+    for c in &config.clients {
+        provider
+            .clients
+            .put(c.clone(), now)
+            .await
+            .map_err(|e| format!("clients {:?}: {e}", c.client_id))?;
+    }
+    for u in &config.users {
+        admin::upsert_user(provider.store.as_ref(), &u.username, &u.password_hash, now)
+            .await
+            .map_err(|e| format!("users {:?}: {e}", u.username))?;
+    }
+    Ok(())
+}
+
+/// Build a provider on `store` with the real clock and random source.
+pub async fn build_provider(
+    config: &Config,
+    store: Arc<dyn Store>,
+) -> Result<Arc<Provider>, String> {
+    build_provider_with(config, store, Arc::new(SystemClock), Arc::new(SystemRng)).await
+}
+
+/// Build a provider with injected clock and randomness (tests).
+pub async fn build_provider_with(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Rng>,
+) -> Result<Arc<Provider>, String> {
+    let settings = Settings::from_config(config)?;
+    let provider = Provider::new(settings, store, clock, rng)
+        .await
+        .map_err(|e| format!("keys: {e}"))?;
+    apply_declared(&provider, config).await?;
+    Ok(Arc::new(provider))
+}
+
+/// The router with every endpoint of SPEC §3 and the common layers.
+pub fn app(provider: Arc<Provider>) -> Router {
+    let state = AppState {
+        provider,
+        metrics: metrics_handle(),
+    };
+    routes::router(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+}
+
+/// Run the server until Ctrl-C / SIGTERM: background key reload and purge included.
+pub async fn serve(
+    provider: Arc<Provider>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    let purger = writ_store::spawn_purger(
+        provider.store.clone(),
+        provider.clock.clone(),
+        Duration::from_secs(60),
+    );
+    let reloader = {
+        let p = provider.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                if let Err(e) = p.keys.reload().await {
+                    tracing::warn!("key reload failed: {e}");
+                }
+            }
+        })
+    };
+    let result = axum::serve(listener, app(provider))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    purger.abort();
+    reloader.abort();
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,303 @@
+//! The `writ` binary (SPEC §1).
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use writ_core::ports::{Clock, Store, SystemClock};
+use writ_protocol::config::Config;
+use writ_server::config::{self, Overrides};
+
+#[derive(Parser)]
+#[command(
+    name = "writ",
+    version,
+    about = "An OpenID Connect / OAuth 2.0 server built around signed authorization requests (RFC 9101)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Common {
+    /// Configuration file (TOML).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Directory of the embedded store.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Store URL (sqlite://PATH or postgres://...).
+    #[arg(long, global = true)]
+    store: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// ADDR:PORT to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Issuer URL.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Development mode: seeds user alice/alice and a demo client. Never for production.
+        #[arg(long)]
+        dev: bool,
+    },
+    /// Manage clients.
+    Client {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: ClientAction,
+    },
+    /// Manage users.
+    User {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage the server's keys.
+    Keys {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientAction {
+    /// Add or replace a client from JSON (the keys of [[clients]]).
+    Add {
+        /// JSON file, or - for standard input.
+        #[arg(long)]
+        json: String,
+    },
+    /// List clients.
+    List,
+    /// Show one client.
+    Show { id: String },
+    /// Remove a client.
+    Remove { id: String },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user (or set the password of an existing one).
+    Add {
+        username: String,
+        /// Read the password from standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// List keys.
+    List,
+    /// Rotate keys: a new active key; the old one stays published until the next rotation.
+    Rotate {
+        /// sig or enc.
+        #[arg(long = "use", default_value = "sig")]
+        key_use: String,
+    },
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WRIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("WRIT_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn load(common: &Common, extra: Overrides) -> anyhow::Result<Config> {
+    let o = Overrides {
+        data_dir: common.data_dir.clone(),
+        store: common.store.clone(),
+        ..extra
+    };
+    config::load(common.config.as_deref(), &o).map_err(|e| anyhow!("configuration error:\n{e}"))
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config::store_url(config).map_err(|e| anyhow!(e))?;
+    writ_store::open(&url)
+        .await
+        .map_err(|e| anyhow!("store {}: {e}", redact(&url)))
+}
+
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    init_logs();
+    if let Err(e) = run().await {
+        eprintln!("writ: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            common,
+            listen,
+            issuer,
+            dev,
+        } => {
+            let mut config = load(
+                &common,
+                Overrides {
+                    listen,
+                    issuer,
+                    ..Default::default()
+                },
+            )?;
+            if dev {
+                writ_server::admin::dev_seed(&mut config)?;
+            }
+            let addr = config.listen_addr().map_err(|e| anyhow!(e))?;
+            let store = open_store(&config).await?;
+            let provider = writ_server::build_provider(&config, store)
+                .await
+                .map_err(|e| anyhow!(e))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            if dev {
+                tracing::warn!(
+                    "DEVELOPMENT MODE: demo user and client seeded; never use --dev in production"
+                );
+                writ_server::admin::print_dev_banner(&provider.settings.issuer, &local);
+            }
+            tracing::info!(issuer = %provider.settings.issuer, listen = %local, "writ is serving");
+            writ_server::serve(provider, listener).await?;
+            Ok(())
+        }
+        Command::Client { common, action } => {
+            let config = load(&common, Overrides::default())?;
+            let store = open_store(&config).await?;
+            match action {
+                ClientAction::Add { json } => {
+                    let provider = writ_server::build_provider(&config, store)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    let id = writ_server::admin::client_add(&provider, &json)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    println!("client {id} saved");
+                }
+                ClientAction::List => {
+                    for (id, desc) in writ_server::admin::client_list(&store)
+                        .await
+                        .map_err(|e| anyhow!(e))?
+                    {
+                        println!("{id}\t{desc}");
+                    }
+                }
+                ClientAction::Show { id } => match store.client_get(&id).await? {
+                    Some(c) => {
+                        let v: serde_json::Value = serde_json::from_str(&c.metadata)?;
+                        println!("{}", serde_json::to_string_pretty(&v)?);
+                    }
+                    None => bail!("no client {id:?}"),
+                },
+                ClientAction::Remove { id } => {
+                    if store.client_remove(&id).await? {
+                        println!("client {id} removed");
+                    } else {
+                        bail!("no client {id:?}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::User { common, action } => {
+            let config = load(&common, Overrides::default())?;
+            let store = open_store(&config).await?;
+            match action {
+                UserAction::Add {
+                    username,
+                    password_stdin,
+                } => {
+                    if !password_stdin {
+                        bail!("use --password-stdin");
+                    }
+                    let text = writ_server::admin::read_input("-", 4096).map_err(|e| anyhow!(e))?;
+                    let password = text.strip_suffix('\n').unwrap_or(&text);
+                    let password = password.strip_suffix('\r').unwrap_or(password).to_string();
+                    let mut salt = [0u8; 16];
+                    writ_core::ports::Rng::fill(&writ_core::ports::SystemRng, &mut salt);
+                    let hash = tokio::task::spawn_blocking(move || {
+                        writ_core::users::hash_password(&password, &salt)
+                    })
+                    .await?
+                    .map_err(|e| anyhow!(e))?;
+                    let id = writ_server::admin::upsert_user(
+                        store.as_ref(),
+                        &username,
+                        &hash,
+                        SystemClock.now(),
+                    )
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+                    println!("user {username} saved (sub {id})");
+                }
+            }
+            Ok(())
+        }
+        Command::Keys { common, action } => {
+            let config = load(&common, Overrides::default())?;
+            let store = open_store(&config).await?;
+            match action {
+                KeysAction::List => {
+                    writ_core::keys::ensure_initial(store.as_ref(), SystemClock.now()).await?;
+                    println!("kid\tuse\talg\tstate\tcreated_at");
+                    for (kid, u, alg, state, created) in writ_server::admin::keys_list(&store)
+                        .await
+                        .map_err(|e| anyhow!(e))?
+                    {
+                        println!("{kid}\t{u}\t{alg}\t{state}\t{created}");
+                    }
+                }
+                KeysAction::Rotate { key_use } => {
+                    let u = writ_server::admin::parse_use(&key_use).map_err(|e| anyhow!(e))?;
+                    let made =
+                        writ_core::keys::rotate(store.as_ref(), u, SystemClock.now()).await?;
+                    for kid in made {
+                        println!("new active key {kid}");
+                    }
+                    println!(
+                        "previous keys stay published as 'retiring' until the next rotation; running servers pick the change up within 30 s"
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}

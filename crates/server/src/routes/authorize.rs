@@ -1,0 +1,50 @@
+//! `GET|POST /authorize` (RFC 6749 §3.1: both methods; POST as a form).
+
+use super::{cookie, session_cookie_name};
+use crate::AppState;
+use crate::respond::{authorize_error, see_other};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+
+/// `GET /authorize`.
+pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    handle(&s, &headers, q.unwrap_or_default().as_bytes()).await
+}
+
+/// `POST /authorize` (form).
+pub async fn post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        let e = writ_core::OAuthError::invalid_request(
+            "POST /authorize needs Content-Type application/x-www-form-urlencoded",
+        );
+        return authorize_error(&s, &headers, &e);
+    }
+    handle(&s, &headers, &body).await
+}
+
+async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
+    let secure = s.provider.settings.secure_cookies();
+    let name = session_cookie_name(secure);
+    match s.provider.authorize(params, cookie(headers, name)).await {
+        Ok(next) => {
+            metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
+                .increment(1);
+            let mut r = see_other(&next.location);
+            if let Some(c) = next.set_session_cookie {
+                let attrs = if secure { "; Secure" } else { "" };
+                let v = format!("{name}={c}; Path=/; HttpOnly; SameSite=Lax{attrs}");
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Err(e) => authorize_error(s, headers, &e),
+    }
+}

@@ -1,0 +1,219 @@
+//! The interaction pages of SPEC §8: `GET /interaction/{id}` (HTML, or JSON for a custom UI),
+//! `POST /interaction/{id}/login`, `POST /interaction/{id}/consent`.
+
+use super::{cookie, session_cookie_name};
+use crate::AppState;
+use crate::pages::render;
+use crate::respond::{html_error, json_error, log, no_store, see_other, wants_json};
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use writ_core::provider::{Interaction, InteractionError};
+
+fn session<'a>(s: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookie(
+        headers,
+        session_cookie_name(s.provider.settings.secure_cookies()),
+    )
+}
+
+fn error_response(headers: &HeaderMap, e: InteractionError) -> Response {
+    match e {
+        InteractionError::Page(e) => {
+            log("interaction", &e);
+            if wants_json(headers) {
+                json_error(&e)
+            } else {
+                html_error(&e)
+            }
+        }
+        InteractionError::Redirect(url) => see_other(&url),
+        InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+fn page(html: String, status: StatusCode) -> Response {
+    let mut r = (status, Html(html)).into_response();
+    no_store(r.headers_mut());
+    r
+}
+
+async fn display_name(s: &AppState, i: &Interaction) -> String {
+    match s.provider.clients.get(&i.request.client_id).await {
+        Ok(Some(c)) => c.config.display_name().to_string(),
+        _ => i.request.client_id.clone(),
+    }
+}
+
+fn login_page(
+    s: &AppState,
+    id: &str,
+    i: &Interaction,
+    name: &str,
+    error: Option<String>,
+) -> String {
+    render(
+        "login.html",
+        minijinja::context! {
+            client_name => name,
+            action => s.provider.settings.endpoint(&format!("/interaction/{id}/login")),
+            csrf_token => i.csrf,
+            login_hint => i.request.login_hint.clone().unwrap_or_default(),
+            error => error,
+        },
+    )
+}
+
+fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
+    let origin = match i.request.transport {
+        writ_core::authorize::source::Transport::Query => {
+            "This request was sent as plain parameters: it was not signed by the application."
+        }
+        _ => "This request was signed by the application.",
+    };
+    render(
+        "consent.html",
+        minijinja::context! {
+            client_name => name,
+            client_id => i.request.client_id,
+            redirect_uri => i.request.redirect_uri,
+            username => i.login.as_ref().map(|l| l.username.clone()).unwrap_or_default(),
+            scopes => i.request.scope,
+            request_origin => origin,
+            action => s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
+            csrf_token => i.csrf,
+        },
+    )
+}
+
+/// `GET /interaction/{id}`.
+pub async fn show(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let i = match s.provider.interaction(&id, session(&s, &headers)).await {
+        Ok(i) => i,
+        Err(e) => return error_response(&headers, e),
+    };
+    let name = display_name(&s, &i).await;
+    if wants_json(&headers) {
+        let body = serde_json::json!({
+            "interaction_id": id,
+            "client": { "client_id": i.request.client_id, "client_name": name },
+            "parameters": i.request.parameters,
+            "trusted": i.request.trusted,
+            "request_object_values": i.request.request_object_values,
+            "request_object_header": null,
+            "transport": i.request.transport,
+            "scope": i.request.scope,
+            "redirect_uri": i.request.redirect_uri,
+            "login": i.login.as_ref().map(|l| serde_json::json!({"sub": l.user_id, "username": l.username, "auth_time": l.auth_time})),
+            "csrf_token": i.csrf,
+            "endpoints": {
+                "login": s.provider.settings.endpoint(&format!("/interaction/{id}/login")),
+                "consent": s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
+            },
+        });
+        let mut r = axum::Json(body).into_response();
+        no_store(r.headers_mut());
+        return r;
+    }
+    if i.login.is_none() {
+        page(login_page(&s, &id, &i, &name, None), StatusCode::OK)
+    } else {
+        page(consent_page(&s, &id, &i, &name), StatusCode::OK)
+    }
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: Option<String>,
+    password: Option<String>,
+    csrf_token: Option<String>,
+}
+
+/// `POST /interaction/{id}/login`.
+pub async fn login(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let result = s
+        .provider
+        .login(
+            &id,
+            session(&s, &headers),
+            f.csrf_token.as_deref(),
+            f.username.as_deref().unwrap_or(""),
+            f.password.as_deref().unwrap_or(""),
+        )
+        .await;
+    match result {
+        Ok(_) => {
+            if wants_json(&headers) {
+                return (
+                    StatusCode::OK,
+                    axum::Json(serde_json::json!({"status": "logged_in"})),
+                )
+                    .into_response();
+            }
+            see_other(&s.provider.settings.endpoint(&format!("/interaction/{id}")))
+        }
+        Err(InteractionError::BadCredentials { remaining }) => {
+            tracing::info!(target: "audit", interaction = %id, "failed sign-in");
+            if wants_json(&headers) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({"error": "invalid_credentials", "attempts_left": remaining})),
+                )
+                    .into_response();
+            }
+            match s.provider.interaction(&id, session(&s, &headers)).await {
+                Ok(i) => {
+                    let name = display_name(&s, &i).await;
+                    let msg = format!("Wrong username or password. {remaining} attempt(s) left.");
+                    page(
+                        login_page(&s, &id, &i, &name, Some(msg)),
+                        StatusCode::UNAUTHORIZED,
+                    )
+                }
+                Err(e) => error_response(&headers, e),
+            }
+        }
+        Err(e) => error_response(&headers, e),
+    }
+}
+
+/// The consent form.
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    decision: Option<String>,
+    csrf_token: Option<String>,
+}
+
+/// `POST /interaction/{id}/consent`.
+pub async fn consent(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<ConsentForm>,
+) -> Response {
+    match s
+        .provider
+        .consent(
+            &id,
+            session(&s, &headers),
+            f.csrf_token.as_deref(),
+            f.decision.as_deref().unwrap_or(""),
+        )
+        .await
+    {
+        Ok(url) => see_other(&url),
+        Err(e) => error_response(&headers, e),
+    }
+}

@@ -1,0 +1,86 @@
+//! Discovery, JWKS, health, metrics, and the request-observing middleware.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+/// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+pub async fn discovery(State(s): State<AppState>) -> Response {
+    axum::Json(writ_core::discovery::metadata(&s.provider.settings)).into_response()
+}
+
+/// `/jwks`: the server's public keys (RFC 7517 §5).
+pub async fn jwks(State(s): State<AppState>) -> Response {
+    let body = s.provider.keys.current().jwks_json().to_string();
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
+    r
+}
+
+/// `/health`: 200 when the store answers.
+pub async fn health(State(s): State<AppState>) -> Response {
+    match s.provider.store.client_get("\u{0}health").await {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("health: store unavailable: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `/metrics`: Prometheus text format.
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    match &s.metrics {
+        Some(h) => {
+            let mut r = h.render().into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            r
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}
+
+/// Counts every response by route and status; latency histograms for the hot endpoints
+/// (SPEC §12).
+pub async fn observe(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("writ_http_responses_total", "route" => route.clone(), "status" => status)
+        .increment(1);
+    if matches!(route.as_str(), "/authorize" | "/token" | "/par") {
+        metrics::histogram!("writ_request_duration_seconds", "route" => route)
+            .record(start.elapsed().as_secs_f64());
+    }
+    resp
+}

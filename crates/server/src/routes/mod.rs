@@ -1,0 +1,58 @@
+//! The endpoints of SPEC §3. Handlers are thin: extract, call the core, respond.
+
+mod authorize;
+mod interaction;
+mod meta;
+mod token;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+
+/// Largest request body accepted anywhere (a request object by POST plus the rest).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(meta::discovery))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(meta::discovery),
+        )
+        .route("/jwks", get(meta::jwks))
+        .route("/health", get(meta::health))
+        .route("/metrics", get(meta::metrics))
+        .route("/authorize", get(authorize::get).post(authorize::post))
+        .route("/interaction/{id}", get(interaction::show))
+        .route("/interaction/{id}/login", post(interaction::login))
+        .route("/interaction/{id}/consent", post(interaction::consent))
+        .route("/token", post(token::token))
+        .route("/userinfo", get(token::userinfo).post(token::userinfo))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(meta::observe))
+        .with_state(state)
+}
+
+/// A cookie's value from the `Cookie` header.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The session cookie's name: `__Host-` prefixed when the issuer is https.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-writ_session"
+    } else {
+        "writ_session"
+    }
+}

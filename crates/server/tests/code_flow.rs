@@ -1,0 +1,632 @@
+//! The authorization code flow over real HTTP on 127.0.0.1:0 with the embedded store:
+//! login, consent, code, token with PKCE, ID token checked against /jwks, userinfo, refresh,
+//! and one test per error path of the foundation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use std::collections::HashMap;
+use writ_jose::{Jwk, UnverifiedJws, VerifyingKey};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const SECRET: &str = "a-long-enough-client-secret-for-tests-0123456789";
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+struct Server {
+    base: String,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap();
+    let toml = format!(
+        r#"
+        issuer = "{base}"
+        listen = "{addr}"
+        [[clients]]
+        client_id = "web"
+        client_name = "Web <App>"
+        redirect_uris = ["{REDIRECT}"]
+        secrets = [{{ type = "shared", value = "{SECRET}" }}]
+        [[clients]]
+        client_id = "spa"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "none"
+        [[clients]]
+        client_id = "jarred"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "none"
+        require_signed_request_object = true
+        [[users]]
+        username = "alice"
+        password_hash = "{hash}"
+        "#
+    );
+    let file = dir.path().join("writ.toml");
+    std::fs::write(&file, toml).unwrap();
+    let o = writ_server::config::Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let config = writ_server::config::load(Some(&file), &o).unwrap();
+    let store = writ_store::open(&writ_server::config::store_url(&config).unwrap())
+        .await
+        .unwrap();
+    let provider = writ_server::build_provider(&config, store).await.unwrap();
+    tokio::spawn(writ_server::serve(provider, listener));
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    Server {
+        base,
+        _dir: dir,
+        http,
+    }
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn authorize_url(s: &Server, client: &str, extra: &str) -> String {
+    format!(
+        "{}/authorize?client_id={client}&response_type=code&scope=openid%20profile%20offline_access&redirect_uri={}&state=st%26ate&nonce=n-0S6&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        s.base,
+        urlencode(REDIRECT)
+    )
+}
+
+async fn interaction_json(s: &Server, loc: &str) -> Value {
+    s.http
+        .get(loc)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn login(s: &Server, loc: &str) {
+    let view = interaction_json(s, loc).await;
+    let r = s
+        .http
+        .post(view["endpoints"]["login"].as_str().unwrap())
+        .form(&[
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn decide(s: &Server, loc: &str, decision: &str) -> HashMap<String, String> {
+    let view = interaction_json(s, loc).await;
+    let r = s
+        .http
+        .post(view["endpoints"]["consent"].as_str().unwrap())
+        .form(&[
+            ("decision", decision),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    query(&to)
+}
+
+/// Runs authorize → login → consent(allow) and returns the redirect's query.
+async fn get_code(s: &Server, client: &str) -> HashMap<String, String> {
+    let r = s
+        .http
+        .get(authorize_url(s, client, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = location(&r);
+    assert!(
+        loc.starts_with(&format!("{}/interaction/", s.base)),
+        "{loc}"
+    );
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Sign in to continue to"), "{page}");
+    if client == "web" {
+        assert!(
+            page.contains("Web &lt;App&gt;"),
+            "client name is escaped: {page}"
+        );
+    }
+    login(s, &loc).await;
+    let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("asks for access") && page.contains("not signed"),
+        "{page}"
+    );
+    decide(s, &loc, "allow").await
+}
+
+async fn redeem(s: &Server, code: &str, verifier: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{}/token", s.base))
+        .basic_auth("web", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(s: &Server, token: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{}/token", s.base))
+        .basic_auth("web", Some(SECRET))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn userinfo_status(s: &Server, at: &str) -> StatusCode {
+    s.http
+        .get(format!("{}/userinfo", s.base))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn verify_with_jwks(s: &Server, token: &str) -> serde_json::Map<String, Value> {
+    let jwks: Value = s
+        .http
+        .get(format!("{}/jwks", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parsed = UnverifiedJws::parse(token, 16 * 1024).unwrap();
+    let kid = parsed.header().kid.clone().unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
+    let jwk = Jwk::from_json(jwk.to_string().as_bytes()).unwrap();
+    let key = VerifyingKey::from_jwk(&jwk).unwrap();
+    parsed.verify(&key).unwrap().payload_json().unwrap()
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_issues_tokens_verifiable_with_jwks() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    assert_eq!(q["state"], "st&ate");
+    assert_eq!(q["iss"], s.base, "RFC 9207 iss in the response");
+    let r = redeem(&s, &q["code"], VERIFIER).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["token_type"], "Bearer");
+    let id = verify_with_jwks(&s, t["id_token"].as_str().unwrap()).await;
+    assert_eq!(id["iss"], s.base.as_str());
+    assert_eq!(id["aud"], "web");
+    assert_eq!(id["nonce"], "n-0S6");
+    assert!(id["auth_time"].is_i64());
+    let at = t["access_token"].as_str().unwrap();
+    verify_with_jwks(&s, at).await;
+    let ui: Value = s
+        .http
+        .get(format!("{}/userinfo", s.base))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ui["sub"], id["sub"]);
+    assert_eq!(ui["preferred_username"], "alice");
+}
+
+#[tokio::test]
+async fn refresh_token_rotates_and_reuse_revokes_the_grant() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    let t: Value = redeem(&s, &q["code"], VERIFIER).await.json().await.unwrap();
+    let rt = t["refresh_token"].as_str().unwrap();
+    let r = refresh(&s, rt).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t2: Value = r.json().await.unwrap();
+    assert_ne!(t2["refresh_token"], t["refresh_token"]);
+    assert_eq!(
+        userinfo_status(&s, t2["access_token"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
+    let r = refresh(&s, rt).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        userinfo_status(&s, t2["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = refresh(&s, t2["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn code_is_one_time_and_reuse_revokes_issued_tokens() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    let t: Value = redeem(&s, &q["code"], VERIFIER).await.json().await.unwrap();
+    let r = redeem(&s, &q["code"], VERIFIER).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        userinfo_status(&s, t["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn wrong_code_verifier_is_invalid_grant() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    let r = redeem(&s, &q["code"], "x".repeat(43).as_str()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_invalid_client_401() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    let r = s
+        .http
+        .post(format!("{}/token", s.base))
+        .basic_auth("web", Some("wrong"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn public_client_redeems_with_pkce_and_no_secret() {
+    let s = start().await;
+    let q = get_code(&s, "spa").await;
+    let r = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "spa"),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_client_gets_an_error_page_never_a_redirect() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "nobody", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+    assert!(r.text().await.unwrap().contains("invalid_client"));
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uri_is_never_redirected_to() {
+    let s = start().await;
+    let url = authorize_url(&s, "web", "")
+        .replace(&urlencode(REDIRECT), &urlencode("https://evil.example/cb"));
+    let r = s.http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn errors_after_the_redirect_uri_check_are_redirected_with_state_and_iss() {
+    let s = start().await;
+    let cases = [
+        (
+            "code_challenge_method=S256",
+            "code_challenge_method=plain",
+            "invalid_request",
+        ),
+        ("scope=openid", "scope=admin%20openid", "invalid_scope"),
+        (
+            "response_type=code",
+            "response_type=token",
+            "unsupported_response_type",
+        ),
+    ];
+    for (from, to, code) in cases {
+        let url = authorize_url(&s, "web", "").replace(from, to);
+        let r = s.http.get(url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{to}");
+        let q = query(&location(&r));
+        assert_eq!(q["error"], code, "{to}");
+        assert_eq!(q["state"], "st&ate");
+        assert_eq!(q["iss"], s.base);
+    }
+    let r = s
+        .http
+        .get(authorize_url(&s, "web", "&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query(&location(&r))["error"], "login_required");
+}
+
+#[tokio::test]
+async fn public_client_without_pkce_is_refused() {
+    let s = start().await;
+    let url = authorize_url(&s, "spa", "").replace(
+        &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256"),
+        "",
+    );
+    let q = query(&location(&s.http.get(url).send().await.unwrap()));
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("code_challenge"));
+}
+
+#[tokio::test]
+async fn duplicate_parameters_are_refused_without_redirect() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "web", "&scope=openid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn client_requiring_signed_requests_refuses_plain_ones() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "jarred", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query(&location(&r))["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn request_objects_are_refused_as_unsupported_and_discovery_says_so() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "web", "&request=a.b.c"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "request_not_supported"
+    );
+    let d: Value = s
+        .http
+        .get(format!("{}/.well-known/openid-configuration", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["request_parameter_supported"], false);
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["issuer"], s.base.as_str());
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+}
+
+#[tokio::test]
+async fn consent_deny_redirects_access_denied_with_state() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "web", ""))
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&r);
+    login(&s, &loc).await;
+    let q = decide(&s, &loc, "deny").await;
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "st&ate");
+}
+
+#[tokio::test]
+async fn login_needs_the_csrf_token_and_the_same_browser() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(authorize_url(&s, "web", ""))
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&r);
+    let v = interaction_json(&s, &loc).await;
+    let url = v["endpoints"]["login"].as_str().unwrap().to_string();
+    let csrf = v["csrf_token"].as_str().unwrap();
+    let r = s
+        .http
+        .post(&url)
+        .form(&[("username", "alice"), ("password", "wonderland")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let other = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = other
+        .post(&url)
+        .form(&[
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "another browser session");
+    let r = s
+        .http
+        .post(&url)
+        .form(&[
+            ("username", "alice"),
+            ("password", "nope"),
+            ("csrf_token", csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password")
+    );
+}
+
+#[tokio::test]
+async fn error_page_escapes_html() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(format!(
+            "{}/authorize?client_id=x&state=%3Cscript%3E&request=%3Cscript%3E",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("<script>"), "{body}");
+}
+
+#[tokio::test]
+async fn jwks_publishes_rs256_and_es256_public_keys_and_health_is_ok() {
+    let s = start().await;
+    let jwks: Value = s
+        .http
+        .get(format!("{}/jwks", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert!(
+        algs.contains(&"RS256") && algs.contains(&"ES256"),
+        "{algs:?}"
+    );
+    for k in keys {
+        assert_eq!(k["use"], "sig");
+        assert!(k.get("d").is_none(), "no private members");
+    }
+    let h = s
+        .http
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.status(), StatusCode::OK);
+    let m = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(m.status(), StatusCode::OK);
+    assert!(
+        m.text()
+            .await
+            .unwrap()
+            .contains("writ_http_responses_total")
+    );
+}
