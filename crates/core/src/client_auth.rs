@@ -21,15 +21,31 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 pub const MAX_ASSERTION_BYTES: usize = 16 * 1024;
 
 fn invalid_client(detail: impl Into<String>) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidClient, "client authentication failed").with_detail(detail)
+    invalid_client_because("client authentication failed", detail)
+}
+
+/// `invalid_client` whose public text says what to fix (it names no secret or key).
+fn invalid_client_because(public: &'static str, detail: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClient, public).with_detail(detail)
 }
 
 /// What the request presented.
 enum Presented<'a> {
-    Basic { id: String, secret: String },
-    Post { id: &'a str, secret: &'a str },
-    Assertion { id: Option<&'a str>, jwt: &'a str },
-    None { id: &'a str },
+    Basic {
+        id: String,
+        secret: String,
+    },
+    Post {
+        id: &'a str,
+        secret: &'a str,
+    },
+    Assertion {
+        id: Option<&'a str>,
+        jws: UnverifiedJws,
+    },
+    None {
+        id: &'a str,
+    },
 }
 
 /// Where the call comes from: the endpoint URL a client assertion's `aud` may name.
@@ -57,9 +73,9 @@ pub async fn authenticate(
     let claimed_id = match &presented {
         Presented::Basic { id, .. } => id.clone(),
         Presented::Post { id, .. } | Presented::None { id } => id.to_string(),
-        Presented::Assertion { id, jwt } => match id {
+        Presented::Assertion { id, jws } => match id {
             Some(id) => id.to_string(),
-            None => assertion_subject(jwt)?,
+            None => assertion_subject(jws)?,
         },
     };
     let client = clients
@@ -75,16 +91,18 @@ pub async fn authenticate(
         (Presented::Post { secret, .. }, TokenEndpointAuthMethod::ClientSecretPost) => {
             check_secret(client, now, secret)
         }
-        (Presented::Assertion { jwt, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
-            verify_assertion(&client, store, now, ctx, jwt).await?;
+        (Presented::Assertion { jws, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
+            verify_assertion(&client, store, now, ctx, jws).await?;
             Ok(client)
         }
         (Presented::None { .. }, TokenEndpointAuthMethod::None) => Ok(client),
-        _ => Err(invalid_client(format!(
-            "client {claimed_id:?} is registered for {}",
-            registered.as_str()
-        ))
-        .with_description("the client used an authentication method it is not registered for")),
+        _ => Err(invalid_client_because(
+            "the client used an authentication method it is not registered for",
+            format!(
+                "client {claimed_id:?} is registered for {}",
+                registered.as_str()
+            ),
+        )),
     }
 }
 
@@ -99,16 +117,6 @@ fn check_secret(client: Arc<Client>, now: i64, secret: &str) -> Result<Arc<Clien
         } else {
             Err(invalid_client("client secret does not match"))
         }
-    }
-}
-
-trait WithDescription {
-    fn with_description(self, d: &'static str) -> Self;
-}
-impl WithDescription for OAuthError {
-    fn with_description(mut self, d: &'static str) -> Self {
-        self.description = d.into();
-        self
     }
 }
 
@@ -140,12 +148,16 @@ fn presented<'a>(
     }
     if let Some(jwt) = assertion {
         if assertion_type != Some(JWT_BEARER_ASSERTION) {
-            return Err(invalid_client("unsupported client_assertion_type")
-                .with_description("client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+            return Err(invalid_client_because(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "unsupported client_assertion_type",
+            ));
         }
+        let jws = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
+            .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
         return Ok(Presented::Assertion {
             id: form.get("client_id"),
-            jwt,
+            jws,
         });
     }
     let id = form
@@ -181,10 +193,9 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((id, secret))
 }
 
-fn assertion_subject(jwt: &str) -> Result<String, OAuthError> {
-    let parsed = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
-        .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
-    let claims: serde_json::Value = serde_json::from_slice(parsed.payload_bytes())
+/// The unverified `sub` of an assertion: only used to find which client's keys to verify with.
+fn assertion_subject(jws: &UnverifiedJws) -> Result<String, OAuthError> {
+    let claims: serde_json::Value = serde_json::from_slice(jws.payload_bytes())
         .map_err(|_| invalid_client("client assertion payload is not JSON"))?;
     claims
         .get("sub")
@@ -199,10 +210,8 @@ async fn verify_assertion(
     store: &dyn Store,
     now: i64,
     ctx: &AuthContext<'_>,
-    jwt: &str,
+    parsed: &UnverifiedJws,
 ) -> Result<(), OAuthError> {
-    let parsed = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
-        .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
     let header = parsed.header();
     let alg: JwsAlg = header.alg;
     if matches!(alg, JwsAlg::HS256 | JwsAlg::HS384 | JwsAlg::HS512) {

@@ -149,6 +149,15 @@ impl Provider {
         with_query(&t.redirect_uri, &pairs).ok()
     }
 
+    /// End an interaction with `e`: a redirect to the client when it can be delivered there,
+    /// else an error page.
+    fn end_with(&self, e: OAuthError) -> InteractionError {
+        match self.error_redirect(&e) {
+            Some(url) => InteractionError::Redirect(url),
+            None => InteractionError::Page(e),
+        }
+    }
+
     /// `GET|POST /authorize` (SPEC §4): validate, then store the pending interaction bound to
     /// the browser session. `params` is the raw query or form.
     pub async fn authorize(
@@ -404,10 +413,7 @@ impl Provider {
         if !allow {
             let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request")
                 .redirect_to(&target);
-            return self
-                .error_redirect(&e)
-                .map(InteractionError::Redirect)
-                .map_or_else(|| Err(InteractionError::Page(e)), Err);
+            return Err(self.end_with(e));
         }
         let code = self.issue_code(&i.request, &login, now).await?;
         let mut pairs = vec![("code", code.as_str())];

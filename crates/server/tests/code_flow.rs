@@ -16,6 +16,8 @@ const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
 struct Server {
     base: String,
+    /// The private key of client `svc` (private_key_jwt).
+    svc_key: writ_jose::SigningKey,
     _dir: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -26,6 +28,8 @@ async fn start() -> Server {
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
     let hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap();
+    let svc_key = writ_jose::SigningKey::generate_ec(writ_jose::EcCurve::P256).unwrap();
+    let svc_jwk = serde_json::to_string(&svc_key.public_jwk("svc-1").unwrap()).unwrap();
     let toml = format!(
         r#"
         issuer = "{base}"
@@ -44,6 +48,11 @@ async fn start() -> Server {
         redirect_uris = ["{REDIRECT}"]
         token_endpoint_auth_method = "none"
         require_signed_request_object = true
+        [[clients]]
+        client_id = "svc"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "private_key_jwt"
+        secrets = [{{ type = "jwk", value = '{svc_jwk}' }}]
         [[users]]
         username = "alice"
         password_hash = "{hash}"
@@ -68,6 +77,7 @@ async fn start() -> Server {
         .unwrap();
     Server {
         base,
+        svc_key,
         _dir: dir,
         http,
     }
@@ -162,17 +172,14 @@ async fn get_code(s: &Server, client: &str) -> HashMap<String, String> {
         loc.starts_with(&format!("{}/interaction/", s.base)),
         "{loc}"
     );
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    // A browser that already has a session keeps it; a new one gets a hardened cookie.
+    if let Some(cookie) = r.headers().get("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+    }
     let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Sign in to continue to"), "{page}");
     if client == "web" {
@@ -523,6 +530,18 @@ async fn login_needs_the_csrf_token_and_the_same_browser() {
         .send()
         .await
         .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .expect("a new browser gets a session cookie")
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.starts_with("writ_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let loc = location(&r);
     let v = interaction_json(&s, &loc).await;
     let url = v["endpoints"]["login"].as_str().unwrap().to_string();
@@ -629,4 +648,145 @@ async fn jwks_publishes_rs256_and_es256_public_keys_and_health_is_ok() {
             .unwrap()
             .contains("writ_http_responses_total")
     );
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn assertion(key: &writ_jose::SigningKey, alg: writ_jose::JwsAlg, claims: Value) -> String {
+    let mut header = serde_json::Map::new();
+    header.insert("kid".into(), "svc-1".into());
+    writ_jose::sign_compact(&header, claims.to_string().as_bytes(), alg, key).unwrap()
+}
+
+fn claims(s: &Server, jti: &str) -> Value {
+    serde_json::json!({
+        "iss": "svc", "sub": "svc", "aud": format!("{}/token", s.base),
+        "jti": jti, "iat": now(), "exp": now() + 60,
+    })
+}
+
+async fn redeem_with_assertion(s: &Server, code: &str, jwt: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", jwt),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_invalid_client(r: reqwest::Response, why: &str) {
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{why}");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "invalid_client",
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn private_key_jwt_checks_aud_exp_lifetime_key_and_refuses_a_replayed_jti() {
+    let s = start().await;
+    let code = get_code(&s, "svc").await["code"].clone();
+    let es = writ_jose::JwsAlg::ES256;
+    // Each refused assertion leaves the code unused: authentication comes first.
+    let mut bad = claims(&s, "a1");
+    bad["aud"] = "https://someone-else.example/token".into();
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code, &assertion(&s.svc_key, es, bad)).await,
+        "aud",
+    )
+    .await;
+    let mut bad = claims(&s, "a2");
+    bad["exp"] = (now() - 120).into();
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code, &assertion(&s.svc_key, es, bad)).await,
+        "expired",
+    )
+    .await;
+    let mut bad = claims(&s, "a3");
+    bad["exp"] = (now() + 3600).into();
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code, &assertion(&s.svc_key, es, bad)).await,
+        "too long lived",
+    )
+    .await;
+    let mut bad = claims(&s, "a4");
+    bad.as_object_mut().unwrap().remove("jti");
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code, &assertion(&s.svc_key, es, bad)).await,
+        "no jti",
+    )
+    .await;
+    let other = writ_jose::SigningKey::generate_ec(writ_jose::EcCurve::P256).unwrap();
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code, &assertion(&other, es, claims(&s, "a5"))).await,
+        "unregistered key with the registered kid",
+    )
+    .await;
+    let hmac = writ_jose::SigningKey::from_shared_secret(&[7u8; 32]).unwrap();
+    assert_invalid_client(
+        redeem_with_assertion(
+            &s,
+            &code,
+            &assertion(&hmac, writ_jose::JwsAlg::HS256, claims(&s, "a6")),
+        )
+        .await,
+        "HMAC",
+    )
+    .await;
+
+    let good = assertion(&s.svc_key, es, claims(&s, "once"));
+    let r = redeem_with_assertion(&s, &code, &good).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the valid assertion authenticates"
+    );
+    let code2 = get_code(&s, "svc").await["code"].clone();
+    assert_invalid_client(
+        redeem_with_assertion(&s, &code2, &good).await,
+        "replayed jti",
+    )
+    .await;
+    let fresh = assertion(&s.svc_key, es, claims(&s, "twice"));
+    assert_eq!(
+        redeem_with_assertion(&s, &code2, &fresh).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_client_must_use_its_registered_authentication_method() {
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    let r = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "web"),
+            ("client_secret", SECRET),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_invalid_client(r, "client_secret_post by a client_secret_basic client").await;
 }

@@ -6,13 +6,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use std::time::Instant;
 use writ_core::OAuthError;
 use writ_protocol::ErrorCode;
 
 /// `POST /token`.
 pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let start = Instant::now();
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -27,7 +25,6 @@ pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
             "the token request must be application/x-www-form-urlencoded",
         ))
     };
-    let _ = start;
     match result {
         Ok(t) => {
             metrics::counter!("writ_token_total", "outcome" => "ok").increment(1);
