@@ -9,13 +9,61 @@ use std::sync::{Arc, RwLock};
 use writ_jose::{JwkSet, VerifyingKey};
 use writ_protocol::client::{ClientConfig, SecretType};
 
+/// Where a client key came from (SPEC §2 `secrets[].type`, `jwks_uri`), shown on the consent
+/// page and in the interaction JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// A `jwk` secret.
+    Jwk,
+    /// A `jwks` secret.
+    Jwks,
+    /// An `x509` secret (the certificate's public key).
+    X509,
+    /// Fetched from the client's `jwks_uri`.
+    JwksUri,
+    /// A `shared` secret (HMAC, or A*KW/`dir` keys derived from it).
+    Shared,
+}
+
+/// A client's public key with its provenance, parsed once per registration change.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    /// The key (its `kid` as registered).
+    pub key: VerifyingKey,
+    /// Where it came from.
+    pub source: KeySource,
+    /// RFC 7638 SHA-256 thumbprint, for display.
+    pub thumbprint: Option<String>,
+    /// When it stops being usable.
+    pub expires: Option<UnixTime>,
+}
+
+impl ClientKey {
+    /// A key with its thumbprint computed.
+    pub fn new(key: VerifyingKey, source: KeySource, expires: Option<UnixTime>) -> Self {
+        let thumbprint = key.to_public_jwk().map(|j| j.thumbprint_sha256());
+        ClientKey {
+            key,
+            source,
+            thumbprint,
+            expires,
+        }
+    }
+
+    /// Whether the key is usable at `now`.
+    pub fn live(&self, now: UnixTime) -> bool {
+        self.expires.is_none_or(|e| e > now)
+    }
+}
+
 /// A client ready for use: its registration and its parsed keys.
 #[derive(Debug, Clone)]
 pub struct Client {
     /// The registration.
     pub config: ClientConfig,
     /// Asymmetric public keys from `jwk`, `jwks` and `x509` secrets, with their expiry.
-    pub public_keys: Vec<(VerifyingKey, Option<UnixTime>)>,
+    pub public_keys: Vec<ClientKey>,
     /// Shared secrets with their expiry.
     pub shared_secrets: Vec<(String, Option<UnixTime>)>,
 }
@@ -50,7 +98,7 @@ impl Client {
                         }
                         VerifyingKey::from_jwk(&jwk)
                     }) {
-                        Ok(k) => public_keys.push((k, expires)),
+                        Ok(k) => public_keys.push(ClientKey::new(k, KeySource::Jwk, expires)),
                         Err(e) => errs.push(format!("secrets[{i}]: not a usable public JWK: {e}")),
                     }
                 }
@@ -65,7 +113,11 @@ impl Client {
                                     continue;
                                 }
                                 match VerifyingKey::from_jwk(jwk) {
-                                    Ok(k) => public_keys.push((k, expires)),
+                                    Ok(k) => public_keys.push(ClientKey::new(
+                                        k,
+                                        KeySource::Jwks,
+                                        expires,
+                                    )),
                                     Err(e) => errs.push(format!("secrets[{i}].keys[{j}]: {e}")),
                                 }
                             }
@@ -74,7 +126,7 @@ impl Client {
                     }
                 }
                 SecretType::X509 => match VerifyingKey::from_x509(&s.value) {
-                    Ok(k) => public_keys.push((k, expires)),
+                    Ok(k) => public_keys.push(ClientKey::new(k, KeySource::X509, expires)),
                     Err(e) => errs.push(format!("secrets[{i}]: not a usable certificate: {e}")),
                 },
             }
@@ -99,8 +151,8 @@ impl Client {
     pub fn live_public_keys(&self, now: UnixTime) -> Vec<VerifyingKey> {
         self.public_keys
             .iter()
-            .filter(|(_, exp)| exp.is_none_or(|e| e > now))
-            .map(|(k, _)| k.clone())
+            .filter(|k| k.live(now))
+            .map(|k| k.key.clone())
             .collect()
     }
 

@@ -9,6 +9,16 @@ use serde_json::{Value, json};
 pub fn metadata(settings: &Settings) -> Value {
     let e = |p: &str| settings.endpoint(p);
     let id_algs: Vec<&str> = SERVER_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
+    let jar = &settings.jar_policy;
+    let signing: Vec<&str> = jar.signing_algs.iter().map(|a| a.as_str()).collect();
+    let (enc_algs, enc_encs): (Vec<&str>, Vec<&str>) = if jar.encryption_enabled {
+        (
+            jar.encryption_algs.iter().map(|a| a.as_str()).collect(),
+            jar.encryption_encs.iter().map(|a| a.as_str()).collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     json!({
         "issuer": settings.issuer,
         "authorization_endpoint": e("/authorize"),
@@ -32,11 +42,15 @@ pub fn metadata(settings: &Settings) -> Value {
             "preferred_username", "email", "email_verified"],
         "claims_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-        // Request objects are not enabled in this build: advertised as such (RFC 9101 §9).
-        "request_parameter_supported": false,
+        // RFC 9101 §9, OpenID Connect Discovery §3: true to the running configuration.
+        "request_parameter_supported": jar.request_parameter,
+        // Client-hosted request_uri fetching is not built yet (issue 5): advertised as such.
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": true,
-        "require_signed_request_object": settings.jar.require_signed_request_object,
+        "request_object_signing_alg_values_supported": signing,
+        "request_object_encryption_alg_values_supported": enc_algs,
+        "request_object_encryption_enc_values_supported": enc_encs,
+        "require_signed_request_object": jar.require_signed,
         "require_pushed_authorization_requests": settings.par.require,
     })
 }

@@ -29,6 +29,22 @@ pub struct OAuthError {
     pub detail: Option<String>,
     /// Set once the client and its redirect URI are known.
     pub redirect: Option<RedirectTarget>,
+    /// Set when a request object was refused: what the audit log records (SPEC §12).
+    pub request_object: Option<Box<RequestObjectAudit>>,
+}
+
+/// What the audit log records about a refused request object (SPEC §12): the check that
+/// failed and the object's `kid` and `alg` (made printable and bounded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestObjectAudit {
+    /// The client, once known.
+    pub client_id: Option<String>,
+    /// The failed check's stable name (`signature`, `exp`, ...).
+    pub check: &'static str,
+    /// The JWS (or JWE) `kid`, when there was one.
+    pub kid: Option<String>,
+    /// The JWS (or JWE) `alg`, when there was one.
+    pub alg: Option<String>,
 }
 
 impl OAuthError {
@@ -39,6 +55,7 @@ impl OAuthError {
             description: description.into(),
             detail: None,
             redirect: None,
+            request_object: None,
         }
     }
     /// `invalid_request`.

@@ -11,10 +11,56 @@ use crate::ports::{KeyState, KeyUse, Store, StoreError, StoredKey, UnixTime};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use writ_jose::{EcCurve, JwsAlg, SigningKey, SigningKeyKind, VerifyingKey};
+use writ_jose::{
+    DecryptionKey, DecryptionKeyKind, EcCurve, JwsAlg, SigningKey, SigningKeyKind, VerifyingKey,
+};
 
 /// Algorithms the server signs tokens with; a key for each is generated on first start.
 pub const SERVER_SIGNING_ALGS: &[JwsAlg] = &[JwsAlg::RS256, JwsAlg::ES256];
+
+/// The server's decryption keys for encrypted request objects (SPEC §7), generated on first
+/// start: an RSA key (RSA-OAEP, RSA-OAEP-256) and a P-256 key (ECDH-ES and its key-wrap
+/// variants). The stored `alg` column names the family; the published JWK has no `alg`, so
+/// a client may use any algorithm of the family that `[jar.encryption] algs` allows.
+pub const SERVER_DECRYPTION_KEYS: &[(&str, DecryptionKeyKind)] = &[
+    ("RSA-OAEP-256", DecryptionKeyKind::Rsa),
+    ("ECDH-ES", DecryptionKeyKind::Ec(EcCurve::P256)),
+];
+
+fn decryption_kind(label: &str) -> Option<DecryptionKeyKind> {
+    SERVER_DECRYPTION_KEYS
+        .iter()
+        .find(|(l, _)| *l == label)
+        .map(|(_, k)| *k)
+}
+
+/// Make a new stored decryption key of `kind`; its `kid` is the RFC 7638 thumbprint.
+pub fn new_decryption_key(
+    label: &str,
+    kind: DecryptionKeyKind,
+    now: UnixTime,
+) -> Result<StoredKey, KeyError> {
+    let crypto = |e: writ_jose::JoseError| KeyError::Crypto(e.to_string());
+    let key = match kind {
+        DecryptionKeyKind::Rsa => DecryptionKey::generate_rsa(2048),
+        DecryptionKeyKind::Ec(c) => DecryptionKey::generate_ec(c),
+    }
+    .map_err(crypto)?;
+    let mut bare = key.public_jwk("").map_err(crypto)?;
+    bare.kid = None;
+    bare.key_use = None;
+    let kid = bare.thumbprint_sha256();
+    let jwk = key.public_jwk(&kid).map_err(crypto)?;
+    Ok(StoredKey {
+        kid,
+        key_use: KeyUse::Enc,
+        alg: label.to_string(),
+        private_pkcs8: key.to_pkcs8().map_err(crypto)?,
+        public_jwk: serde_json::to_string(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?,
+        state: KeyState::Active,
+        created_at: now,
+    })
+}
 
 /// A failure of key management.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +141,7 @@ pub fn new_signing_key(alg: JwsAlg, now: UnixTime) -> Result<StoredKey, KeyError
 pub struct KeySnapshot {
     signing: HashMap<JwsAlg, (String, SigningKey)>,
     verifying: Vec<VerifyingKey>,
+    decryption: Vec<DecryptionKey>,
     jwks: String,
 }
 
@@ -110,6 +157,10 @@ impl KeySnapshot {
     /// Public keys that verify the server's own tokens (active and retiring).
     pub fn verifying_keys(&self) -> &[VerifyingKey] {
         &self.verifying
+    }
+    /// Keys that decrypt request objects (active and retiring), each with its `kid`.
+    pub fn decryption_keys(&self) -> &[DecryptionKey] {
+        &self.decryption
     }
 }
 
@@ -178,6 +229,17 @@ pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<Stri
             made.push(k.kid);
         }
     }
+    for (label, kind) in SERVER_DECRYPTION_KEYS {
+        let has = keys
+            .iter()
+            .any(|k| k.key_use == KeyUse::Enc && k.state == KeyState::Active && k.alg == *label);
+        if !has {
+            let k = new_decryption_key(label, *kind, now)?;
+            store.key_insert(&k).await?;
+            tracing::info!(kid = %k.kid, alg = %k.alg, "generated a decryption key");
+            made.push(k.kid);
+        }
+    }
     Ok(made)
 }
 
@@ -188,12 +250,6 @@ pub async fn rotate(
     key_use: KeyUse,
     now: UnixTime,
 ) -> Result<Vec<String>, KeyError> {
-    if key_use == KeyUse::Enc {
-        return Err(KeyError::Crypto(
-            "decryption keys are not available in this build (encrypted request objects are not enabled yet)"
-                .into(),
-        ));
-    }
     let keys = store.key_list().await?;
     let mut algs: Vec<JwsAlg> = keys
         .iter()
@@ -219,6 +275,14 @@ pub async fn rotate(
         }
     }
     let mut made = Vec::new();
+    if key_use == KeyUse::Enc {
+        for (label, kind) in SERVER_DECRYPTION_KEYS {
+            let k = new_decryption_key(label, *kind, now)?;
+            store.key_insert(&k).await?;
+            made.push(k.kid);
+        }
+        return Ok(made);
+    }
     for alg in algs {
         let k = new_signing_key(alg, now)?;
         store.key_insert(&k).await?;
@@ -256,6 +320,27 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
             }
         }
     }
+    let mut decryption = Vec::new();
+    for k in keys.iter().filter(|k| k.key_use == KeyUse::Enc) {
+        if k.state == KeyState::Retired {
+            continue;
+        }
+        let corrupt = |reason: String| KeyError::Corrupt {
+            kid: k.kid.clone(),
+            reason,
+        };
+        let kind = decryption_kind(&k.alg)
+            .ok_or_else(|| corrupt(format!("unknown decryption key family {}", k.alg)))?;
+        let key = DecryptionKey::from_pkcs8(kind, &k.private_pkcs8)
+            .map_err(|e| corrupt(e.to_string()))?
+            .with_kid(Some(&k.kid));
+        let jwk: Value = serde_json::from_str(&k.public_jwk).map_err(|e| corrupt(e.to_string()))?;
+        // Newest first, so a request without `kid` tries the active key before older ones.
+        decryption.push((k.state == KeyState::Active, k.created_at, key));
+        published.push(jwk);
+    }
+    decryption.sort_by_key(|(active, created, _)| std::cmp::Reverse((*active, *created)));
+    let decryption = decryption.into_iter().map(|(_, _, k)| k).collect();
     let jwks = serde_json::to_string(&json!({ "keys": published }))
         .map_err(|e| KeyError::Crypto(e.to_string()))?;
     Ok(KeySnapshot {
@@ -264,6 +349,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
             .map(|(a, (kid, key, _))| (a, (kid, key)))
             .collect(),
         verifying,
+        decryption,
         jwks,
     })
 }

@@ -2,7 +2,8 @@
 //! (authorize → interaction → login → consent → code). The HTTP layer calls these methods and
 //! only translates their results.
 
-use crate::authorize::{self, ValidatedRequest, params::RawParams};
+use crate::authorize::{self, ValidatedRequest, params::RawParams, request_object};
+use crate::client_keys::{JwksFetcher, RemoteKeys};
 use crate::clients::ClientRegistry;
 use crate::error::OAuthError;
 use crate::keys::KeyRing;
@@ -31,6 +32,8 @@ pub struct Provider {
     pub clients: ClientRegistry,
     /// Server keys.
     pub keys: KeyRing,
+    /// Client keys fetched from `jwks_uri`.
+    pub remote_keys: RemoteKeys,
     /// Bounds concurrent password hashing (CPU and memory heavy).
     password_slots: Semaphore,
 }
@@ -75,6 +78,26 @@ pub struct AuthorizeNext {
     pub interaction_id: String,
     /// A new session cookie value to set, when the browser had none.
     pub set_session_cookie: Option<String>,
+    /// How the request arrived (for the request-object metrics).
+    pub transport: authorize::source::Transport,
+}
+
+/// SPEC §12: one audit event per refused request object, with the failing check.
+fn audit_refused_request_object(e: &OAuthError) {
+    if let Some(a) = &e.request_object {
+        tracing::warn!(
+            target: "writ::audit",
+            event = "request_object_refused",
+            client_id = a.client_id.as_deref().unwrap_or(""),
+            check = a.check,
+            kid = a.kid.as_deref().unwrap_or(""),
+            alg = a.alg.as_deref().unwrap_or(""),
+            error = e.code.as_str(),
+            description = %e.description,
+            detail = e.detail.as_deref().unwrap_or(""),
+            "request object refused"
+        );
+    }
 }
 
 /// Errors of the interaction steps.
@@ -131,8 +154,16 @@ impl Provider {
             clock,
             rng,
             keys,
+            remote_keys: RemoteKeys::new(None),
             password_slots: Semaphore::new(2),
         })
+    }
+
+    /// Use `fetcher` for clients' `jwks_uri` (without one, such clients' request objects and
+    /// assertions are refused with a clear reason).
+    pub fn with_jwks_fetcher(mut self, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        self.remote_keys = RemoteKeys::new(Some(fetcher));
+        self
     }
 
     /// A redirect URL delivering `error` to the client (RFC 6749 §4.1.2.1, RFC 9207 `iss`).
@@ -165,6 +196,16 @@ impl Provider {
         params: &[u8],
         session_cookie: Option<&str>,
     ) -> Result<AuthorizeNext, OAuthError> {
+        self.authorize_inner(params, session_cookie)
+            .await
+            .inspect_err(audit_refused_request_object)
+    }
+
+    async fn authorize_inner(
+        &self,
+        params: &[u8],
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeNext, OAuthError> {
         let max = self.settings.jar.max_request_object_bytes.as_usize() + 16 * 1024;
         let raw = RawParams::parse(params, max)?;
         let client_id = raw.get("client_id").ok_or_else(|| {
@@ -175,8 +216,24 @@ impl Provider {
             .get(client_id)
             .await?
             .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
-        let request = authorize::validate(&self.settings, &client, &raw)?;
         let now = self.clock.now();
+        let keys = self.keys.current();
+        let ro_ctx = request_object::Context {
+            policy: &self.settings.jar_policy,
+            issuer: &self.settings.issuer,
+            now,
+            decryption_keys: keys.decryption_keys(),
+            remote_keys: &self.remote_keys,
+            store: Some(self.store.as_ref()),
+        };
+        let request = authorize::run(&self.settings, &ro_ctx, &client, &raw)
+            .await
+            .map_err(|mut e| {
+                if let Some(a) = e.request_object.as_mut() {
+                    a.client_id = Some(client.id().to_string());
+                }
+                e
+            })?;
         let target = request.redirect_target();
 
         let session = match session_cookie {
@@ -210,6 +267,7 @@ impl Provider {
             }
         };
         let id = random_token(self.rng.as_ref(), 24);
+        let transport = request.transport;
         let interaction = Interaction {
             request,
             session_id,
@@ -227,6 +285,7 @@ impl Provider {
             location,
             interaction_id: id,
             set_session_cookie: set_cookie,
+            transport,
         })
     }
 

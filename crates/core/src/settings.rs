@@ -1,6 +1,7 @@
 //! The running configuration as the core uses it, derived from the file's
 //! [`writ_protocol::config::Config`].
 
+use crate::authorize::request_object::policy::JarPolicy;
 use writ_protocol::config::{Config, JarConfig, ParConfig};
 
 /// Lifetimes of what the server issues (seconds).
@@ -41,8 +42,10 @@ impl Default for Lifetimes {
 pub struct Settings {
     /// Issuer identifier, without a trailing slash.
     pub issuer: String,
-    /// `[jar]`.
+    /// `[jar]` as written.
     pub jar: JarConfig,
+    /// `[jar]` parsed, with the profile applied.
+    pub jar_policy: JarPolicy,
     /// `[par]`.
     pub par: ParConfig,
     /// `[interaction] url`: a custom UI.
@@ -57,6 +60,9 @@ impl Settings {
         Ok(Settings {
             issuer: config.effective_issuer()?,
             jar: config.jar.clone(),
+            // The server generates its decryption keys on first start (SPEC §7), so
+            // `[jar.encryption] enabled` defaults to on.
+            jar_policy: JarPolicy::from_config(&config.jar, true),
             par: config.par.clone(),
             interaction_url: config.interaction.url.clone(),
             lifetimes: Lifetimes::default(),

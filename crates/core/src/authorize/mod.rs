@@ -1,22 +1,32 @@
 //! The authorization request pipeline (SPEC §4). Each stage is one module; the order is here,
-//! on one screen. `/authorize` and (later) `/par` share the stages.
+//! on one screen, in [`run`]. `/authorize` and `/par` share the stages.
 //!
 //! | # | stage | module | errors |
 //! |---|-------|--------|--------|
 //! | 1 | size and shape, duplicates | [`params`] | `invalid_request`, page |
 //! | 1 | client | [`crate::clients`] | unknown → page |
 //! | 2 | source (query, `request`, `request_uri`) | [`source`] | RFC 9101 §7 codes, page |
+//! | 2 | request object size | [`request_object`] | `invalid_request_object` |
+//! | 3 | decrypt | [`request_object::decrypt`] | `invalid_request_object` |
+//! | 4 | verify the JWS | [`request_object::verify`] | `invalid_request_object` |
+//! | 5 | claims, `jti` replay | [`request_object::claims`] | `invalid_request_object` |
+//! | 6 | effective parameters (`parameter_policy`) | [`request_object::merge`] | `invalid_request` |
 //! | 6 | `redirect_uri` registered | [`redirect_uri`] | page; **after this, errors redirect** |
 //! | 6 | `response_type`, `response_mode` | [`response_type`] | redirect |
 //! | 6 | `scope` | [`scope`] | redirect |
 //! | 6 | PKCE | [`pkce`] | redirect |
 //! | 6 | `prompt`, `max_age`, `nonce` | [`prompt`] | redirect |
 //! | 6 | client and server policy (JAR, PAR required) | here | redirect |
+//!
+//! Errors of stages 2–5 are redirected (SPEC §4.7) when the query's `redirect_uri` (or, once
+//! the signature verified, the object's) is registered for the client; `state` is echoed from
+//! the object only after its signature verified.
 
 pub mod params;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect_uri;
+pub mod request_object;
 pub mod response_type;
 pub mod scope;
 pub mod source;
@@ -26,11 +36,14 @@ use crate::error::{OAuthError, RedirectTarget};
 use crate::settings::Settings;
 use params::RawParams;
 use prompt::PromptRequest;
+use request_object::merge::{self, Effective};
+use request_object::{Failure, RequestObjectInfo, ResolvedRequestObject, VerifiedRequestObject};
 use serde::{Deserialize, Serialize};
-use source::Transport;
+use source::{Source, Transport};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use writ_protocol::ErrorCode;
+use writ_protocol::config::ParameterPolicy;
 
 /// Longest accepted `state` and `nonce` (bytes).
 pub const MAX_STATE_BYTES: usize = 2048;
@@ -65,6 +78,9 @@ pub struct ValidatedRequest {
     pub request_object_values: Option<serde_json::Map<String, serde_json::Value>>,
     /// How the request arrived.
     pub transport: Transport,
+    /// The request object's header, signer and encryption, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object: Option<RequestObjectInfo>,
 }
 
 impl ValidatedRequest {
@@ -81,18 +97,126 @@ impl ValidatedRequest {
     }
 }
 
-/// Stages 1–6 for a request whose client is already loaded (stage 1's client lookup is the
+/// Stages 2–6 for a request whose client is already loaded (stage 1's client lookup is the
 /// caller's, because an unknown client is answered with a page, never a redirect).
-pub fn validate(
+pub async fn run(
     settings: &Settings,
+    ro_ctx: &request_object::Context<'_>,
     client: &Arc<Client>,
     raw: &RawParams,
 ) -> Result<ValidatedRequest, OAuthError> {
+    let policy = &settings.jar_policy;
+    let query_client_id = raw.get("client_id").unwrap_or_default();
     // Stage 2: source.
-    let transport = source::resolve(raw)?;
+    let source = source::classify(raw, policy)?;
+    let (effective, ro, transport) = match source {
+        Source::Query => (merge::query_only(raw), None, Transport::Query),
+        Source::ByValue(token) => {
+            let resolved = ResolvedRequestObject {
+                token: token.to_string(),
+                transport: Transport::ByValue,
+            };
+            // Stages 3–5.
+            let validated = request_object::process(ro_ctx, client, query_client_id, resolved)
+                .await
+                .map_err(|f| deliver_failure(policy.parameter_policy, client, raw, f))?;
+            // Stage 6: the effective request.
+            let effective = merge::effective(
+                policy.parameter_policy,
+                raw,
+                validated.claims(),
+                validated.is_signed(),
+            )
+            .map_err(|r| {
+                let target = failure_target(
+                    client,
+                    raw,
+                    Some(validated.claims()),
+                    policy.parameter_policy,
+                );
+                let e = r.into_error();
+                match target {
+                    Some(t) => e.redirect_to(&t),
+                    None => e,
+                }
+            })?;
+            (effective, Some(validated.into_parts()), Transport::ByValue)
+        }
+    };
+    let requires_signed = policy.requires_signed(client);
+    let signed = ro.as_ref().is_some_and(|(info, _)| info.signer.is_some());
+    validate_effective(
+        settings,
+        client,
+        &effective,
+        transport,
+        ro,
+        requires_signed && !signed,
+    )
+}
 
-    // Stage 6: the effective parameters are the query's (no request object in this build).
-    let p = raw;
+/// Where a refused request object's error goes (SPEC §4.7): the object's `redirect_uri` and
+/// `state` once its signature verified, else the query's — and only to a URI registered for
+/// the client.
+fn deliver_failure(
+    policy: ParameterPolicy,
+    client: &Client,
+    raw: &RawParams,
+    f: Failure,
+) -> OAuthError {
+    let claims = f.verified.as_ref().map(VerifiedRequestObject::claims);
+    match failure_target(client, raw, claims, policy) {
+        Some(t) => f.error.redirect_to(&t),
+        None => f.error,
+    }
+}
+
+fn failure_target(
+    client: &Client,
+    raw: &RawParams,
+    verified_claims: Option<&serde_json::Map<String, serde_json::Value>>,
+    policy: ParameterPolicy,
+) -> Option<RedirectTarget> {
+    let registered = |uri: Option<&str>| redirect_uri::resolve(client, uri, false).ok();
+    let bounded_state =
+        |s: Option<&str>| s.filter(|s| s.len() <= MAX_STATE_BYTES).map(str::to_string);
+    match verified_claims {
+        Some(c) => {
+            let ro_uri = c.get("redirect_uri").and_then(|v| v.as_str());
+            let redirect_uri = match ro_uri {
+                Some(u) => registered(Some(u))?,
+                None => registered(raw.get("redirect_uri"))?,
+            };
+            let ro_state = c.get("state").and_then(|v| v.as_str());
+            let state = match (ro_state, policy) {
+                (Some(s), _) => bounded_state(Some(s)),
+                (None, ParameterPolicy::Strict) => None,
+                (None, _) => bounded_state(raw.get("state")),
+            };
+            Some(RedirectTarget {
+                redirect_uri,
+                state,
+            })
+        }
+        None => Some(RedirectTarget {
+            redirect_uri: registered(raw.get("redirect_uri"))?,
+            state: bounded_state(raw.get("state")),
+        }),
+    }
+}
+
+/// Stage 6 on the effective request.
+fn validate_effective(
+    settings: &Settings,
+    client: &Arc<Client>,
+    p: &Effective,
+    transport: Transport,
+    ro: Option<(
+        RequestObjectInfo,
+        serde_json::Map<String, serde_json::Value>,
+    )>,
+    missing_signed_request_object: bool,
+) -> Result<ValidatedRequest, OAuthError> {
     let state = bounded(p.get("state"), "state")?;
     let scope_raw = p.get("scope");
     let openid = scope_raw.is_some_and(|s| s.split(' ').any(|x| x == "openid"));
@@ -105,6 +229,11 @@ pub fn validate(
     // From here on, errors are redirected to the client (RFC 6749 §4.1.2.1).
     let redirectable = |e: OAuthError| e.redirect_to(&target);
 
+    if missing_signed_request_object {
+        return Err(redirectable(OAuthError::invalid_request(
+            "this client must send a signed request object (RFC 9101 §10.5)",
+        )));
+    }
     response_type::check(client, p.get("response_type"), p.get("response_mode"))
         .map_err(redirectable)?;
     let scope = scope::check(client, scope_raw).map_err(redirectable)?;
@@ -118,17 +247,15 @@ pub fn validate(
     let nonce = bounded(p.get("nonce"), "nonce").map_err(redirectable)?;
     let login_hint = bounded(p.get("login_hint"), "login_hint").map_err(redirectable)?;
 
-    if settings.jar.require_signed_request_object || client.config.require_signed_request_object {
-        return Err(redirectable(OAuthError::invalid_request(
-            "this client must send a signed request object (RFC 9101 §10.5)",
-        )));
-    }
     if settings.par.require || client.config.require_par {
         return Err(redirectable(OAuthError::invalid_request(
             "this client must use pushed authorization requests (RFC 9126 §6)",
         )));
     }
-
+    let (request_object, request_object_values) = match ro {
+        Some((info, claims)) => (Some(info), Some(claims)),
+        None => (None, None),
+    };
     Ok(ValidatedRequest {
         client_id: client.id().to_string(),
         redirect_uri,
@@ -139,10 +266,11 @@ pub fn validate(
         code_challenge,
         prompt,
         login_hint,
-        parameters: p.as_map().clone(),
-        trusted: Vec::new(),
-        request_object_values: None,
+        parameters: p.params.clone(),
+        trusted: p.trusted.clone(),
+        request_object_values,
         transport,
+        request_object,
     })
 }
 

@@ -92,6 +92,15 @@ pub fn printable(s: &str) -> String {
     format!("\"{cleaned}\"")
 }
 
+/// A value from the input made safe for logs and descriptions: printable ASCII only, at most
+/// 64 characters.
+pub fn printable_value(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(64)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use writ_core::authorize::source::Transport;
 
 /// `GET /authorize`.
 pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
@@ -35,6 +36,15 @@ async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
         Ok(next) => {
             metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
                 .increment(1);
+            if next.transport != Transport::Query {
+                metrics::counter!(
+                    "writ_request_objects_total",
+                    "outcome" => "accepted",
+                    "reason" => "ok",
+                    "transport" => next.transport.as_str()
+                )
+                .increment(1);
+            }
             let mut r = see_other(&next.location);
             if let Some(c) = next.set_session_cookie {
                 let attrs = if secure { "; Secure" } else { "" };
@@ -45,6 +55,17 @@ async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
             }
             r
         }
-        Err(e) => authorize_error(s, headers, &e),
+        Err(e) => {
+            if let Some(a) = &e.request_object {
+                // SPEC §12: refused request objects by the check that failed.
+                metrics::counter!(
+                    "writ_request_objects_total",
+                    "outcome" => "refused",
+                    "reason" => a.check
+                )
+                .increment(1);
+            }
+            authorize_error(s, headers, &e)
+        }
     }
 }

@@ -66,13 +66,54 @@ fn login_page(
     )
 }
 
-fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
-    let origin = match i.request.transport {
-        writ_core::authorize::source::Transport::Query => {
-            "This request was sent as plain parameters: it was not signed by the application."
-        }
-        _ => "This request was signed by the application.",
+/// What the consent page says about how the request was protected (SPEC §8): signed or not,
+/// by which registered key and algorithm, and whether it was encrypted.
+fn request_origin(i: &Interaction, name: &str) -> String {
+    use writ_core::clients::KeySource;
+    let r = &i.request;
+    let Some(ro) = &r.request_object else {
+        return "This request was sent as plain parameters: it was not signed by the application."
+            .into();
     };
+    let how = match r.transport {
+        writ_core::authorize::source::Transport::ByReference => " (fetched from the application)",
+        writ_core::authorize::source::Transport::Pushed => " (pushed by the application)",
+        _ => "",
+    };
+    let mut text = match &ro.signer {
+        None => format!(
+            "This request object{how} was not signed (alg none): nothing proves it came from {name}."
+        ),
+        Some(signer) => {
+            let source = match signer.source {
+                KeySource::Jwk | KeySource::Jwks => "a key registered for it",
+                KeySource::X509 => "the key of its registered certificate",
+                KeySource::JwksUri => "a key published at its jwks_uri",
+                KeySource::Shared => "its client secret",
+            };
+            let key = match (&signer.kid, &signer.thumbprint) {
+                (Some(kid), _) => format!(" (key id {kid})"),
+                (None, Some(t)) => format!(" (key thumbprint {t})"),
+                (None, None) => String::new(),
+            };
+            format!(
+                "This request{how} was signed by {name} with {source}{key}, using {}.",
+                ro.header.alg
+            )
+        }
+    };
+    match &ro.encryption {
+        Some(e) => text.push_str(&format!(
+            " It was encrypted to this server ({} with {}).",
+            e.alg, e.enc
+        )),
+        None => text.push_str(" It was not encrypted."),
+    }
+    text
+}
+
+fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
+    let origin = request_origin(i, name);
     render(
         "consent.html",
         minijinja::context! {
@@ -106,7 +147,8 @@ pub async fn show(
             "parameters": i.request.parameters,
             "trusted": i.request.trusted,
             "request_object_values": i.request.request_object_values,
-            "request_object_header": null,
+            "request_object_header": i.request.request_object.as_ref().map(|ro| &ro.header),
+            "request_object": i.request.request_object,
             "transport": i.request.transport,
             "scope": i.request.scope,
             "redirect_uri": i.request.redirect_uri,

@@ -1,0 +1,299 @@
+//! Stage 5: the request object's claims (SPEC §4.5; RFC 9101 §4, §6.3, §10.8; RFC 7519 §4.1;
+//! FAPI 1.0 Advanced §5.2.2-13..17).
+//!
+//! Every check is evaluated by [`evaluate`]; the pipeline stops at the first failure
+//! ([`check`]) and `writ request inspect` prints them all. The `jti` replay check needs the
+//! store, so this stage returns the [`ReplayKey`] and the pipeline records it.
+
+use super::policy::JarPolicy;
+use super::refusal::{Check, Refusal};
+use super::types::{ValidatedRequestObject, VerifiedRequestObject};
+use crate::clients::Client;
+use crate::ports::UnixTime;
+use serde_json::Value;
+use std::borrow::Cow;
+use writ_protocol::config::ReplayPolicy;
+
+/// Longest accepted `jti`.
+pub const MAX_JTI_BYTES: usize = 256;
+
+/// What stage 5 needs besides the object.
+pub struct ClaimsContext<'a> {
+    /// The effective policy.
+    pub policy: &'a JarPolicy,
+    /// The client.
+    pub client: &'a Client,
+    /// The `client_id` of the query.
+    pub query_client_id: &'a str,
+    /// This server's issuer identifier (the audience).
+    pub issuer: &'a str,
+    /// Now.
+    pub now: UnixTime,
+}
+
+/// A `jti` to record in the replay cache until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayKey {
+    /// `client_id` ␟ `jti`.
+    pub key: String,
+    /// Until when the `jti` is remembered.
+    pub expires_at: UnixTime,
+}
+
+/// A claims refusal with the (authentic) object it refused.
+pub type ClaimsRefusal = (Refusal, VerifiedRequestObject);
+
+/// One evaluated check: passed (with a note when asked for) or refused.
+pub type Outcome = Result<Cow<'static, str>, Refusal>;
+
+/// Stage 5: the first failing check, else the validated object and the replay key to record.
+/// A refusal keeps the verified object: its `state` and `redirect_uri` are authentic, so the
+/// error can be delivered with them (SPEC §4.7).
+pub fn check(
+    ro: VerifiedRequestObject,
+    ctx: &ClaimsContext<'_>,
+) -> Result<(ValidatedRequestObject, Option<ReplayKey>), Box<ClaimsRefusal>> {
+    let (outcomes, replay) = evaluate(&ro, ctx, false);
+    if let Some((_, Err(r))) = outcomes.into_iter().find(|(_, o)| o.is_err()) {
+        let r = r.about(ro.info.header.kid.as_deref(), &ro.info.header.alg);
+        return Err(Box::new((r, ro)));
+    }
+    Ok((ValidatedRequestObject(ro), replay))
+}
+
+fn numeric(v: Option<&Value>, name: &'static str, check: Check) -> Result<Option<i64>, Refusal> {
+    match v {
+        None => Ok(None),
+        // RFC 7519 §2 NumericDate: may be non-integer; whole seconds are enough here.
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| Refusal::new(check, format!("{name} is not a NumericDate"))),
+        Some(_) => Err(Refusal::new(check, format!("{name} is not a NumericDate"))),
+    }
+}
+
+/// Evaluate every claim check, in order. `verbose` fills in the notes of passed checks
+/// (for `writ request inspect`); the server passes `false` and allocates nothing on success.
+pub fn evaluate(
+    ro: &VerifiedRequestObject,
+    ctx: &ClaimsContext<'_>,
+    verbose: bool,
+) -> (Vec<(Check, Outcome)>, Option<ReplayKey>) {
+    let c = &ro.claims;
+    let p = ctx.policy;
+    let now = ctx.now;
+    let skew = p.clock_skew;
+    let note = |s: String| -> Cow<'static, str> {
+        if verbose {
+            Cow::Owned(s)
+        } else {
+            Cow::Borrowed("")
+        }
+    };
+    let mut out: Vec<(Check, Outcome)> = Vec::with_capacity(11);
+
+    // iss (RFC 9101 §4: SHOULD be present when signed; Writ requires it of signed objects).
+    let want_iss = p.expected_issuer(ctx.client);
+    out.push((
+        Check::Iss,
+        match c.get("iss") {
+            Some(Value::String(s)) if s == want_iss => Ok(note(format!("iss is {want_iss}"))),
+            None if !ro.is_signed() => Ok(note("no iss (unsigned object)".into())),
+            None => Err(Refusal::new(
+                Check::Iss,
+                "the request object has no iss claim",
+            )),
+            Some(_) => Err(Refusal::new(
+                Check::Iss,
+                "the request object iss is not this client",
+            )),
+        },
+    ));
+
+    // aud (RFC 9101 §4: the issuer identifier; RFC 7519 §4.1.3).
+    out.push((
+        Check::Aud,
+        match c.get("aud") {
+            None if p.require_aud => Err(Refusal::new(
+                Check::Aud,
+                "the request object has no aud claim",
+            )),
+            None => Ok(note("no aud (not required)".into())),
+            Some(Value::String(a)) if a == ctx.issuer => Ok(note(format!("aud is {a}"))),
+            Some(Value::Array(list)) if list.iter().any(|a| a.as_str() == Some(ctx.issuer)) => {
+                Ok(note(format!("aud contains {}", ctx.issuer)))
+            }
+            Some(_) => Err(Refusal::new(
+                Check::Aud,
+                format!("the request object aud must be {}", ctx.issuer),
+            )),
+        },
+    ));
+
+    let exp = numeric(c.get("exp"), "exp", Check::Exp);
+    let nbf = numeric(c.get("nbf"), "nbf", Check::Nbf);
+    let iat = numeric(c.get("iat"), "iat", Check::Iat);
+
+    out.push((
+        Check::Exp,
+        match &exp {
+            Err(r) => Err(r.clone()),
+            Ok(None) if p.require_exp => Err(Refusal::new(
+                Check::Exp,
+                "the request object has no exp claim",
+            )),
+            Ok(None) => Ok(note("no exp (not required)".into())),
+            Ok(Some(e)) if e.saturating_add(skew) <= now => {
+                Err(Refusal::new(Check::Exp, "the request object has expired")
+                    .detail(format!("exp {e}, now {now}, skew {skew}")))
+            }
+            Ok(Some(e)) => Ok(note(format!("exp is {}s from now", e - now))),
+        },
+    ));
+
+    out.push((
+        Check::Nbf,
+        match &nbf {
+            Err(r) => Err(r.clone()),
+            Ok(None) if p.require_nbf => Err(Refusal::new(
+                Check::Nbf,
+                "the request object has no nbf claim",
+            )),
+            Ok(None) => Ok(note("no nbf (not required)".into())),
+            Ok(Some(n)) if n.saturating_sub(skew) > now => Err(Refusal::new(
+                Check::Nbf,
+                "the request object is not valid yet (nbf is in the future)",
+            )
+            .detail(format!("nbf {n}, now {now}, skew {skew}"))),
+            Ok(Some(n)) if *n < now.saturating_sub(p.max_lifetime).saturating_sub(skew) => {
+                Err(Refusal::new(
+                    Check::Nbf,
+                    format!(
+                        "the request object nbf is more than {}s in the past",
+                        p.max_lifetime
+                    ),
+                ))
+            }
+            Ok(Some(n)) => Ok(note(format!("nbf is {}s ago", now - n))),
+        },
+    ));
+
+    out.push((
+        Check::Iat,
+        match &iat {
+            Err(r) => Err(r.clone()),
+            Ok(None) => Ok(note("no iat".into())),
+            Ok(Some(i)) if i.saturating_sub(skew) > now => Err(Refusal::new(
+                Check::Iat,
+                "the request object iat is in the future",
+            )),
+            Ok(Some(i)) => Ok(note(format!("iat is {}s ago", now - i))),
+        },
+    ));
+
+    // Lifetime: exp − (nbf, else iat, else now) ≤ max_lifetime.
+    out.push((
+        Check::Lifetime,
+        match exp {
+            Ok(Some(e)) => {
+                let start = nbf.ok().flatten().or(iat.ok().flatten()).unwrap_or(now);
+                let life = e.saturating_sub(start);
+                if life > p.max_lifetime {
+                    Err(Refusal::new(
+                        Check::Lifetime,
+                        format!(
+                            "the request object lives {life}s, longer than the allowed {}s",
+                            p.max_lifetime
+                        ),
+                    ))
+                } else {
+                    Ok(note(format!("lifetime {life}s ≤ {}s", p.max_lifetime)))
+                }
+            }
+            _ => Ok(note("no exp, no lifetime to check".into())),
+        },
+    ));
+
+    // client_id inside equals the query's (RFC 9101 §5, §6.3).
+    out.push((
+        Check::ClientId,
+        match c.get("client_id") {
+            None => Ok(note("no client_id inside".into())),
+            Some(Value::String(s)) if s == ctx.query_client_id => {
+                Ok(note(format!("client_id is {s}")))
+            }
+            Some(_) => Err(Refusal::new(
+                Check::ClientId,
+                "the request object client_id differs from the client_id parameter",
+            )),
+        },
+    ));
+
+    // No request or request_uri inside (RFC 9101 §4).
+    out.push((
+        Check::Nested,
+        if c.contains_key("request") || c.contains_key("request_uri") {
+            Err(Refusal::new(
+                Check::Nested,
+                "the request object must not contain request or request_uri",
+            ))
+        } else {
+            Ok(note("no request or request_uri inside".into()))
+        },
+    ));
+
+    out.push((
+        Check::RequiredClaims,
+        match p
+            .required_claims
+            .iter()
+            .find(|n| !c.contains_key(n.as_str()))
+        {
+            Some(missing) => Err(Refusal::new(
+                Check::RequiredClaims,
+                format!(
+                    "the request object must contain {}",
+                    crate::authorize::params::printable_value(missing)
+                ),
+            )),
+            None => Ok(note(format!(
+                "{} required claim(s) present",
+                p.required_claims.len()
+            ))),
+        },
+    ));
+
+    // jti (RFC 7519 §4.1.7), for the replay cache.
+    let mut replay = None;
+    out.push((
+        Check::Replay,
+        match (p.replay, c.get("jti")) {
+            (ReplayPolicy::Off, _) => Ok(note("replay protection is off".into())),
+            (ReplayPolicy::RequireJti, None) => Err(Refusal::new(
+                Check::Replay,
+                "the request object must carry a jti",
+            )),
+            (ReplayPolicy::JtiIfPresent, None) => Ok(note("no jti".into())),
+            (_, Some(Value::String(j))) if !j.is_empty() && j.len() <= MAX_JTI_BYTES => {
+                let until = exp
+                    .ok()
+                    .flatten()
+                    .unwrap_or(now.saturating_add(p.max_lifetime));
+                replay = Some(ReplayKey {
+                    key: format!("{}\u{1f}{j}", ctx.client.id()),
+                    expires_at: until.saturating_add(skew),
+                });
+                Ok(note(
+                    "jti present (checked against the replay cache)".into(),
+                ))
+            }
+            (_, Some(_)) => Err(Refusal::new(
+                Check::Replay,
+                format!("the request object jti must be a string of 1 to {MAX_JTI_BYTES} bytes"),
+            )),
+        },
+    ));
+    (out, replay)
+}

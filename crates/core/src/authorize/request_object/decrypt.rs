@@ -1,0 +1,166 @@
+//! Stage 3: decrypt an encrypted request object (SPEC §4.3, §7; RFC 9101 §6.1; OpenID
+//! Connect Core §6.1 "Encrypted Request Object").
+//!
+//! A five-part compact JWE is decrypted with one of the server's decryption keys (chosen by
+//! `kid`; without a `kid`, each key that fits is tried — there are at most a few during a
+//! rotation), or, for `A*KW` and `dir`, with a key derived from one of the client's shared
+//! secrets (OpenID Connect Core §10.2). The plaintext must be a signed JWS (a nested JWT):
+//! raw JSON or an unsigned JWS inside a JWE is refused, because encryption alone does not
+//! say who wrote the request.
+
+use super::policy::JarPolicy;
+use super::refusal::{Check, Refusal};
+use super::types::{Encryption, ResolvedRequestObject};
+use crate::clients::Client;
+use crate::ports::UnixTime;
+use writ_jose::{DecryptionKey, EncryptedJwe, JweAlg};
+
+/// The signed JWS carried by a request object, with how it was protected.
+#[derive(Debug)]
+pub struct DecryptedRequestObject {
+    /// The compact JWS.
+    pub jws: String,
+    /// The JWE parameters, when it was encrypted.
+    pub encryption: Option<Encryption>,
+}
+
+/// Stage 3. A three-part object passes through unchanged (unless the client must encrypt).
+pub fn decrypt(
+    ro: ResolvedRequestObject,
+    policy: &JarPolicy,
+    client: &Client,
+    server_keys: &[DecryptionKey],
+    now: UnixTime,
+) -> Result<DecryptedRequestObject, Refusal> {
+    let dots = ro.token.bytes().filter(|b| *b == b'.').count();
+    match dots {
+        2 => {
+            if policy.requires_encryption(client) {
+                return Err(Refusal::new(
+                    Check::Encryption,
+                    "this client must encrypt its request objects",
+                ));
+            }
+            Ok(DecryptedRequestObject {
+                jws: ro.token,
+                encryption: None,
+            })
+        }
+        4 => decrypt_jwe(&ro.token, policy, client, server_keys, now),
+        _ => Err(Refusal::new(
+            Check::Format,
+            "the request object is neither a compact JWS nor a compact JWE",
+        )),
+    }
+}
+
+fn decrypt_jwe(
+    token: &str,
+    policy: &JarPolicy,
+    client: &Client,
+    server_keys: &[DecryptionKey],
+    now: UnixTime,
+) -> Result<DecryptedRequestObject, Refusal> {
+    if !policy.encryption_enabled {
+        return Err(Refusal::new(
+            Check::Encryption,
+            "encrypted request objects are not accepted by this server",
+        ));
+    }
+    let jwe = EncryptedJwe::parse(token, policy.max_bytes).map_err(|e| {
+        let check = match e {
+            writ_jose::JoseError::UnsupportedAlg(_) | writ_jose::JoseError::UnsupportedEnc(_) => {
+                Check::EncryptionAlg
+            }
+            writ_jose::JoseError::UnsupportedCritical(_) => Check::Crit,
+            _ => Check::Format,
+        };
+        Refusal::new(
+            check,
+            format!("the encrypted request object is malformed: {e}"),
+        )
+        .detail(&e)
+    })?;
+    let header = jwe.header();
+    let (alg, enc) = (header.alg, header.enc);
+    if !policy.encryption_algs.contains(&alg) || !policy.encryption_encs.contains(&enc) {
+        return Err(Refusal::new(
+            Check::EncryptionAlg,
+            format!("request object encryption {alg} / {enc} is not accepted"),
+        ));
+    }
+    let (want_alg, want_enc) = policy.required_encryption(client);
+    if want_alg.is_some_and(|a| a != alg) || want_enc.is_some_and(|e| e != enc) {
+        return Err(Refusal::new(
+            Check::EncryptionAlg,
+            format!(
+                "request object encryption {alg} / {enc} is not the one this client registered"
+            ),
+        ));
+    }
+    let symmetric = matches!(alg, JweAlg::Dir | JweAlg::A128Kw | JweAlg::A256Kw);
+    let derived: Vec<DecryptionKey>;
+    let candidates: Vec<&DecryptionKey> = if symmetric {
+        derived = client
+            .live_shared_secrets(now)
+            .filter_map(|s| DecryptionKey::from_client_secret(s.as_bytes(), alg, enc).ok())
+            .collect();
+        derived.iter().collect()
+    } else {
+        writ_jose::select_decryption_keys(server_keys, header)
+    };
+    if candidates.is_empty() {
+        let why = if symmetric {
+            "the client has no shared secret to derive the key encryption key from".to_string()
+        } else {
+            match &header.kid {
+                Some(kid) => format!(
+                    "no decryption key of this server has kid \"{}\" and fits {alg}",
+                    crate::authorize::params::printable_value(kid)
+                ),
+                None => format!("no decryption key of this server fits {alg}"),
+            }
+        };
+        return Err(Refusal::new(Check::DecryptionKey, why));
+    }
+    let mut last = None;
+    for key in candidates {
+        match jwe.decrypt(key) {
+            Ok(plain) => {
+                let encryption = Encryption {
+                    alg: alg.as_str().to_string(),
+                    enc: enc.as_str().to_string(),
+                    kid: header.kid.clone(),
+                };
+                let jws = String::from_utf8(plain.into_plaintext()).map_err(|_| {
+                    Refusal::new(
+                        Check::NestedJws,
+                        "the encrypted request object must contain a signed JWT",
+                    )
+                })?;
+                return nested_jws(jws, encryption);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(
+        Refusal::new(Check::Decrypt, "the request object could not be decrypted")
+            .detail(last.map(|e| e.to_string()).unwrap_or_default()),
+    )
+}
+
+/// SPEC §4.3: the plaintext MUST be a signed JWS — not JSON, not `alg: none`.
+fn nested_jws(jws: String, encryption: Encryption) -> Result<DecryptedRequestObject, Refusal> {
+    let refuse = |why: &'static str| Err(Refusal::new(Check::NestedJws, why));
+    if jws.trim_start().starts_with('{') {
+        return refuse("the encrypted request object must contain a signed JWT, not bare JSON");
+    }
+    if jws.bytes().filter(|b| *b == b'.').count() != 2 {
+        return refuse("the encrypted request object must contain a signed JWT (a compact JWS)");
+    }
+    // `alg: none` inside is refused by stage 4, which knows the object was encrypted.
+    Ok(DecryptedRequestObject {
+        jws,
+        encryption: Some(encryption),
+    })
+}

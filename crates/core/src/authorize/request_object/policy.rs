@@ -1,0 +1,234 @@
+//! The effective request-object policy: the server's `[jar]` settings, tightened by the
+//! profile (SPEC §2 `profile`) and then by the client's registration (SPEC §2 `[[clients]]`).
+//! A client can only make the rules stricter, never looser.
+
+use crate::clients::Client;
+use writ_jose::{JweAlg, JweEnc, JwsAlg};
+use writ_protocol::config::{JarConfig, ParameterPolicy, Profile, ReplayPolicy};
+
+/// The `typ` of a request object (RFC 9101 §4, §10.8).
+pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+
+/// `typ` values of other kinds of JWT (RFC 8725 §3.11 explicit typing): a request object that
+/// names one of these is another token replayed as a request (SPEC §4.4).
+pub const FOREIGN_TYPS: &[&str] = &[
+    "at+jwt",
+    "dpop+jwt",
+    "logout+jwt",
+    "secevent+jwt",
+    "token-introspection+jwt",
+    "jwk-set+jwt",
+    "id_token+jwt",
+    "client-authentication+jwt",
+    "txn+jwt",
+    "kb+jwt",
+    "sd-jwt",
+    "vc+sd-jwt",
+];
+
+/// Server-wide request-object rules, parsed once from `[jar]` with the profile applied.
+#[derive(Debug, Clone)]
+pub struct JarPolicy {
+    /// Accept `request` by value.
+    pub request_parameter: bool,
+    /// Accept client-hosted `request_uri`.
+    pub request_uri_parameter: bool,
+    /// Algorithms a request object may be signed with.
+    pub signing_algs: Vec<JwsAlg>,
+    /// Every client must use JAR.
+    pub require_signed: bool,
+    /// How query and request-object parameters combine.
+    pub parameter_policy: ParameterPolicy,
+    /// Tolerance for `exp` / `nbf` / `iat`, seconds.
+    pub clock_skew: i64,
+    /// `exp` must be present.
+    pub require_exp: bool,
+    /// `nbf` must be present (FAPI 1.0 Advanced §5.2.2-17).
+    pub require_nbf: bool,
+    /// Longest `exp − (nbf or iat)`, and oldest `nbf`, seconds.
+    pub max_lifetime: i64,
+    /// `aud` must be present.
+    pub require_aud: bool,
+    /// `jti` replay protection.
+    pub replay: ReplayPolicy,
+    /// Claims that must be in the request object.
+    pub required_claims: Vec<String>,
+    /// `typ` must be `oauth-authz-req+jwt`.
+    pub strict_typ: bool,
+    /// Larger request objects are refused before parsing.
+    pub max_bytes: usize,
+    /// The profile in force.
+    pub profile: Option<Profile>,
+    /// Whether encrypted request objects are accepted.
+    pub encryption_enabled: bool,
+    /// Accepted key management algorithms.
+    pub encryption_algs: Vec<JweAlg>,
+    /// Accepted content encryption algorithms.
+    pub encryption_encs: Vec<JweEnc>,
+}
+
+/// Algorithms FAPI 1.0 Advanced §8.6 and FAPI 2.0 Security Profile §5.4 allow.
+const FAPI_ALGS: &[JwsAlg] = &[JwsAlg::PS256, JwsAlg::ES256];
+/// The longest lifetime FAPI allows for a request object (FAPI 1.0 Advanced §5.2.2-13).
+const FAPI_MAX_LIFETIME: i64 = 3600;
+
+impl JarPolicy {
+    /// From `[jar]` (already validated: unknown names were refused at start-up and are skipped
+    /// here). `has_decryption_key` decides the default of `[jar.encryption] enabled`.
+    pub fn from_config(jar: &JarConfig, has_decryption_key: bool) -> Self {
+        let mut signing_algs: Vec<JwsAlg> = jar
+            .signing_algs
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        let mut require_signed = jar.require_signed_request_object;
+        let mut require_exp = jar.require_exp;
+        let mut require_aud = jar.require_aud;
+        let mut require_nbf = false;
+        let mut max_lifetime = jar.max_lifetime.as_secs() as i64;
+        if jar.profile.is_some() {
+            signing_algs.retain(|a| FAPI_ALGS.contains(a));
+            if signing_algs.is_empty() {
+                signing_algs = FAPI_ALGS.to_vec();
+            }
+            require_signed = true;
+            require_exp = true;
+            require_aud = true;
+            require_nbf = true;
+            max_lifetime = max_lifetime.min(FAPI_MAX_LIFETIME);
+        }
+        JarPolicy {
+            request_parameter: jar.request_parameter,
+            request_uri_parameter: jar.request_uri_parameter,
+            signing_algs,
+            require_signed,
+            parameter_policy: jar.parameter_policy,
+            clock_skew: jar.clock_skew.as_secs() as i64,
+            require_exp,
+            require_nbf,
+            max_lifetime,
+            require_aud,
+            replay: jar.replay,
+            required_claims: jar.required_claims.clone(),
+            strict_typ: jar.strict_typ,
+            max_bytes: jar.max_request_object_bytes.as_usize(),
+            profile: jar.profile,
+            encryption_enabled: jar.encryption.enabled.unwrap_or(has_decryption_key),
+            encryption_algs: jar
+                .encryption
+                .algs
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect(),
+            encryption_encs: jar
+                .encryption
+                .encs
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect(),
+        }
+    }
+
+    /// Whether `client` must send a signed request object (server, profile or client).
+    pub fn requires_signed(&self, client: &Client) -> bool {
+        self.require_signed || client.config.require_signed_request_object
+    }
+
+    /// Whether `alg` may sign a request object of `client`: in the server's list and equal to
+    /// the client's `request_object_signing_alg` when it has one.
+    pub fn signing_alg_allowed(&self, client: &Client, alg: JwsAlg) -> bool {
+        self.signing_algs.contains(&alg)
+            && client
+                .config
+                .request_object_signing_alg
+                .as_deref()
+                .is_none_or(|a| a == alg.as_str())
+    }
+
+    /// Whether `client` may send an unsigned (`alg: none`) request object by value, and not
+    /// inside a JWE (SPEC §2 `allow_unsigned_by_value`; RFC 9101 §6.1 would allow it,
+    /// FAPI never does).
+    pub fn unsigned_allowed(&self, client: &Client, encrypted: bool) -> bool {
+        client.config.allow_unsigned_by_value
+            && !self.requires_signed(client)
+            && self.profile.is_none()
+            && !encrypted
+            && client
+                .config
+                .request_object_signing_alg
+                .as_deref()
+                .is_none_or(|a| a == "none")
+    }
+
+    /// The `(alg, enc)` pair `client` must encrypt with, if it registered one (SPEC §2
+    /// `request_object_encryption_alg` / `_enc`). A client that registered only one of the
+    /// two gets the other from the server's list.
+    pub fn required_encryption(&self, client: &Client) -> (Option<JweAlg>, Option<JweEnc>) {
+        (
+            client
+                .config
+                .request_object_encryption_alg
+                .as_deref()
+                .and_then(|a| a.parse().ok()),
+            client
+                .config
+                .request_object_encryption_enc
+                .as_deref()
+                .and_then(|a| a.parse().ok()),
+        )
+    }
+
+    /// Whether `client` must encrypt its request objects.
+    pub fn requires_encryption(&self, client: &Client) -> bool {
+        client.config.request_object_encryption_alg.is_some()
+            || client.config.request_object_encryption_enc.is_some()
+    }
+
+    /// The value `iss` must have (SPEC §2 `request_object_issuer`, else the client id).
+    pub fn expected_issuer<'c>(&self, client: &'c Client) -> &'c str {
+        client
+            .config
+            .request_object_issuer
+            .as_deref()
+            .unwrap_or(&client.config.client_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fapi_profiles_tighten_every_knob() {
+        for profile in [Profile::Fapi1Advanced, Profile::Fapi2MessageSigning] {
+            let jar = JarConfig {
+                profile: Some(profile),
+                max_lifetime: writ_protocol::units::Seconds::secs(7200),
+                ..JarConfig::default()
+            };
+            let p = JarPolicy::from_config(&jar, true);
+            assert_eq!(p.signing_algs, vec![JwsAlg::PS256, JwsAlg::ES256]);
+            assert!(p.require_aud && p.require_exp && p.require_nbf && p.require_signed);
+            assert_eq!(p.max_lifetime, 3600);
+        }
+    }
+
+    #[test]
+    fn default_policy_is_the_spec_default() {
+        let p = JarPolicy::from_config(&JarConfig::default(), true);
+        assert_eq!(p.signing_algs.len(), 10);
+        assert!(!p.signing_algs.contains(&JwsAlg::HS256));
+        assert!(p.require_exp && !p.require_aud && !p.require_nbf && !p.require_signed);
+        assert_eq!(p.max_lifetime, 3600);
+        assert_eq!(p.clock_skew, 30);
+        assert_eq!(p.max_bytes, 64 * 1024);
+        assert!(p.encryption_enabled);
+        assert_eq!(p.encryption_algs.len(), 8);
+        assert_eq!(p.encryption_encs.len(), 4);
+    }
+
+    #[test]
+    fn encryption_defaults_off_without_a_decryption_key() {
+        assert!(!JarPolicy::from_config(&JarConfig::default(), false).encryption_enabled);
+    }
+}
