@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod outbound;
 pub mod pages;
 pub mod respond;
 pub mod routes;
@@ -74,9 +75,11 @@ pub async fn build_provider_with(
     rng: Arc<dyn Rng>,
 ) -> Result<Arc<Provider>, String> {
     let settings = Settings::from_config(config)?;
+    let jwks = outbound::JwksOverHttp::new(&config.jar.request_uri)?;
     let provider = Provider::new(settings, store, clock, rng)
         .await
-        .map_err(|e| format!("keys: {e}"))?;
+        .map_err(|e| format!("keys: {e}"))?
+        .with_jwks_fetcher(jwks.into_port());
     apply_declared(&provider, config).await?;
     Ok(Arc::new(provider))
 }
