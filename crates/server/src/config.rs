@@ -31,7 +31,7 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, String
     }
     fig = fig.merge(
         Env::prefixed("WRIT_")
-            .filter(|k| !k.as_str().starts_with("test") && k.as_str() != "log")
+            .filter(|k| is_config_variable(k.as_str()))
             .split("__"),
     );
     let mut config: Config = fig.extract().map_err(|e| {
@@ -103,5 +103,27 @@ mod tests {
         };
         let c = load(Some(&f), &o).unwrap();
         assert_eq!(c.listen.as_deref(), Some("127.0.0.1:2"));
+    }
+}
+
+/// Whether `WRIT_<key>` is a configuration override. The logging variables (`WRIT_LOG`,
+/// `WRIT_LOG_FORMAT`) and test variables (`WRIT_TEST_*`) are not, in any letter case.
+pub fn is_config_variable(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    !(k.starts_with("test") || k == "log" || k == "log_format")
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::is_config_variable;
+
+    #[test]
+    fn logging_and_test_variables_are_not_configuration() {
+        for k in ["LOG", "log", "LOG_FORMAT", "TEST_PG_URL", "test_x"] {
+            assert!(!is_config_variable(k), "{k}");
+        }
+        for k in ["ISSUER", "JAR__REQUIRE_AUD", "STORE__URL"] {
+            assert!(is_config_variable(k), "{k}");
+        }
     }
 }

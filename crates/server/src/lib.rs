@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod inspect;
 pub mod outbound;
 pub mod pages;
 pub mod respond;

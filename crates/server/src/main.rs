@@ -70,6 +70,26 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Work with request objects.
+    Request {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: RequestAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RequestAction {
+    /// Decode a request object and print every check with pass/fail and the reason; exits 1
+    /// when a check fails.
+    Inspect {
+        /// File holding the request object (compact JWS or JWE), or - for standard input.
+        file: String,
+        /// The client that would send it.
+        #[arg(long)]
+        client: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -295,6 +315,30 @@ async fn run() -> anyhow::Result<()> {
                     println!(
                         "previous keys stay published as 'retiring' until the next rotation; running servers pick the change up within 30 s"
                     );
+                }
+            }
+            Ok(())
+        }
+        Command::Request { common, action } => {
+            let config = load(&common, Overrides::default())?;
+            let store = open_store(&config).await?;
+            match action {
+                RequestAction::Inspect { file, client } => {
+                    // Read more than the server would accept, so the size check can report it.
+                    let limit = 4 * 1024 * 1024;
+                    let token =
+                        writ_server::admin::read_input(&file, limit).map_err(|e| anyhow!(e))?;
+                    let provider = writ_server::build_provider(&config, store)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    let (text, failed) = writ_server::inspect::run(&provider, &client, &token)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    print!("{text}");
+                    std::io::Write::flush(&mut std::io::stdout())?;
+                    if failed {
+                        std::process::exit(1);
+                    }
                 }
             }
             Ok(())

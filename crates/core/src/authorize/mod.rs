@@ -205,6 +205,24 @@ fn failure_target(
     }
 }
 
+/// Stage 6 on an effective request built from a request object (for `writ request inspect`).
+pub fn check_effective(
+    settings: &Settings,
+    client: &Arc<Client>,
+    effective: &Effective,
+    policy: &request_object::policy::JarPolicy,
+    signed: bool,
+) -> Result<ValidatedRequest, OAuthError> {
+    validate_effective(
+        settings,
+        client,
+        effective,
+        Transport::ByValue,
+        None,
+        policy.requires_signed(client) && !signed,
+    )
+}
+
 /// Stage 6 on the effective request.
 fn validate_effective(
     settings: &Settings,

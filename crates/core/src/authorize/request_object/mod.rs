@@ -13,6 +13,7 @@
 
 pub mod claims;
 pub mod decrypt;
+pub mod inspect;
 pub mod merge;
 pub mod policy;
 pub mod refusal;
