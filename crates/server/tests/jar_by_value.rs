@@ -86,6 +86,11 @@ struct Srv {
 
 /// Start a server with `[jar]` settings `jar` (TOML lines) and the standard clients.
 async fn start(jar: &str) -> Srv {
+    start_with(jar, "").await
+}
+
+/// Like [`start`], with more `[[clients]]` (TOML).
+async fn start_with(jar: &str, more_clients: &str) -> Srv {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -136,6 +141,7 @@ async fn start(jar: &str) -> Srv {
         redirect_uris = ["{REDIRECT}"]
         token_endpoint_auth_method = "none"
         secrets = [{{ type = "jwk", value = '{rsa_jwk}' }}]
+        {more_clients}
         [[users]]
         username = "alice"
         password_hash = "{hash}"
@@ -1359,5 +1365,132 @@ async fn refused_request_objects_are_counted_by_reason() {
             .any(|l| l.starts_with("writ_request_objects_total")
                 && l.contains("outcome=\"accepted\"")),
         "{m}"
+    );
+}
+
+// ---------------------------------------------------------------- jwks_uri
+
+/// A client key host on 127.0.0.1 serving `keys` at `/jwks`, counting requests.
+struct KeyHost {
+    url: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    keys: std::sync::Arc<std::sync::Mutex<Value>>,
+}
+
+async fn key_host(initial: Value) -> KeyHost {
+    use std::sync::atomic::Ordering;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(initial));
+    let (h, k) = (hits.clone(), keys.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let (h, k) = (h.clone(), k.clone());
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                let body = k.lock().unwrap().to_string();
+                ([("content-type", "application/jwk-set+json")], body)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    KeyHost { url, hits, keys }
+}
+
+fn remote_client(url: &str) -> String {
+    format!(
+        r#"
+        [[clients]]
+        client_id = "remote"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "none"
+        jwks_uri = "{url}"
+        "#
+    )
+}
+
+#[tokio::test]
+async fn jwks_uri_keys_verify_and_an_unknown_kid_refetches_at_most_once_a_minute() {
+    use std::sync::atomic::Ordering;
+    let k = keys();
+    let host = key_host(json!({ "keys": [jwk(&k.ec256, "old")] })).await;
+    let s = start_with(
+        "[jar.request_uri]\nallow_http = true\nallow_private_addresses = true",
+        &remote_client(&host.url),
+    )
+    .await;
+    let ro = sign_with(
+        &claims(&s, "remote"),
+        JwsAlg::ES256,
+        &k.ec256,
+        json!({"kid": "old"}),
+    );
+    let loc = accepted(&s, &send(&s, "remote", &ro, "").await);
+    let v = interaction_json(&s, &loc).await;
+    assert_eq!(v["request_object"]["signer"]["source"], "jwks_uri");
+    accepted(&s, &send(&s, "remote", &ro, "").await);
+    assert_eq!(host.hits.load(Ordering::SeqCst), 1, "the key set is cached");
+
+    // The client rotates: a new kid makes the server refetch once.
+    *host.keys.lock().unwrap() = json!({ "keys": [jwk(&k.ed, "new")] });
+    let ro = sign_with(
+        &claims(&s, "remote"),
+        JwsAlg::EdDSA,
+        &k.ed,
+        json!({"kid": "new"}),
+    );
+    accepted(&s, &send(&s, "remote", &ro, "").await);
+    assert_eq!(host.hits.load(Ordering::SeqCst), 2);
+
+    // Another unknown kid within the minute: refused without fetching again.
+    let ro = sign_with(
+        &claims(&s, "remote"),
+        JwsAlg::EdDSA,
+        &k.ed,
+        json!({"kid": "random-kid"}),
+    );
+    refused_because(
+        &s,
+        "remote",
+        &ro,
+        "invalid_request_object",
+        "no registered key",
+    )
+    .await;
+    assert_eq!(
+        host.hits.load(Ordering::SeqCst),
+        2,
+        "refetch is rate-limited"
+    );
+}
+
+#[tokio::test]
+async fn jwks_uri_on_a_private_address_is_refused_by_default() {
+    let host = key_host(json!({ "keys": [jwk(&keys().ec256, "old")] })).await;
+    let s = start_with(
+        "[jar.request_uri]\nallow_http = true",
+        &remote_client(&host.url),
+    )
+    .await;
+    let ro = sign_with(
+        &claims(&s, "remote"),
+        JwsAlg::ES256,
+        &keys().ec256,
+        json!({"kid": "old"}),
+    );
+    refused_because(
+        &s,
+        "remote",
+        &ro,
+        "invalid_request_object",
+        "jwks_uri could not be fetched",
+    )
+    .await;
+    assert_eq!(
+        host.hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "never connected"
     );
 }
