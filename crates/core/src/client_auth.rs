@@ -58,6 +58,8 @@ pub struct AuthContext<'a> {
     pub max_assertion_lifetime: i64,
     /// Clock skew allowed (seconds).
     pub skew: i64,
+    /// Keys from clients' `jwks_uri` (`None`: registered keys only).
+    pub remote_keys: Option<&'a crate::client_keys::RemoteKeys>,
 }
 
 /// Authenticate the client of a token (or PAR) request.
@@ -219,7 +221,26 @@ async fn verify_assertion(
             "private_key_jwt assertion signed with an HMAC algorithm",
         ));
     }
-    let keys = client.live_public_keys(now);
+    let mut keys = client.live_public_keys(now);
+    if let (Some(remote), Some(_)) = (ctx.remote_keys, &client.config.jwks_uri) {
+        let mut fetched = remote
+            .get(client, now)
+            .await
+            .map_err(|f| invalid_client(format!("{}: {}", f.public, f.detail)))?;
+        let kid_unknown = header
+            .kid
+            .as_deref()
+            .is_some_and(|kid| !fetched.iter().any(|k| k.key.kid() == Some(kid)));
+        if kid_unknown
+            && let Some(fresh) = remote
+                .refetch_for_unknown_kid(client, now)
+                .await
+                .map_err(|f| invalid_client(format!("{}: {}", f.public, f.detail)))?
+        {
+            fetched = fresh;
+        }
+        keys.extend(fetched.iter().map(|k| k.key.clone()));
+    }
     let candidates = select_verifying_keys(&keys, header.kid.as_deref(), alg);
     if candidates.is_empty() {
         return Err(invalid_client(format!(

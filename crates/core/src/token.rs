@@ -91,6 +91,7 @@ impl Provider {
             endpoint_url: &endpoint,
             max_assertion_lifetime: self.settings.lifetimes.client_assertion,
             skew: self.settings.jar.clock_skew.as_i64(),
+            remote_keys: Some(&self.remote_keys),
         };
         let client = client_auth::authenticate(
             &self.clients,

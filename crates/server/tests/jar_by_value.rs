@@ -29,6 +29,13 @@ struct Keys {
     cert_key: SigningKey,
 }
 
+impl Keys {
+    /// A P-256 key that no client registered.
+    fn unregistered_p256(&self) -> SigningKey {
+        SigningKey::generate_ec(EcCurve::P256).unwrap()
+    }
+}
+
 fn keys() -> &'static Keys {
     static K: OnceLock<Keys> = OnceLock::new();
     K.get_or_init(|| Keys {
@@ -1493,4 +1500,97 @@ async fn jwks_uri_on_a_private_address_is_refused_by_default() {
         0,
         "never connected"
     );
+}
+
+/// authorize (with `ro`) → login → consent(allow); returns the code.
+async fn code_for(s: &Srv, client: &str, ro: &str) -> String {
+    let loc = accepted(s, &send(s, client, ro, "").await);
+    let view = interaction_json(s, &loc).await;
+    s.http
+        .post(view["endpoints"]["login"].as_str().unwrap())
+        .form(&[
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let view = interaction_json(s, &loc).await;
+    let r = s
+        .http
+        .post(view["endpoints"]["consent"].as_str().unwrap())
+        .form(&[
+            ("decision", "allow"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    query(&location(&r))["code"].clone()
+}
+
+#[tokio::test]
+async fn private_key_jwt_uses_jwks_uri_keys() {
+    let k = keys();
+    let host = key_host(json!({ "keys": [jwk(&k.ec256, "a1")] })).await;
+    let s = start_with(
+        "[jar.request_uri]\nallow_http = true\nallow_private_addresses = true",
+        &format!(
+            r#"
+        [[clients]]
+        client_id = "svc"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "private_key_jwt"
+        jwks_uri = "{}"
+        "#,
+            host.url
+        ),
+    )
+    .await;
+    let ro = sign_with(
+        &claims(&s, "svc"),
+        JwsAlg::ES256,
+        &k.ec256,
+        json!({"kid": "a1"}),
+    );
+    let code = code_for(&s, "svc", &ro).await;
+    let redeem = |assertion: String, code: String| {
+        let s = &s;
+        async move {
+            s.http
+                .post(format!("{}/token", s.base))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let assertion = |key: &SigningKey, kid: &str| {
+        let t = now();
+        let c = json!({"iss": "svc", "sub": "svc", "aud": format!("{}/token", s.base),
+                       "iat": t, "exp": t + 60, "jti": rand_suffix()});
+        sign_with(
+            c.as_object().unwrap(),
+            JwsAlg::ES256,
+            key,
+            json!({"kid": kid, "typ": "JWT"}),
+        )
+    };
+    // A key the jwks_uri does not publish is refused...
+    let r = redeem(assertion(&k.unregistered_p256(), "a1"), code.clone()).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // ...the published one authenticates.
+    let r = redeem(assertion(&k.ec256, "a1"), code).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 }
