@@ -14,6 +14,7 @@ static KEYS: LazyLock<Vec<DecryptionKey>> = LazyLock::new(|| {
         DecryptionKey::generate_ec(EcCurve::P256),
         DecryptionKey::generate_ec(EcCurve::P384),
         DecryptionKey::generate_ec(EcCurve::P521),
+        DecryptionKey::generate_x25519(),
     ]
     .into_iter()
     .map(|k| k.unwrap_or_else(|e| panic!("{e}")))

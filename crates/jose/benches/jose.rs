@@ -2,10 +2,20 @@
 //! (OpenSSL) on the same tokens in the same run.
 //!
 //! `cargo bench -p writ-jose --bench jose` (add a filter such as `verify/ES256` to narrow).
+//!
+//! The `primitive` group times the signature check alone on the same signing input: aws-lc-rs
+//! with a pre-parsed key (what writ-jose calls) against josekit's verifier (OpenSSL). It is
+//! the floor under the `verify` rows, which add compact parsing, base64 and header JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::time::Duration;
 
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{
+    self as aws_sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, RsaKeyPair,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use josekit::jwe::JweDecrypter;
 use josekit::jwk::Jwk as KitJwk;
@@ -93,6 +103,92 @@ fn bench_verify(c: &mut Criterion) {
     group.finish();
 }
 
+/// The aws-lc-rs verifier for `alg`, built once from the signing key's PKCS#8.
+enum AwsVerifier {
+    Parsed(ParsedPublicKey),
+    Hmac(Box<hmac::Key>),
+}
+
+impl AwsVerifier {
+    fn new(alg: JwsAlg, key: &SigningKey) -> Self {
+        let hmac_alg = match alg {
+            JwsAlg::HS256 => Some(hmac::HMAC_SHA256),
+            JwsAlg::HS384 => Some(hmac::HMAC_SHA384),
+            JwsAlg::HS512 => Some(hmac::HMAC_SHA512),
+            _ => None,
+        };
+        if let Some(h) = hmac_alg {
+            return AwsVerifier::Hmac(Box::new(hmac::Key::new(h, &[0x5a; 64])));
+        }
+        let der = key.to_pkcs8().unwrap();
+        let (params, public): (&'static dyn aws_sig::VerificationAlgorithm, Vec<u8>) = match alg {
+            JwsAlg::ES256 | JwsAlg::ES384 | JwsAlg::ES512 => {
+                let (v, s) = match alg {
+                    JwsAlg::ES256 => (
+                        &aws_sig::ECDSA_P256_SHA256_FIXED,
+                        &aws_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    ),
+                    JwsAlg::ES384 => (
+                        &aws_sig::ECDSA_P384_SHA384_FIXED,
+                        &aws_sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+                    ),
+                    _ => (
+                        &aws_sig::ECDSA_P521_SHA512_FIXED,
+                        &aws_sig::ECDSA_P521_SHA512_FIXED_SIGNING,
+                    ),
+                };
+                let pair = EcdsaKeyPair::from_pkcs8(s, &der).unwrap();
+                (v, pair.public_key().as_ref().to_vec())
+            }
+            JwsAlg::EdDSA => {
+                let pair = Ed25519KeyPair::from_pkcs8(&der).unwrap();
+                (&aws_sig::ED25519, pair.public_key().as_ref().to_vec())
+            }
+            _ => {
+                let v = match alg {
+                    JwsAlg::RS256 => &aws_sig::RSA_PKCS1_2048_8192_SHA256,
+                    JwsAlg::RS384 => &aws_sig::RSA_PKCS1_2048_8192_SHA384,
+                    JwsAlg::RS512 => &aws_sig::RSA_PKCS1_2048_8192_SHA512,
+                    JwsAlg::PS256 => &aws_sig::RSA_PSS_2048_8192_SHA256,
+                    JwsAlg::PS384 => &aws_sig::RSA_PSS_2048_8192_SHA384,
+                    _ => &aws_sig::RSA_PSS_2048_8192_SHA512,
+                };
+                let pair = RsaKeyPair::from_pkcs8(&der).unwrap();
+                (v, pair.public_key().as_ref().to_vec())
+            }
+        };
+        AwsVerifier::Parsed(ParsedPublicKey::new(params, public).unwrap())
+    }
+
+    fn verify(&self, input: &[u8], sig: &[u8]) {
+        match self {
+            AwsVerifier::Parsed(k) => k.verify_sig(input, sig).unwrap(),
+            AwsVerifier::Hmac(k) => hmac::verify(k, input, sig).unwrap(),
+        }
+    }
+}
+
+fn bench_primitive(c: &mut Criterion) {
+    let mut group = c.benchmark_group("primitive");
+    for alg in JwsAlg::ALL {
+        let key = signing_key(alg);
+        let mut header = Map::new();
+        header.insert("kid".into(), serde_json::Value::String("k".into()));
+        let token = sign_compact(&header, PAYLOAD, alg, &key).unwrap();
+        let (input, sig_b64) = token.rsplit_once('.').unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig_b64).unwrap();
+        let aws = AwsVerifier::new(alg, &key);
+        let kit = kit_verifier(alg, &key);
+        group.bench_function(BenchmarkId::new("aws-lc-rs", alg), |b| {
+            b.iter(|| aws.verify(input.as_bytes(), &sig));
+        });
+        group.bench_function(BenchmarkId::new("openssl-via-josekit", alg), |b| {
+            b.iter(|| kit.verify(input.as_bytes(), &sig).unwrap());
+        });
+    }
+    group.finish();
+}
+
 fn decryption_key(alg: JweAlg, enc: JweEnc) -> (DecryptionKey, Option<Vec<u8>>) {
     match alg {
         JweAlg::RsaOaep | JweAlg::RsaOaep256 => (
@@ -167,6 +263,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_verify, bench_decrypt
+    targets = bench_verify, bench_primitive, bench_decrypt
 }
 criterion_main!(benches);

@@ -17,15 +17,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use crate::alg::EcCurve;
+use crate::alg::OkpCurve;
 use crate::b64;
 use crate::content;
 use crate::error::{JoseError, Result, truncated};
 use crate::json::parse_object_strict;
-use crate::jwe_keys::{DecryptionKey, DecryptionMaterial, EncryptionKey, EncryptionMaterial};
-use crate::jwk::{EcParams, Jwk, JwkParams};
+use crate::jwe_keys::{
+    AgreementCurve, DecryptionKey, DecryptionMaterial, EncryptionKey, EncryptionMaterial,
+};
+use crate::jwk::{EcParams, Jwk, JwkParams, OkpParams};
 use crate::jws::{MAX_HEADER_BYTES, check_crit_and_b64, split_parts};
-use crate::material::{MAX_RSA_MODULUS_BYTES, PublicMaterial};
+use crate::material::MAX_RSA_MODULUS_BYTES;
 
 /// A JWE key management algorithm (RFC 7518 §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -221,7 +223,8 @@ pub struct JweHeader {
     pub typ: Option<String>,
     /// `cty` (RFC 7516 §4.1.12); `JWT` for a nested JWT (RFC 7519 §5.2).
     pub cty: Option<String>,
-    /// `epk` (RFC 7518 §4.6.1.1), for ECDH-ES algorithms: an EC public key without `d`.
+    /// `epk` (RFC 7518 §4.6.1.1), for ECDH-ES algorithms: an EC or OKP X25519 (RFC 8037 §3.2)
+    /// public key without `d`.
     pub epk: Option<Jwk>,
     /// `apu`, decoded (RFC 7518 §4.6.1.2).
     pub apu: Option<Vec<u8>>,
@@ -257,7 +260,8 @@ fn optional_b64(map: &Map<String, Value>, name: &'static str) -> Result<Option<V
 
 impl JweHeader {
     /// Checks a decoded header: a JSON object without duplicate names, known `alg` and `enc`,
-    /// no `zip`, no `crit`, string `kid`/`typ`/`cty`, and for ECDH-ES a valid public `epk`.
+    /// no `zip`, no `crit`, string `kid`/`typ`/`cty`, and for ECDH-ES a public `epk` (EC, or
+    /// OKP X25519) without `d`.
     pub fn from_json(json: &[u8]) -> Result<Self> {
         if json.len() > MAX_HEADER_BYTES {
             return Err(JoseError::HeaderTooLarge {
@@ -286,7 +290,12 @@ impl JweHeader {
             let jwk: Jwk = serde_json::from_value(value.clone())
                 .map_err(|_| JoseError::InvalidHeaderParameter("epk"))?;
             match &jwk.params {
-                JwkParams::Ec(EcParams { d: None, .. }) => {}
+                JwkParams::Ec(EcParams { d: None, .. })
+                | JwkParams::Okp(OkpParams {
+                    crv: OkpCurve::X25519,
+                    d: None,
+                    ..
+                }) => {}
                 _ => return Err(JoseError::InvalidHeaderParameter("epk")),
             }
             Some(jwk)
@@ -445,18 +454,19 @@ impl EncryptedJwe {
             }
             (
                 _,
-                DecryptionMaterial::Ec {
+                DecryptionMaterial::Agreement {
                     curve,
                     key: private,
-                    ..
                 },
             ) if alg.is_ecdh() => {
-                let point = epk_point(&self.header, *curve)?;
+                let point = epk_public(&self.header, *curve)?;
                 let (id, len) = ecdh_kdf_target(alg, enc);
+                // aws-lc-rs refuses an EC point off the curve and an X25519 key of small
+                // order (an all-zero shared secret, RFC 7748 §6.1).
                 let derived = agreement::agree(
                     private,
-                    UnparsedPublicKey::new(ecdh_algorithm(*curve), &point),
-                    JoseError::InvalidKey("epk is not a valid point on the curve".into()),
+                    UnparsedPublicKey::new(curve.algorithm(), &point),
+                    JoseError::InvalidKey("epk is not a valid public key on the curve".into()),
                     |z| concat_kdf(z, id, &self.header, len),
                 )?;
                 if alg == JweAlg::EcdhEs {
@@ -504,14 +514,6 @@ fn oaep(alg: JweAlg) -> &'static OaepAlgorithm {
     match alg {
         JweAlg::RsaOaep256 => &OAEP_SHA256_MGF1SHA256,
         _ => &OAEP_SHA1_MGF1SHA1,
-    }
-}
-
-fn ecdh_algorithm(curve: EcCurve) -> &'static agreement::Algorithm {
-    match curve {
-        EcCurve::P256 => &agreement::ECDH_P256,
-        EcCurve::P384 => &agreement::ECDH_P384,
-        EcCurve::P521 => &agreement::ECDH_P521,
     }
 }
 
@@ -567,21 +569,22 @@ fn aes_wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The `epk` point, checked to be on our key's curve.
-fn epk_point(header: &JweHeader, curve: EcCurve) -> Result<Vec<u8>> {
+/// The `epk` public key (RFC 7518 §4.6.1.1; RFC 8037 §3.2), which must be on our key's curve.
+fn epk_public(header: &JweHeader, curve: AgreementCurve) -> Result<Vec<u8>> {
     let epk = header
         .epk
         .as_ref()
         .ok_or(JoseError::InvalidHeaderParameter("epk"))?;
-    match epk.public_material()? {
-        Some(PublicMaterial::Ec { curve: c, x, y }) if c == curve => {
-            Ok(PublicMaterial::uncompressed_point(&x, &y))
-        }
-        Some(PublicMaterial::Ec { .. }) => Err(JoseError::AlgKeyMismatch {
+    let public = epk
+        .public_material()?
+        .ok_or(JoseError::InvalidHeaderParameter("epk"))?;
+    match AgreementCurve::public_bytes(&public) {
+        Some((c, bytes)) if c == curve => Ok(bytes),
+        Some(_) => Err(JoseError::AlgKeyMismatch {
             alg: header.alg.as_str().to_owned(),
             kty: "epk on another curve".to_owned(),
         }),
-        _ => Err(JoseError::InvalidHeaderParameter("epk")),
+        None => Err(JoseError::InvalidHeaderParameter("epk")),
     }
 }
 
@@ -673,22 +676,13 @@ pub fn encrypt_compact(
         (JweAlg::Dir, EncryptionMaterial::Symmetric { secret }) => {
             (Zeroizing::new(secret.as_slice().to_vec()), Vec::new())
         }
-        (_, EncryptionMaterial::Ec { curve, point }) if alg.is_ecdh() => {
-            let ephemeral = EphemeralPrivateKey::generate(ecdh_algorithm(*curve), &rng)
+        (_, EncryptionMaterial::Agreement { curve, public }) if alg.is_ecdh() => {
+            let ephemeral = EphemeralPrivateKey::generate(curve.algorithm(), &rng)
                 .map_err(|_| JoseError::Crypto("ECDH key generation"))?;
-            let public = ephemeral
+            let ephemeral_public = ephemeral
                 .compute_public_key()
                 .map_err(|_| JoseError::Crypto("ECDH public key"))?;
-            let len = curve.coordinate_len();
-            let bytes = public.as_ref();
-            if bytes.len() != 1 + 2 * len {
-                return Err(JoseError::Crypto("ECDH public key encoding"));
-            }
-            let epk = PublicMaterial::Ec {
-                curve: *curve,
-                x: bytes[1..=len].to_vec(),
-                y: bytes[1 + len..].to_vec(),
-            };
+            let epk = curve.public_material(ephemeral_public.as_ref())?;
             let epk_value = serde_json::to_value(Jwk::new(epk.to_jwk_params()))
                 .map_err(|_| JoseError::Crypto("epk JSON"))?;
             header_map.insert("epk".into(), epk_value);
@@ -707,7 +701,7 @@ pub fn encrypt_compact(
             let (id, key_len) = ecdh_kdf_target(alg, enc);
             let derived = agreement::agree_ephemeral(
                 ephemeral,
-                UnparsedPublicKey::new(ecdh_algorithm(*curve), point),
+                UnparsedPublicKey::new(curve.algorithm(), public),
                 JoseError::Crypto("ECDH agreement"),
                 |z| concat_kdf(z, id, &for_kdf, key_len),
             )?;
@@ -748,16 +742,16 @@ pub fn encrypt_compact(
 
 /// The decryption keys that may decrypt this JWE: when the header has a `kid`, only keys
 /// with that `kid`; only keys that fit its `alg`/`enc` ([`DecryptionKey::check_alg`]); and for
-/// ECDH-ES, only keys on the curve of its `epk`.
+/// ECDH-ES, only keys on the curve of its `epk` (P-256/384/521 or X25519).
 #[must_use]
 pub fn select_decryption_keys<'a>(
     keys: &'a [DecryptionKey],
     header: &JweHeader,
 ) -> Vec<&'a DecryptionKey> {
-    let epk_curve = header.epk.as_ref().and_then(|j| match &j.params {
-        JwkParams::Ec(p) => Some(p.crv),
-        _ => None,
-    });
+    let epk_curve = header
+        .epk
+        .as_ref()
+        .and_then(|j| AgreementCurve::of_params(&j.params));
     keys.iter()
         .filter(|k| {
             header
@@ -766,13 +760,14 @@ pub fn select_decryption_keys<'a>(
                 .is_none_or(|want| k.kid() == Some(want))
         })
         .filter(|k| k.check_alg(header.alg, header.enc).is_ok())
-        .filter(|k| !header.alg.is_ecdh() || k.ec_curve() == epk_curve)
+        .filter(|k| !header.alg.is_ecdh() || k.agreement_curve() == epk_curve)
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alg::EcCurve;
     use crate::jwe_keys::DecryptionKeyKind;
     use serde_json::json;
 
@@ -1042,10 +1037,19 @@ mod tests {
             EncryptedJwe::parse(&ecdh_token_with_epk(private), MAX).unwrap_err(),
             JoseError::InvalidHeaderParameter("epk")
         );
+        // An X25519 epk parses (RFC 8037 §3.2) but does not fit a P-256 key.
         let okp =
             json!({"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"});
+        let jwe = EncryptedJwe::parse(&ecdh_token_with_epk(okp), MAX).unwrap();
+        assert!(matches!(
+            jwe.decrypt(&key),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+        assert!(select_decryption_keys(std::slice::from_ref(&key), jwe.header()).is_empty());
+        let ed25519 =
+            json!({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
         assert_eq!(
-            EncryptedJwe::parse(&ecdh_token_with_epk(okp), MAX).unwrap_err(),
+            EncryptedJwe::parse(&ecdh_token_with_epk(ed25519), MAX).unwrap_err(),
             JoseError::InvalidHeaderParameter("epk")
         );
 
@@ -1067,6 +1071,223 @@ mod tests {
             Err(JoseError::AlgKeyMismatch { .. })
         ));
         assert!(select_decryption_keys(std::slice::from_ref(&key), jwe.header()).is_empty());
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 7748 §6.1 (the keys of RFC 8037 Appendix A.6): Bob's private key as a JWK, Alice's
+    /// public key as the `epk`, and the shared secret Z they agree on.
+    const X25519_BOB_D: &str = "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
+    const X25519_BOB_X: &str = "3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08";
+    const X25519_ALICE_X: &str = "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo";
+    const X25519_Z: &str = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+
+    fn x25519_jwk(d: &str, x: &str) -> Jwk {
+        Jwk::from_json(
+            json!({"kty": "OKP", "crv": "X25519", "kid": "Bob", "d": d, "x": x})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn x25519_rfc7748_vector_through_a_private_jwk() {
+        let bob =
+            DecryptionKey::from_jwk(&x25519_jwk(&b64::encode(&hex(X25519_BOB_D)), X25519_BOB_X))
+                .unwrap();
+        assert_eq!(bob.kid(), Some("Bob"));
+        assert_eq!(bob.kty(), crate::KeyType::Okp);
+        assert_eq!(bob.kind(), Some(DecryptionKeyKind::X25519));
+        assert_eq!(bob.ec_curve(), None);
+        let public = bob.public_jwk("Bob").unwrap();
+        assert!(!public.is_private());
+        match &public.params {
+            JwkParams::Okp(p) => assert_eq!(p.x, X25519_BOB_X),
+            other => panic!("{other:?}"),
+        }
+        let DecryptionMaterial::Agreement { key, .. } = bob.material() else {
+            panic!("not an agreement key");
+        };
+        let z = agreement::agree(
+            key,
+            UnparsedPublicKey::new(
+                &agreement::X25519,
+                b64::decode(X25519_ALICE_X, "x").unwrap(),
+            ),
+            (),
+            |z| Ok(z.to_vec()),
+        )
+        .unwrap();
+        assert_eq!(z, hex(X25519_Z));
+
+        // `d` must match `x`, be present and be 32 bytes.
+        let d = b64::encode(&hex(X25519_BOB_D));
+        for bad in [
+            x25519_jwk(&d, X25519_ALICE_X),
+            x25519_jwk(&b64::encode(&[7; 31]), X25519_BOB_X),
+            Jwk::from_json(
+                json!({"kty": "OKP", "crv": "X25519", "x": X25519_BOB_X})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap(),
+        ] {
+            assert!(
+                matches!(DecryptionKey::from_jwk(&bad), Err(JoseError::InvalidKey(_))),
+                "{bad:?}"
+            );
+        }
+        // An Ed25519 key neither decrypts nor encrypts.
+        let ed = Jwk::from_json(
+            br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}"#,
+        )
+        .unwrap();
+        assert!(DecryptionKey::from_jwk(&ed).is_err());
+        assert!(EncryptionKey::from_jwk(&ed.to_public().unwrap()).is_err());
+    }
+
+    #[test]
+    fn x25519_every_ecdh_alg_and_enc_round_trips_and_any_changed_byte_fails() {
+        let key = DecryptionKey::generate_x25519().unwrap();
+        let other = DecryptionKey::generate_x25519().unwrap();
+        let p256 = DecryptionKey::generate_ec(EcCurve::P256).unwrap();
+        for alg in [JweAlg::EcdhEs, JweAlg::EcdhEsA128Kw, JweAlg::EcdhEsA256Kw] {
+            for enc in JweEnc::ALL {
+                let token = encrypt_for(&key, alg, enc, b"{\"iss\":\"c\"}");
+                let jwe = EncryptedJwe::parse(&token, MAX).unwrap();
+                let epk = jwe.header().epk.as_ref().unwrap();
+                assert!(!epk.is_private());
+                assert!(matches!(&epk.params, JwkParams::Okp(p) if p.crv == OkpCurve::X25519));
+                assert_eq!(jwe.decrypt(&key).unwrap().plaintext(), b"{\"iss\":\"c\"}");
+                // Another X25519 key derives another key: the same error as a bad tag.
+                assert_eq!(
+                    jwe.decrypt(&other).unwrap_err(),
+                    JoseError::DecryptionFailed,
+                    "{alg} {enc}"
+                );
+                assert!(matches!(
+                    jwe.decrypt(&p256),
+                    Err(JoseError::AlgKeyMismatch { .. })
+                ));
+                // (encrypt_for sets "kid":"k")
+                let keys = [
+                    p256.clone().with_kid(Some("k")),
+                    key.clone().with_kid(Some("k")),
+                ];
+                let selected = select_decryption_keys(&keys, jwe.header());
+                assert_eq!(selected.len(), 1);
+                assert_eq!(selected[0].kind(), Some(DecryptionKeyKind::X25519));
+
+                let bytes = token.as_bytes();
+                for i in 0..bytes.len() {
+                    let mut t = bytes.to_vec();
+                    t[i] = if t[i] == b'A' { b'B' } else { b'A' };
+                    let t = String::from_utf8(t).unwrap();
+                    let result = EncryptedJwe::parse(&t, MAX).and_then(|j| j.decrypt(&key));
+                    assert!(result.is_err(), "{alg} {enc} byte {i}");
+                }
+            }
+        }
+        // A P-256 epk does not fit an X25519 key.
+        let token = encrypt_for(&p256, JweAlg::EcdhEs, JweEnc::A128Gcm, b"x");
+        let jwe = EncryptedJwe::parse(&token, MAX).unwrap();
+        assert!(matches!(
+            jwe.decrypt(&key),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn x25519_epk_of_small_order_or_wrong_length_is_refused() {
+        let key = DecryptionKey::generate_x25519().unwrap();
+        // u = 0 and u = 1 are of small order: the shared secret would be all zeros
+        // (RFC 7748 §6.1).
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for u in [[0u8; 32], one] {
+            let epk = json!({"kty": "OKP", "crv": "X25519", "x": b64::encode(&u)});
+            let jwe = EncryptedJwe::parse(&ecdh_token_with_epk(epk), MAX).unwrap();
+            assert!(
+                matches!(jwe.decrypt(&key), Err(JoseError::InvalidKey(_))),
+                "{u:?}"
+            );
+            // And such a key is refused as a recipient.
+            let jwk = Jwk::from_json(
+                json!({"kty": "OKP", "crv": "X25519", "x": b64::encode(&u)})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap();
+            assert!(matches!(
+                EncryptionKey::from_jwk(&jwk),
+                Err(JoseError::InvalidKey(_))
+            ));
+        }
+        let short = json!({"kty": "OKP", "crv": "X25519", "x": b64::encode(&[9; 31])});
+        let jwe = EncryptedJwe::parse(&ecdh_token_with_epk(short), MAX).unwrap();
+        assert!(matches!(jwe.decrypt(&key), Err(JoseError::InvalidKey(_))));
+        let private =
+            json!({"kty": "OKP", "crv": "X25519", "x": X25519_ALICE_X, "d": X25519_ALICE_X});
+        assert_eq!(
+            EncryptedJwe::parse(&ecdh_token_with_epk(private), MAX).unwrap_err(),
+            JoseError::InvalidHeaderParameter("epk")
+        );
+    }
+
+    #[test]
+    fn x25519_pkcs8_round_trip_and_family() {
+        let key = DecryptionKey::generate_x25519().unwrap();
+        let der = key.to_pkcs8().unwrap();
+        assert_eq!(der.len(), 48);
+        let back = DecryptionKey::from_pkcs8(DecryptionKeyKind::X25519, &der).unwrap();
+        assert_eq!(back.public_jwk("k").unwrap(), key.public_jwk("k").unwrap());
+        let token = encrypt_compact(
+            &Map::new(),
+            b"persisted",
+            JweAlg::EcdhEsA256Kw,
+            JweEnc::A256Gcm,
+            &EncryptionKey::from_jwk(&key.public_jwk("k").unwrap()).unwrap(),
+        )
+        .unwrap();
+        let jwe = EncryptedJwe::parse(&token, MAX).unwrap();
+        assert_eq!(jwe.decrypt(&back).unwrap().plaintext(), b"persisted");
+        assert!(DecryptionKey::from_pkcs8(DecryptionKeyKind::X25519, &der[..47]).is_err());
+        assert!(
+            DecryptionKey::from_pkcs8(
+                DecryptionKeyKind::X25519,
+                include_bytes!("../tests/data/p256.pk8.der")
+            )
+            .is_err()
+        );
+        assert!(DecryptionKey::from_pkcs8(DecryptionKeyKind::Ec(EcCurve::P256), &der).is_err());
+
+        for (alg, ok) in [
+            (JweAlg::EcdhEs, true),
+            (JweAlg::EcdhEsA128Kw, true),
+            (JweAlg::EcdhEsA256Kw, true),
+            (JweAlg::RsaOaep, false),
+            (JweAlg::A128Kw, false),
+            (JweAlg::Dir, false),
+        ] {
+            assert_eq!(key.check_alg(alg, JweEnc::A128Gcm).is_ok(), ok, "{alg}");
+            let enc_key = key.encryption_key().unwrap();
+            assert_eq!(enc_key.kty(), crate::KeyType::Okp);
+            assert_eq!(enc_key.check_alg(alg, JweEnc::A128Gcm).is_ok(), ok, "{alg}");
+        }
+        assert_eq!(
+            key.public_jwk_for_alg("k", JweAlg::EcdhEs)
+                .unwrap()
+                .alg
+                .as_deref(),
+            Some("ECDH-ES")
+        );
+        assert!(key.public_jwk_for_alg("k", JweAlg::RsaOaep).is_err());
     }
 
     #[test]

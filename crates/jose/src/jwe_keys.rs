@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use aws_lc_rs::agreement;
 use aws_lc_rs::digest;
-use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _, Curve25519SeedBin};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{
     KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
     PublicEncryptingKey, PublicKeyComponents,
 };
 use zeroize::Zeroizing;
 
-use crate::alg::{EcCurve, KeyType};
+use crate::alg::{EcCurve, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
 use crate::jwe::{JweAlg, JweEnc};
@@ -29,7 +30,112 @@ pub enum DecryptionKeyKind {
     Rsa,
     /// EC on a curve (ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW).
     Ec(EcCurve),
+    /// X25519, an OKP key for ECDH-ES, ECDH-ES+A128KW and ECDH-ES+A256KW (RFC 8037 §3.2).
+    X25519,
 }
+
+/// The curve of an ECDH-ES key: a NIST curve (RFC 7518 §4.6) or X25519 (RFC 8037 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AgreementCurve {
+    Ec(EcCurve),
+    X25519,
+}
+
+impl AgreementCurve {
+    pub(crate) fn algorithm(self) -> &'static agreement::Algorithm {
+        match self {
+            AgreementCurve::Ec(EcCurve::P256) => &agreement::ECDH_P256,
+            AgreementCurve::Ec(EcCurve::P384) => &agreement::ECDH_P384,
+            AgreementCurve::Ec(EcCurve::P521) => &agreement::ECDH_P521,
+            AgreementCurve::X25519 => &agreement::X25519,
+        }
+    }
+
+    /// The curve of a JWK's key members, without decoding them; `None` for keys that do not
+    /// agree (RSA, `oct`, Ed25519).
+    pub(crate) fn of_params(params: &JwkParams) -> Option<Self> {
+        match params {
+            JwkParams::Ec(p) => Some(AgreementCurve::Ec(p.crv)),
+            JwkParams::Okp(p) if p.crv == OkpCurve::X25519 => Some(AgreementCurve::X25519),
+            _ => None,
+        }
+    }
+
+    /// The curve and public key bytes as aws-lc-rs takes them: the SEC 1 uncompressed point
+    /// for EC, the 32-byte u-coordinate for X25519 (RFC 7748 §5).
+    pub(crate) fn public_bytes(public: &PublicMaterial) -> Option<(Self, Vec<u8>)> {
+        match public {
+            PublicMaterial::Ec { curve, x, y } => Some((
+                AgreementCurve::Ec(*curve),
+                PublicMaterial::uncompressed_point(x, y),
+            )),
+            PublicMaterial::Okp {
+                curve: OkpCurve::X25519,
+                x,
+            } => Some((AgreementCurve::X25519, x.clone())),
+            _ => None,
+        }
+    }
+
+    /// The inverse of [`AgreementCurve::public_bytes`].
+    pub(crate) fn public_material(self, bytes: &[u8]) -> Result<PublicMaterial> {
+        match self {
+            AgreementCurve::Ec(curve) => {
+                let len = curve.coordinate_len();
+                match bytes {
+                    [4, rest @ ..] if rest.len() == 2 * len => Ok(PublicMaterial::Ec {
+                        curve,
+                        x: rest[..len].to_vec(),
+                        y: rest[len..].to_vec(),
+                    }),
+                    _ => Err(JoseError::Crypto("EC public key encoding")),
+                }
+            }
+            AgreementCurve::X25519 if bytes.len() == 32 => Ok(PublicMaterial::Okp {
+                curve: OkpCurve::X25519,
+                x: bytes.to_vec(),
+            }),
+            AgreementCurve::X25519 => Err(JoseError::Crypto("X25519 public key encoding")),
+        }
+    }
+
+    fn kty(self) -> KeyType {
+        match self {
+            AgreementCurve::Ec(_) => KeyType::Ec,
+            AgreementCurve::X25519 => KeyType::Okp,
+        }
+    }
+}
+
+impl fmt::Display for AgreementCurve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgreementCurve::Ec(c) => write!(f, "EC {c}"),
+            AgreementCurve::X25519 => f.write_str("OKP X25519"),
+        }
+    }
+}
+
+/// Checks that an X25519 public key is not of small order: a key agreement with it must not
+/// give the all-zero value (RFC 7748 §6.1), which aws-lc-rs refuses. This is X25519's
+/// counterpart of the on-curve check of the NIST curves.
+fn check_x25519_public(u: &[u8]) -> Result<()> {
+    let trial = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &SystemRandom::new())
+        .map_err(|_| JoseError::Crypto("X25519 key generation"))?;
+    agreement::agree_ephemeral(
+        trial,
+        agreement::UnparsedPublicKey::new(&agreement::X25519, u),
+        JoseError::InvalidKey("X25519 public key of small order".into()),
+        |_| Ok(()),
+    )
+}
+
+/// The fixed prefix of an X25519 private key in PKCS#8 v1 (RFC 8410 §7: OneAsymmetricKey,
+/// version 0, algorithm id-X25519 1.3.101.110, privateKey an OCTET STRING holding the 32-byte
+/// CurvePrivateKey OCTET STRING).
+const X25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+];
 
 pub(crate) enum DecryptionMaterial {
     Rsa {
@@ -37,8 +143,8 @@ pub(crate) enum DecryptionMaterial {
         private: PrivateDecryptingKey,
         bits: usize,
     },
-    Ec {
-        curve: EcCurve,
+    Agreement {
+        curve: AgreementCurve,
         key: agreement::PrivateKey,
     },
     Symmetric {
@@ -71,14 +177,6 @@ impl fmt::Debug for DecryptionKey {
 
 fn rejected(e: aws_lc_rs::error::KeyRejected) -> JoseError {
     JoseError::InvalidKey(format!("private key rejected: {e}"))
-}
-
-fn ecdh_algorithm(curve: EcCurve) -> &'static agreement::Algorithm {
-    match curve {
-        EcCurve::P256 => &agreement::ECDH_P256,
-        EcCurve::P384 => &agreement::ECDH_P384,
-        EcCurve::P521 => &agreement::ECDH_P521,
-    }
 }
 
 fn symmetric_check(alg: JweAlg, enc: JweEnc, len: usize) -> Result<()> {
@@ -157,16 +255,13 @@ impl DecryptionKey {
         ))
     }
 
-    fn from_ec(curve: EcCurve, key: agreement::PrivateKey) -> Result<Self> {
+    fn from_agreement(curve: AgreementCurve, key: agreement::PrivateKey) -> Result<Self> {
         let public = key
             .compute_public_key()
-            .map_err(|_| JoseError::Crypto("EC public key"))?;
-        let spki = public
-            .as_der()
-            .map_err(|_| JoseError::Crypto("EC public key export"))?;
-        let public = PublicMaterial::from_spki_der(spki.as_ref())?;
+            .map_err(|_| JoseError::Crypto("ECDH public key"))?;
+        let public = curve.public_material(public.as_ref())?;
         Ok(Self::new(
-            DecryptionMaterial::Ec { curve, key },
+            DecryptionMaterial::Agreement { curve, key },
             Some(public),
         ))
     }
@@ -191,27 +286,52 @@ impl DecryptionKey {
 
     /// Generates an EC key on `curve`.
     pub fn generate_ec(curve: EcCurve) -> Result<Self> {
-        let key = agreement::PrivateKey::generate(ecdh_algorithm(curve))
-            .map_err(|_| JoseError::Crypto("EC generation"))?;
-        Self::from_ec(curve, key)
+        Self::generate_agreement(AgreementCurve::Ec(curve))
     }
 
-    /// Loads a PKCS#8 DER private key of the given kind.
+    /// Generates an X25519 key (RFC 7748 §5; for ECDH-ES as RFC 8037 §3.2 defines it).
+    pub fn generate_x25519() -> Result<Self> {
+        Self::generate_agreement(AgreementCurve::X25519)
+    }
+
+    fn generate_agreement(curve: AgreementCurve) -> Result<Self> {
+        let key = agreement::PrivateKey::generate(curve.algorithm())
+            .map_err(|_| JoseError::Crypto("ECDH key generation"))?;
+        Self::from_agreement(curve, key)
+    }
+
+    /// Loads a PKCS#8 DER private key of the given kind. For X25519 only the PKCS#8 v1 form
+    /// of RFC 8410 §7 (what [`DecryptionKey::to_pkcs8`] and OpenSSL write) is read.
     pub fn from_pkcs8(kind: DecryptionKeyKind, der: &[u8]) -> Result<Self> {
         match kind {
             DecryptionKeyKind::Rsa => {
                 Self::from_rsa(PrivateDecryptingKey::from_pkcs8(der).map_err(rejected)?)
             }
             DecryptionKeyKind::Ec(curve) => {
-                let key = agreement::PrivateKey::from_private_key_der(ecdh_algorithm(curve), der)
+                let curve = AgreementCurve::Ec(curve);
+                let key = agreement::PrivateKey::from_private_key_der(curve.algorithm(), der)
                     .map_err(rejected)?;
-                Self::from_ec(curve, key)
+                Self::from_agreement(curve, key)
+            }
+            DecryptionKeyKind::X25519 => {
+                let seed = der
+                    .strip_prefix(&X25519_PKCS8_PREFIX[..])
+                    .filter(|seed| seed.len() == 32)
+                    .ok_or_else(|| {
+                        JoseError::InvalidKey(
+                            "X25519 PKCS#8 must be the RFC 8410 §7 v1 structure".into(),
+                        )
+                    })?;
+                let key = agreement::PrivateKey::from_private_key(&agreement::X25519, seed)
+                    .map_err(rejected)?;
+                Self::from_agreement(AgreementCurve::X25519, key)
             }
         }
     }
 
     /// Loads a private JWK: RSA (`d`, `p`, `q`, `dp`, `dq`, `qi`), EC (`d`, checked against
-    /// `x`/`y`) or `oct` (a symmetric key for `dir`/`A*KW`). The JWK's `kid` is kept.
+    /// `x`/`y`), OKP X25519 (`d`, checked against `x`; RFC 8037 §2) or `oct` (a symmetric key
+    /// for `dir`/`A*KW`). The JWK's `kid` is kept.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let key = match &jwk.params {
             JwkParams::Rsa(p) => {
@@ -221,26 +341,31 @@ impl DecryptionKey {
                     .map_err(|_| JoseError::Crypto("PKCS#8 export"))?;
                 Self::from_rsa(PrivateDecryptingKey::from_pkcs8(der.as_ref()).map_err(rejected)?)?
             }
-            JwkParams::Ec(p) => {
-                let d = private::ec_private_scalar(p)?;
-                let key = agreement::PrivateKey::from_private_key(ecdh_algorithm(p.crv), &d)
+            JwkParams::Ec(_) | JwkParams::Okp(_) => {
+                let (curve, d) = match &jwk.params {
+                    JwkParams::Ec(p) => (AgreementCurve::Ec(p.crv), private::ec_private_scalar(p)?),
+                    JwkParams::Okp(p) if p.crv == OkpCurve::X25519 => {
+                        (AgreementCurve::X25519, private::okp_private_key(p)?)
+                    }
+                    _ => {
+                        return Err(JoseError::InvalidKey(
+                            "Ed25519 is a signature key, not a decryption key".into(),
+                        ));
+                    }
+                };
+                let key = agreement::PrivateKey::from_private_key(curve.algorithm(), &d)
                     .map_err(rejected)?;
-                let made = Self::from_ec(p.crv, key)?;
+                let made = Self::from_agreement(curve, key)?;
                 let claimed = PublicMaterial::from_jwk_params(&jwk.params)?;
                 if made.inner.public != claimed {
-                    return Err(JoseError::InvalidKey(
-                        "EC private key does not match x and y".into(),
-                    ));
+                    return Err(JoseError::InvalidKey(format!(
+                        "{curve} private key does not match its public members"
+                    )));
                 }
                 made
             }
             JwkParams::Oct(p) => {
                 Self::from_symmetric(&Zeroizing::new(b64::decode(&p.k, "JWK k")?))?
-            }
-            JwkParams::Okp(_) => {
-                return Err(JoseError::InvalidKey(
-                    "OKP decryption keys (X25519) are not supported".into(),
-                ));
             }
         };
         Ok(key.with_kid(jwk.kid.as_deref()))
@@ -273,7 +398,19 @@ impl DecryptionKey {
                 .as_der()
                 .map(|d| d.as_ref().to_vec())
                 .map_err(|_| JoseError::Crypto("PKCS#8 export")),
-            DecryptionMaterial::Ec { key, .. } => {
+            DecryptionMaterial::Agreement {
+                curve: AgreementCurve::X25519,
+                key,
+            } => {
+                let seed: Curve25519SeedBin<'static> = key
+                    .as_be_bytes()
+                    .map_err(|_| JoseError::Crypto("PKCS#8 export"))?;
+                let mut der = Vec::with_capacity(X25519_PKCS8_PREFIX.len() + 32);
+                der.extend_from_slice(&X25519_PKCS8_PREFIX);
+                der.extend_from_slice(seed.as_ref());
+                Ok(der)
+            }
+            DecryptionMaterial::Agreement { key, .. } => {
                 let der: Result<aws_lc_rs::encoding::Pkcs8V1Der<'static>, _> = key.as_der();
                 der.map(|d| d.as_ref().to_vec())
                     .map_err(|_| JoseError::Crypto("PKCS#8 export"))
@@ -302,7 +439,7 @@ impl DecryptionKey {
     pub fn kty(&self) -> KeyType {
         match self.inner.material {
             DecryptionMaterial::Rsa { .. } => KeyType::Rsa,
-            DecryptionMaterial::Ec { .. } => KeyType::Ec,
+            DecryptionMaterial::Agreement { curve, .. } => curve.kty(),
             DecryptionMaterial::Symmetric { .. } => KeyType::Oct,
         }
     }
@@ -310,8 +447,16 @@ impl DecryptionKey {
     /// For an EC key, its curve.
     #[must_use]
     pub fn ec_curve(&self) -> Option<EcCurve> {
+        match self.agreement_curve() {
+            Some(AgreementCurve::Ec(curve)) => Some(curve),
+            _ => None,
+        }
+    }
+
+    /// For an ECDH-ES key (EC or X25519), its curve.
+    pub(crate) fn agreement_curve(&self) -> Option<AgreementCurve> {
         match self.inner.material {
-            DecryptionMaterial::Ec { curve, .. } => Some(curve),
+            DecryptionMaterial::Agreement { curve, .. } => Some(curve),
             _ => None,
         }
     }
@@ -321,7 +466,14 @@ impl DecryptionKey {
     pub fn kind(&self) -> Option<DecryptionKeyKind> {
         match self.inner.material {
             DecryptionMaterial::Rsa { .. } => Some(DecryptionKeyKind::Rsa),
-            DecryptionMaterial::Ec { curve, .. } => Some(DecryptionKeyKind::Ec(curve)),
+            DecryptionMaterial::Agreement {
+                curve: AgreementCurve::Ec(curve),
+                ..
+            } => Some(DecryptionKeyKind::Ec(curve)),
+            DecryptionMaterial::Agreement {
+                curve: AgreementCurve::X25519,
+                ..
+            } => Some(DecryptionKeyKind::X25519),
             DecryptionMaterial::Symmetric { .. } => None,
         }
     }
@@ -331,8 +483,8 @@ impl DecryptionKey {
     }
 
     /// Checks that this key can decrypt `alg`/`enc`: RSA keys (2048 bits or more) only
-    /// RSA-OAEP(-256), EC keys only ECDH-ES(+A*KW), symmetric keys only `dir` (length = the
-    /// CEK length of `enc`) or `A128KW`/`A256KW` (16/32 bytes).
+    /// RSA-OAEP(-256), EC and X25519 keys only ECDH-ES(+A*KW), symmetric keys only `dir`
+    /// (length = the CEK length of `enc`) or `A128KW`/`A256KW` (16/32 bytes).
     pub fn check_alg(&self, alg: JweAlg, enc: JweEnc) -> Result<()> {
         match (&self.inner.material, alg) {
             (DecryptionMaterial::Rsa { bits, .. }, JweAlg::RsaOaep | JweAlg::RsaOaep256) => {
@@ -341,12 +493,14 @@ impl DecryptionKey {
                 }
                 Ok(())
             }
-            (DecryptionMaterial::Ec { .. }, a) if a.is_ecdh() => Ok(()),
+            (DecryptionMaterial::Agreement { .. }, a) if a.is_ecdh() => Ok(()),
             (DecryptionMaterial::Symmetric { secret }, a) if a.is_symmetric() => {
                 symmetric_check(alg, enc, secret.as_slice().len())
             }
             (DecryptionMaterial::Rsa { .. }, _) => Err(mismatch(alg, "RSA")),
-            (DecryptionMaterial::Ec { curve, .. }, _) => Err(mismatch(alg, &format!("EC {curve}"))),
+            (DecryptionMaterial::Agreement { curve, .. }, _) => {
+                Err(mismatch(alg, &curve.to_string()))
+            }
             (DecryptionMaterial::Symmetric { .. }, _) => Err(mismatch(alg, "oct")),
         }
     }
@@ -398,9 +552,10 @@ pub(crate) enum EncryptionMaterial {
         key: OaepPublicEncryptingKey,
         bits: usize,
     },
-    Ec {
-        curve: EcCurve,
-        point: Vec<u8>,
+    Agreement {
+        curve: AgreementCurve,
+        /// [`AgreementCurve::public_bytes`]: a checked EC point or X25519 u-coordinate.
+        public: Vec<u8>,
     },
     Symmetric {
         secret: SecretBytes,
@@ -451,22 +606,32 @@ impl EncryptionKey {
                     .map_err(|_| JoseError::InvalidKey("RSA-OAEP public key".into()))?;
                 EncryptionMaterial::Rsa { key, bits }
             }
-            PublicMaterial::Ec { curve, x, y } => {
-                let point = PublicMaterial::uncompressed_point(x, y);
-                // Checks the point is on the curve.
-                agreement::ParsedPublicKey::try_from(&agreement::UnparsedPublicKey::new(
-                    ecdh_algorithm(*curve),
-                    &point,
-                ))
-                .map_err(|_| JoseError::InvalidKey(format!("{curve} point")))?;
-                EncryptionMaterial::Ec {
-                    curve: *curve,
-                    point,
+            PublicMaterial::Ec { .. }
+            | PublicMaterial::Okp {
+                curve: OkpCurve::X25519,
+                ..
+            } => {
+                let (curve, public) = AgreementCurve::public_bytes(public)
+                    .ok_or(JoseError::Crypto("agreement key"))?;
+                match curve {
+                    // Checks the point is on the curve.
+                    AgreementCurve::Ec(c) => {
+                        agreement::ParsedPublicKey::try_from(&agreement::UnparsedPublicKey::new(
+                            curve.algorithm(),
+                            &public,
+                        ))
+                        .map_err(|_| JoseError::InvalidKey(format!("{c} point")))?;
+                    }
+                    AgreementCurve::X25519 => check_x25519_public(&public)?,
                 }
+                EncryptionMaterial::Agreement { curve, public }
             }
-            PublicMaterial::Okp { .. } => {
+            PublicMaterial::Okp {
+                curve: OkpCurve::Ed25519,
+                ..
+            } => {
                 return Err(JoseError::InvalidKey(
-                    "OKP encryption keys (X25519) are not supported".into(),
+                    "Ed25519 is a signature key, not an encryption key".into(),
                 ));
             }
         };
@@ -479,7 +644,9 @@ impl EncryptionKey {
         })
     }
 
-    /// A recipient key from a JWK: RSA, EC or `oct`; private members are ignored. The JWK's
+    /// A recipient key from a JWK: RSA, EC, OKP X25519 (RFC 8037 §3.2) or `oct`; private
+    /// members are ignored. EC points must lie on their curve and X25519 keys must not be of
+    /// small order. The JWK's
     /// `kid`, `alg`, `use` (must be `enc`) and `key_ops` are kept and enforced, and `x5c` is
     /// checked.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
@@ -546,7 +713,7 @@ impl EncryptionKey {
     pub fn kty(&self) -> KeyType {
         match self.inner.material {
             EncryptionMaterial::Rsa { .. } => KeyType::Rsa,
-            EncryptionMaterial::Ec { .. } => KeyType::Ec,
+            EncryptionMaterial::Agreement { curve, .. } => curve.kty(),
             EncryptionMaterial::Symmetric { .. } => KeyType::Oct,
         }
     }
@@ -592,12 +759,14 @@ impl EncryptionKey {
                 }
                 Ok(())
             }
-            (EncryptionMaterial::Ec { .. }, a) if a.is_ecdh() => Ok(()),
+            (EncryptionMaterial::Agreement { .. }, a) if a.is_ecdh() => Ok(()),
             (EncryptionMaterial::Symmetric { secret }, a) if a.is_symmetric() => {
                 symmetric_check(alg, enc, secret.as_slice().len())
             }
             (EncryptionMaterial::Rsa { .. }, _) => Err(mismatch(alg, "RSA")),
-            (EncryptionMaterial::Ec { curve, .. }, _) => Err(mismatch(alg, &format!("EC {curve}"))),
+            (EncryptionMaterial::Agreement { curve, .. }, _) => {
+                Err(mismatch(alg, &curve.to_string()))
+            }
             (EncryptionMaterial::Symmetric { .. }, _) => Err(mismatch(alg, "oct")),
         }
     }

@@ -471,6 +471,41 @@ mod tests {
     }
 
     #[test]
+    fn x25519_jwks_parse_with_thumbprints() {
+        // RFC 8037 Appendix A.6: the recipient's public key.
+        let jwk = Jwk::from_json(
+            br#"{"kty":"OKP","crv":"X25519","kid":"Bob","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"}"#,
+        )
+        .unwrap();
+        assert_eq!(jwk.kty(), KeyType::Okp);
+        assert!(!jwk.is_private());
+        // RFC 7638 §3.2 with the OKP members of RFC 8037 §2: crv, kty, x in that order.
+        let input =
+            r#"{"crv":"X25519","kty":"OKP","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"}"#;
+        let expected = b64::encode(digest::digest(&digest::SHA256, input.as_bytes()).as_ref());
+        assert_eq!(jwk.thumbprint_sha256(), expected);
+
+        // With `d` (RFC 7748 §6.1, Bob's private key): private, same thumbprint, and the
+        // public form drops `d`.
+        let private = Jwk::from_json(
+            br#"{"kty":"OKP","crv":"X25519","kid":"Bob","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08","d":"XasIfmJKikt54X-Lg4AO5m87sSkmGLb9HC-LJ_-I4Os"}"#,
+        )
+        .unwrap();
+        assert!(private.is_private());
+        assert_eq!(private.thumbprint_sha256(), expected);
+        assert_eq!(private.to_public().unwrap(), jwk);
+        assert!(!format!("{private:?}").contains("XasIfm"));
+
+        let set = JwkSet::from_json(
+            br#"{"keys":[{"kty":"OKP","crv":"X25519","kid":"Bob","use":"enc","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"}]}"#,
+            10_000,
+        )
+        .unwrap();
+        assert_eq!(set.find_kid("Bob").count(), 1);
+        assert!(Jwk::from_json(br#"{"kty":"OKP","crv":"X25519"}"#).is_err());
+    }
+
+    #[test]
     fn serde_round_trip_and_members() {
         let jwk = rfc7638_jwk();
         assert_eq!(jwk.kty(), KeyType::Rsa);

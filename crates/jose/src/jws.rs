@@ -1,6 +1,8 @@
 //! JWS Compact Serialization (RFC 7515 §7.1): signing, strict parsing, verification and key
 //! selection.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::alg::JwsAlg;
@@ -115,13 +117,20 @@ pub(crate) fn split_parts<const N: usize>(token: &str) -> Result<[&str; N]> {
     Ok(out)
 }
 
+/// The decoded header and payload, shared (not copied) between an [`UnverifiedJws`] and the
+/// [`VerifiedJws`] that each successful verification makes.
+#[derive(Debug)]
+struct Decoded {
+    header: JwsHeader,
+    payload: Vec<u8>,
+}
+
 /// A JWS whose structure has been checked but whose signature has not (RFC 7515 §5.2 steps
 /// 1-8). Only [`UnverifiedJws::verify`] gives the payload as trusted.
 #[derive(Debug, Clone)]
 pub struct UnverifiedJws {
-    header: JwsHeader,
+    decoded: Arc<Decoded>,
     signing_input: String,
-    payload: Vec<u8>,
     signature: Vec<u8>,
 }
 
@@ -155,9 +164,8 @@ impl UnverifiedJws {
         }
         let signing_input_len = header_b64.len() + 1 + payload_b64.len();
         Ok(UnverifiedJws {
-            header,
+            decoded: Arc::new(Decoded { header, payload }),
             signing_input: token[..signing_input_len].to_owned(),
-            payload,
             signature,
         })
     }
@@ -165,27 +173,28 @@ impl UnverifiedJws {
     /// The protected header (not yet verified).
     #[must_use]
     pub fn header(&self) -> &JwsHeader {
-        &self.header
+        &self.decoded.header
     }
 
     /// The payload, NOT verified: for routing decisions only (e.g. reading `iss` to find the
     /// client whose keys will verify it).
     #[must_use]
     pub fn payload_bytes(&self) -> &[u8] {
-        &self.payload
+        &self.decoded.payload
     }
 
     /// Verifies the signature with `key` (RFC 7515 §5.2 step 8). The key must fit the header's
     /// `alg` ([`VerifyingKey::check_alg`]); HMAC tags are compared in constant time.
+    ///
+    /// The header and payload are shared with the result, not copied.
     pub fn verify(&self, key: &VerifyingKey) -> Result<VerifiedJws> {
         key.verify_signature(
-            self.header.alg,
+            self.decoded.header.alg,
             self.signing_input.as_bytes(),
             &self.signature,
         )?;
         Ok(VerifiedJws {
-            header: self.header.clone(),
-            payload: self.payload.clone(),
+            decoded: Arc::clone(&self.decoded),
         })
     }
 }
@@ -193,33 +202,36 @@ impl UnverifiedJws {
 /// A JWS whose signature verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedJws {
-    header: JwsHeader,
-    payload: Vec<u8>,
+    decoded: Arc<Decoded>,
 }
 
 impl VerifiedJws {
     /// The protected header.
     #[must_use]
     pub fn header(&self) -> &JwsHeader {
-        &self.header
+        &self.decoded.header
     }
 
     /// The verified payload.
     #[must_use]
     pub fn payload(&self) -> &[u8] {
-        &self.payload
+        &self.decoded.payload
     }
 
-    /// The verified payload, by value.
+    /// The verified payload, by value (copied only if the [`UnverifiedJws`] it came from, or a
+    /// clone, is still alive).
     #[must_use]
     pub fn into_payload(self) -> Vec<u8> {
-        self.payload
+        match Arc::try_unwrap(self.decoded) {
+            Ok(decoded) => decoded.payload,
+            Err(shared) => shared.payload.clone(),
+        }
     }
 
     /// The verified payload as a JSON object (a JWT Claims Set, RFC 7519 §7.2 step 10),
     /// refusing duplicate claim names.
     pub fn payload_json(&self) -> Result<Map<String, Value>> {
-        parse_object_strict(&self.payload, "JWS payload")
+        parse_object_strict(&self.decoded.payload, "JWS payload")
     }
 }
 
@@ -426,6 +438,38 @@ mod tests {
                 jws.verify(&vk).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn verified_payload_is_shared_then_taken_or_copied() {
+        let key = hmac_key();
+        let token = sign_compact(&Map::new(), b"payload", JwsAlg::HS256, &key).unwrap();
+        let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+        // Verified twice (e.g. two candidate keys): each result owns its view.
+        let first = jws.verify(&key.verifying_key()).unwrap();
+        let second = jws.verify(&key.verifying_key()).unwrap();
+        assert_eq!(first.into_payload(), b"payload");
+        drop(jws);
+        assert_eq!(second.header().alg, JwsAlg::HS256);
+        assert_eq!(second.into_payload(), b"payload");
+        // Every HS algorithm keeps its own cached key.
+        let vk = SigningKey::from_shared_secret(&[9u8; 64])
+            .unwrap()
+            .verifying_key();
+        for alg in [JwsAlg::HS512, JwsAlg::HS256, JwsAlg::HS384, JwsAlg::HS256] {
+            let other = SigningKey::from_shared_secret(&[9u8; 64]).unwrap();
+            let t = sign_compact(&Map::new(), b"p", alg, &other).unwrap();
+            UnverifiedJws::parse(&t, MAX).unwrap().verify(&vk).unwrap();
+        }
+    }
+
+    #[test]
+    fn keys_and_tokens_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<VerifyingKey>();
+        check::<SigningKey>();
+        check::<UnverifiedJws>();
+        check::<VerifiedJws>();
     }
 
     #[test]

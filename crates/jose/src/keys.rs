@@ -158,7 +158,20 @@ enum VerifyingMaterial {
     },
     Hmac {
         secret: SecretBytes,
+        /// One HMAC key per HS algorithm, made on first use, so that a verification does not
+        /// redo the key schedule (RFC 2104 §2: the padded inner and outer keys).
+        /// (An aws-lc-rs HMAC key is over a kilobyte, hence the boxes.)
+        keys: [OnceLock<Box<hmac::Key>>; 3],
     },
+}
+
+impl VerifyingMaterial {
+    fn hmac(secret: &[u8]) -> Self {
+        VerifyingMaterial::Hmac {
+            secret: SecretBytes::new(secret),
+            keys: Default::default(),
+        }
+    }
 }
 
 struct VerifyingInner {
@@ -268,12 +281,7 @@ impl VerifyingKey {
                 if k.is_empty() {
                     return Err(JoseError::InvalidKey("empty symmetric key".into()));
                 }
-                (
-                    VerifyingMaterial::Hmac {
-                        secret: SecretBytes::new(&k),
-                    },
-                    None,
-                )
+                (VerifyingMaterial::hmac(&k), None)
             }
             _ => {
                 let public = jwk
@@ -331,9 +339,7 @@ impl VerifyingKey {
         Ok(Self::from_parts(
             None,
             Restrictions::default(),
-            VerifyingMaterial::Hmac {
-                secret: SecretBytes::new(secret),
-            },
+            VerifyingMaterial::hmac(secret),
             None,
         ))
     }
@@ -426,10 +432,17 @@ impl VerifyingKey {
     ) -> Result<()> {
         self.check_alg(alg)?;
         let ok = match &self.inner.material {
-            VerifyingMaterial::Hmac { secret } => {
-                let algorithm = hmac_algorithm(alg).ok_or(JoseError::Crypto("hmac alg"))?;
-                let key = hmac::Key::new(algorithm, secret.as_slice());
-                hmac::verify(&key, signing_input, signature).is_ok()
+            VerifyingMaterial::Hmac { secret, keys } => {
+                let (slot, algorithm) = match alg {
+                    JwsAlg::HS256 => (0, hmac::HMAC_SHA256),
+                    JwsAlg::HS384 => (1, hmac::HMAC_SHA384),
+                    JwsAlg::HS512 => (2, hmac::HMAC_SHA512),
+                    _ => return Err(JoseError::Crypto("hmac alg")),
+                };
+                let key = keys[slot]
+                    .get_or_init(|| Box::new(hmac::Key::new(algorithm, secret.as_slice())));
+                // Constant-time comparison of the tag (aws-lc-rs `hmac::verify`).
+                hmac::verify(key, signing_input, signature).is_ok()
             }
             VerifyingMaterial::Rsa { n, e, parsed, .. } => {
                 let slot = rsa_slot(alg).ok_or(JoseError::Crypto("rsa alg"))?;
@@ -491,7 +504,7 @@ fn check_strength(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
         VerifyingMaterial::Rsa { bits, .. } if *bits < MIN_RSA_BITS => Err(JoseError::WeakKey(
             format!("RSA key of {bits} bits; at least {MIN_RSA_BITS} required"),
         )),
-        VerifyingMaterial::Hmac { secret } => {
+        VerifyingMaterial::Hmac { secret, .. } => {
             let min = alg.min_hmac_key_len().unwrap_or(0);
             if secret.as_slice().len() < min {
                 Err(JoseError::WeakKey(format!(

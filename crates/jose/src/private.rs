@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use crate::alg::EcCurve;
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwk::{EcParams, RsaParams};
+use crate::jwk::{EcParams, OkpParams, RsaParams};
 
 fn secret_member(v: &Option<String>, name: &'static str) -> Result<Zeroizing<Vec<u8>>> {
     let text = v
@@ -72,4 +72,16 @@ pub(crate) fn ec_public_point(p: &EcParams) -> Result<Vec<u8>> {
         ));
     }
     Ok(crate::material::PublicMaterial::uncompressed_point(&x, &y))
+}
+
+/// The OKP private key `d` (RFC 8037 §2), 32 bytes for X25519 and Ed25519.
+pub(crate) fn okp_private_key(p: &OkpParams) -> Result<Zeroizing<Vec<u8>>> {
+    let d = secret_member(&p.d, "d")?;
+    if d.len() != 32 {
+        return Err(JoseError::InvalidKey(format!(
+            "{} private key must be 32 bytes",
+            p.crv
+        )));
+    }
+    Ok(d)
 }

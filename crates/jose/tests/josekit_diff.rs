@@ -335,3 +335,71 @@ fn unsecured_josekit_token_is_refused() {
         writ_jose::JoseError::AlgNone
     );
 }
+
+/// X25519 (RFC 8037 §3.2) for ECDH-ES, ECDH-ES+A128KW and ECDH-ES+A256KW with every `enc`,
+/// both directions, with a key pair made by josekit (OpenSSL) and read here from its private
+/// JWK and from its PKCS#8 DER.
+#[test]
+fn x25519_ecdh_both_directions_every_alg_and_enc() {
+    use josekit::jwe::{ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW};
+    use josekit::jwk::KeyPair as _;
+    use josekit::jwk::alg::ecx::{EcxCurve, EcxKeyPair};
+
+    let pair = EcxKeyPair::generate(EcxCurve::X25519).unwrap();
+    let kit_private = pair.to_jwk_key_pair();
+    let kit_public = pair.to_jwk_public_key();
+    let ours = DecryptionKey::from_jwk(
+        &writ_jose::Jwk::from_json(kit_private.to_string().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let from_der = DecryptionKey::from_pkcs8(
+        writ_jose::DecryptionKeyKind::X25519,
+        &pair.to_der_private_key(),
+    )
+    .unwrap();
+    assert_eq!(
+        from_der.public_jwk("k").unwrap(),
+        ours.public_jwk("k").unwrap()
+    );
+    let ours_public = ours.public_jwk("k").unwrap();
+    assert_eq!(
+        serde_json::to_value(&ours_public).unwrap()["x"],
+        kit_public.as_ref()["x"]
+    );
+
+    for alg in [JweAlg::EcdhEs, JweAlg::EcdhEsA128Kw, JweAlg::EcdhEsA256Kw] {
+        let (encrypter, decrypter): (Box<dyn JweEncrypter>, Box<dyn JweDecrypter>) = match alg {
+            JweAlg::EcdhEs => (
+                Box::new(ECDH_ES.encrypter_from_jwk(&kit_public).unwrap()),
+                Box::new(ECDH_ES.decrypter_from_jwk(&kit_private).unwrap()),
+            ),
+            JweAlg::EcdhEsA128Kw => (
+                Box::new(ECDH_ES_A128KW.encrypter_from_jwk(&kit_public).unwrap()),
+                Box::new(ECDH_ES_A128KW.decrypter_from_jwk(&kit_private).unwrap()),
+            ),
+            _ => (
+                Box::new(ECDH_ES_A256KW.encrypter_from_jwk(&kit_public).unwrap()),
+                Box::new(ECDH_ES_A256KW.decrypter_from_jwk(&kit_private).unwrap()),
+            ),
+        };
+        for enc in JweEnc::ALL {
+            // josekit encrypts, writ-jose decrypts (with both imports of the key).
+            let mut header = KitJweHeader::new();
+            header.set_content_encryption(enc.as_str());
+            let token = josekit::jwe::serialize_compact(PAYLOAD, &header, &*encrypter).unwrap();
+            let jwe = EncryptedJwe::parse(&token, MAX).unwrap();
+            for key in [&ours, &from_der] {
+                let out = jwe
+                    .decrypt(key)
+                    .unwrap_or_else(|e| panic!("{alg} {enc}: {e}"));
+                assert_eq!(out.plaintext(), PAYLOAD, "{alg} {enc}");
+            }
+            // writ-jose encrypts to the public JWK, josekit decrypts.
+            let key = EncryptionKey::from_jwk(&ours_public).unwrap();
+            let token = encrypt_compact(&Map::new(), PAYLOAD, alg, enc, &key).unwrap();
+            let (plaintext, _) = josekit::jwe::deserialize_compact(&token, &*decrypter)
+                .unwrap_or_else(|e| panic!("{alg} {enc}: {e}"));
+            assert_eq!(plaintext, PAYLOAD, "{alg} {enc}");
+        }
+    }
+}
