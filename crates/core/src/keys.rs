@@ -44,6 +44,7 @@ pub fn new_decryption_key(
     let key = match kind {
         DecryptionKeyKind::Rsa => DecryptionKey::generate_rsa(2048),
         DecryptionKeyKind::Ec(c) => DecryptionKey::generate_ec(c),
+        DecryptionKeyKind::X25519 => DecryptionKey::generate_x25519(),
     }
     .map_err(crypto)?;
     let mut bare = key.public_jwk("").map_err(crypto)?;
