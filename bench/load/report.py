@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The table of bench/load/run.sh: criterion ceiling against the load test, per algorithm.
+
+usage: report.py OUT_DIR CRITERION_DIR "RS256 ES256 EdDSA"
+"""
+import json
+import os
+import sys
+
+out, criterion, algs = sys.argv[1], sys.argv[2], sys.argv[3].split()
+# Issue 4 goals: share of the one-core ceiling at 64 connections.
+GOAL = {"RS256": 0.60, "PS256": 0.60, "ES256": 0.70, "EdDSA": 0.70}
+
+runs = [json.loads(l) for l in open(os.path.join(out, "runs.jsonl")) if l.strip()]
+
+
+def ceiling(alg):
+    p = os.path.join(criterion, "pipeline", alg, "new", "estimates.json")
+    try:
+        ns = json.load(open(p))["mean"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None, None
+    return ns / 1000.0, 1e9 / ns
+
+
+def run(alg, label):
+    return next((r for r in runs if r["alg"] == alg and r["label"] == label), None)
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms"
+
+
+rows, notes, summary = [], [], []
+for alg in algs:
+    op_us, ceil = ceiling(alg)
+    r64, r1 = run(alg, "c64"), run(alg, "c1")
+    if r64 is None:
+        continue
+    secs = r64["duration_us"] / 1e6
+    rate = r64["ok"] / secs
+    measured = [r for r in (r64, r1) if r]
+    errors = sum(
+        r["bad"] + sum(r["socket_errors"].values()) + r["server_refused"] for r in measured
+    )
+    cpu_us = r64["server_cpu_s"] * 1e6 / max(r64["ok"], 1)
+    share = rate / ceil if ceil else None
+    p50, p99 = r64["latency_us"]["p50"], r64["latency_us"]["p99"]
+    p99_1 = r1["latency_us"]["p99"] if r1 else None
+    rows.append(
+        "| {alg} | {ceil} | {rate:,.0f} | {share} | {p50} | {p99} | {p99_1} | {errors} | {cpu:.1f} µs | {cap} |".format(
+            alg=alg,
+            ceil=f"{ceil:,.0f} ({op_us:.1f} µs)" if ceil else "–",
+            rate=rate,
+            share=f"{share:.0%}" if share else "–",
+            p50=ms(p50),
+            p99=ms(p99),
+            p99_1=ms(p99_1) if p99_1 is not None else "–",
+            errors=errors,
+            cpu=cpu_us,
+            cap=f"{1e6 / cpu_us:,.0f}" if cpu_us else "–",
+        )
+    )
+    goals = []
+    if share is not None:
+        goals.append(f"share {share:.0%} {'≥' if share >= GOAL.get(alg, 0.7) else '<'} {GOAL.get(alg, 0.7):.0%}")
+    goals.append(f"p99/p50 at 64 = {p99 / max(p50, 1):.2f} {'≤' if p99 <= 2 * p50 else '>'} 2")
+    if alg == "RS256" and p99_1 is not None:
+        goals.append(f"p99 at 1 = {ms(p99_1)} {'≤' if p99_1 <= 1000 else '>'} 1 ms")
+    goals.append(f"errors {errors}")
+    summary.append(f"- {alg}: " + "; ".join(goals))
+    for r in measured:
+        if r["server_accepted"] < r["ok"]:
+            notes.append(
+                f"- {alg} {r['label']}: wrk counted {r['ok']} accepted but the server only {r['server_accepted']}"
+            )
+        if r["pool"] < r["first_line"] + r["requests"]:
+            notes.append(
+                f"- {alg} {r['label']}: {r['requests']} requests from a pool of {r['pool']} request objects: some were sent twice (replay protection is off in this config, so that is legal)"
+            )
+
+print("| alg | criterion ceiling, ops/s (per op) | accepted req/s at 64 conns | % of ceiling | p50 at 64 | p99 at 64 | p99 at 1 conn | errors | server CPU per request at 64 | req/s if the server had its core alone |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+print("\n".join(rows))
+print()
+print("\n".join(summary))
+if notes:
+    print()
+    print("\n".join(notes))
+print()
+print("```")
+print(open(os.path.join(out, "machine.txt")).read().rstrip())
+print("```")

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Load test of GET /authorize with signed request objects by value (issue 4, deliverable 12).
+#
+#   bench/load/run.sh            # everything: build, criterion ceiling, load, table
+#
+# 1. builds `writ` and the generator (crates/server/examples/gen_ros.rs) in release;
+# 2. runs the criterion ceiling (crates/core/benches/request_object.rs, group `pipeline`);
+# 3. writes a config with one client whose jwks holds RSA, P-256 and Ed25519 keys, and N
+#    distinct signed request objects per algorithm (different jti, state, nonce);
+# 4. per algorithm, starts `writ serve` on a fresh SQLite store, pinned to CPU $SERVER_CPU
+#    with one tokio worker, and drives it with wrk pinned to CPU $LOAD_CPU: a short warm-up,
+#    then $DURATION at 64 connections and $DURATION at 1 connection. wrk never follows
+#    redirects; a request counts as accepted only when it is a 303 to /interaction/{id}
+#    (bench/load/authorize.lua), and the server's own counter of accepted requests must agree;
+# 5. prints the table (also in $OUT/results.md and $OUT/results.json).
+#
+# Knobs (environment): N (request objects per algorithm, default 300000), DURATION (10s),
+# WARMUP (2s), ALGS ("RS256 ES256 EdDSA"; PS256 also works), CONNS ("64 1"), PORT (18080),
+# SERVER_CPU (0), LOAD_CPU (1), OUT (a new directory under ${TMPDIR:-/tmp}), SKIP_BENCH=1 (no
+# criterion run; the ceiling column is then empty), CARGO_TARGET_DIR (as for cargo).
+# Needs: cargo, python3, taskset, curl, wrk (installed with apt-get when missing and root).
+# Traffic goes to 127.0.0.1 only. Not part of `cargo test` or CI: it takes a few minutes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+N=${N:-300000}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+ALGS=${ALGS:-"RS256 ES256 EdDSA"}
+CONNS=${CONNS:-"64 1"}
+PORT=${PORT:-18080}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/writ-load.XXXXXX")}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+LUA="$ROOT/bench/load/authorize.lua"
+ADDR="127.0.0.1:$PORT"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing wrk (Debian package)"
+        apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    else
+        echo "wrk is missing: apt-get install wrk" >&2
+        exit 1
+    fi
+fi
+for tool in cargo python3 taskset curl; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
+done
+
+mkdir -p "$OUT"
+say "results in $OUT"
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ' (dirty)')"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
+    echo "kernel: $(uname -r)"
+    echo "rustc: $(rustc --version)"
+    echo "wrk: $(wrk -v 2>&1 | head -1)"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.txt"
+
+say "building writ and gen_ros (release)"
+cargo build --release -p writ-server --bin writ --example gen_ros >&2
+WRIT="$TARGET/release/writ"
+GEN="$TARGET/release/examples/gen_ros"
+
+if [ "${SKIP_BENCH:-0}" != 1 ]; then
+    say "criterion: the one-core ceiling (parse + verify + claims + merge)"
+    filter="pipeline/($(echo "$ALGS" | tr ' ' '|'))\$"
+    taskset -c "$SERVER_CPU" cargo bench -p writ-core --bench request_object -- "$filter" 2>&1 \
+        | tee "$OUT/criterion.txt" >&2
+fi
+
+say "generating $N request objects per algorithm"
+"$GEN" "$OUT" "$ADDR" "$N" "$(echo "$ALGS" | tr ' ' ',')"
+
+cpu_ticks() { # utime + stime of every thread of the process, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+accepted() { # the server's own count of accepted request objects
+    curl -sf "http://$ADDR/metrics" \
+        | awk '/^writ_request_objects_total\{outcome="accepted"/ {s += $NF} END {print s + 0}'
+}
+refused() { # every /authorize answered with an error, by the server's count
+    curl -sf "http://$ADDR/metrics" \
+        | awk '/^writ_authorize_total\{outcome="error"/ {s += $NF} END {print s + 0}'
+}
+
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID"
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+trap stop_server EXIT
+
+HZ=$(getconf CLK_TCK)
+: > "$OUT/runs.jsonl"
+for alg in $ALGS; do
+    urls="$OUT/urls-$alg.txt"
+    rm -rf "$OUT/data"
+    say "$alg: starting writ on CPU $SERVER_CPU (1 tokio worker)"
+    TOKIO_WORKER_THREADS=1 taskset -c "$SERVER_CPU" "$WRIT" serve --config "$OUT/writ.toml" \
+        2> "$OUT/server-$alg.log" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        curl -sf "http://$ADDR/health" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://$ADDR/health" >/dev/null || { echo "writ did not start" >&2; cat "$OUT/server-$alg.log" >&2; exit 1; }
+
+    line=0
+    run() { # label connections duration
+        local label=$1 conns=$2 dur=$3 acc0 ref0 t0 out
+        acc0=$(accepted); ref0=$(refused); t0=$(cpu_ticks "$SERVER_PID")
+        out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"$dur" -s "$LUA" "http://$ADDR" -- "$urls" "$line" 2>&1)
+        echo "$out" > "$OUT/wrk-$alg-$label.txt"
+        local json
+        json=$(echo "$out" | sed -n 's/^RESULT //p')
+        [ -n "$json" ] || { echo "wrk failed:" >&2; echo "$out" >&2; exit 1; }
+        local cpu acc ref
+        cpu=$(( $(cpu_ticks "$SERVER_PID") - t0 )); acc=$(( $(accepted) - acc0 )); ref=$(( $(refused) - ref0 ))
+        python3 - "$alg" "$label" "$conns" "$cpu" "$HZ" "$acc" "$ref" "$line" "$N" "$(cut -d' ' -f1 /proc/loadavg)" "$json" \
+            >> "$OUT/runs.jsonl" <<'PY'
+import json, sys
+alg, label, conns, cpu, hz, acc, ref, start, n, load, raw = sys.argv[1:]
+r = json.loads(raw)
+r.update(alg=alg, label=label, connections=int(conns), server_cpu_s=int(cpu) / int(hz),
+         server_accepted=int(acc), server_refused=int(ref), first_line=int(start),
+         pool=int(n), loadavg_after=float(load))
+print(json.dumps(r))
+PY
+        line=$(( line + $(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') ))
+        tail -1 "$OUT/runs.jsonl" >&2
+    }
+    say "$alg: warm-up $WARMUP at 64 connections"
+    run warmup 64 "$WARMUP"
+    for c in $CONNS; do
+        say "$alg: $DURATION at $c connection(s)"
+        run "c$c" "$c" "$DURATION"
+    done
+    stop_server
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+python3 "$ROOT/bench/load/report.py" "$OUT" "$TARGET/criterion" "$ALGS" | tee "$OUT/results.md"

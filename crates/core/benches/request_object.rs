@@ -1,0 +1,231 @@
+//! The one-core ceiling of the request-object pipeline (issue 4, deliverable 12): stages 3–6 of
+//! SPEC §4 on distinct, pre-signed request objects, per signing algorithm, without the store
+//! and without HTTP.
+//!
+//! - `pipeline/<alg>`: `decrypt::decrypt` → `verify::verify` → `claims::check` →
+//!   `merge::effective`, the work `/authorize?request=` does for a signed object by value.
+//!   `1 / time` is the ceiling that the load test (`bench/load/run.sh`) compares against.
+//! - `authorize_run/<alg>`: the whole of stages 1–6 as the server runs them (query parsing,
+//!   `authorize::run` with `store: None`, on a current-thread runtime), to show what the rest of
+//!   the validation adds on top.
+//!
+//! `cargo bench -p writ-core --bench request_object` (add a filter such as `pipeline/ES256`).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, Value, json};
+use writ_core::authorize::params::RawParams;
+use writ_core::authorize::request_object::policy::JarPolicy;
+use writ_core::authorize::request_object::{
+    self, ResolvedRequestObject, claims, decrypt, merge, verify,
+};
+use writ_core::authorize::source::Transport;
+use writ_core::client_keys::RemoteKeys;
+use writ_core::clients::Client;
+use writ_core::settings::Settings;
+use writ_jose::{EcCurve, JwsAlg, SigningKey, SigningKeyKind, sign_compact};
+use writ_protocol::client::ClientConfig;
+use writ_protocol::config::Config;
+
+const ISSUER: &str = "http://127.0.0.1:8080";
+const CLIENT_ID: &str = "load";
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// Distinct request objects per algorithm; the benchmark walks them in turn.
+const POOL: usize = 512;
+const NOW: i64 = 1_800_000_000;
+
+struct Keys {
+    rsa: SigningKey,
+    ec: SigningKey,
+    ed: SigningKey,
+}
+
+impl Keys {
+    fn new() -> Self {
+        Keys {
+            rsa: SigningKey::from_pkcs8(
+                SigningKeyKind::Rsa,
+                include_bytes!("../../jose/tests/data/rsa2048.pk8.der"),
+            )
+            .unwrap(),
+            ec: SigningKey::generate_ec(EcCurve::P256).unwrap(),
+            ed: SigningKey::generate_ed25519().unwrap(),
+        }
+    }
+
+    fn for_alg(&self, alg: JwsAlg) -> (&SigningKey, &'static str) {
+        match alg {
+            JwsAlg::RS256 => (&self.rsa, "rsa"),
+            JwsAlg::PS256 => (&self.rsa, "rsa-ps"),
+            JwsAlg::ES256 => (&self.ec, "ec"),
+            _ => (&self.ed, "ed"),
+        }
+    }
+
+    fn client(&self) -> Arc<Client> {
+        let mut keys: Vec<Value> = [(&self.rsa, "rsa"), (&self.ec, "ec"), (&self.ed, "ed")]
+            .into_iter()
+            .map(|(k, kid)| serde_json::to_value(k.public_jwk(kid).unwrap()).unwrap())
+            .collect();
+        // The same RSA key for PS256 (a JWK names one `alg`).
+        let ps = self
+            .rsa
+            .public_jwk_for_alg("rsa-ps", JwsAlg::PS256)
+            .unwrap();
+        keys.push(serde_json::to_value(ps).unwrap());
+        let config: ClientConfig = serde_json::from_value(json!({
+            "client_id": CLIENT_ID,
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+            "secrets": [{"type": "jwks", "value": json!({"keys": keys}).to_string()}],
+        }))
+        .unwrap();
+        Arc::new(Client::from_config(config).unwrap())
+    }
+}
+
+/// A signed request object, distinct by `jti`, `state` and `nonce`.
+fn request_object(keys: &Keys, alg: JwsAlg, i: usize) -> String {
+    let (key, kid) = keys.for_alg(alg);
+    let payload = json!({
+        "iss": CLIENT_ID,
+        "aud": ISSUER,
+        "client_id": CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile",
+        "state": format!("state-{alg}-{i}"),
+        "nonce": format!("nonce-{alg}-{i}"),
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+        "jti": format!("jti-{alg}-{i}"),
+        "iat": NOW,
+        "nbf": NOW,
+        "exp": NOW + 300,
+    });
+    let mut header = Map::new();
+    header.insert("kid".into(), Value::String(kid.into()));
+    header.insert("typ".into(), Value::String("oauth-authz-req+jwt".into()));
+    sign_compact(&header, payload.to_string().as_bytes(), alg, key).unwrap()
+}
+
+const ALGS: [JwsAlg; 4] = [JwsAlg::RS256, JwsAlg::PS256, JwsAlg::ES256, JwsAlg::EdDSA];
+
+fn settings() -> Settings {
+    let config = Config {
+        issuer: Some(ISSUER.into()),
+        ..Config::default()
+    };
+    Settings::from_config(&config).unwrap()
+}
+
+fn bench_pipeline(c: &mut Criterion) {
+    let keys = Keys::new();
+    let client = keys.client();
+    let settings = settings();
+    let policy: &JarPolicy = &settings.jar_policy;
+    let query = RawParams::parse(format!("client_id={CLIENT_ID}").as_bytes(), 1 << 20).unwrap();
+    let mut group = c.benchmark_group("pipeline");
+    group.throughput(Throughput::Elements(1));
+    for alg in ALGS {
+        let pool: Vec<String> = (0..POOL).map(|i| request_object(&keys, alg, i)).collect();
+        let mut next = 0usize;
+        group.bench_function(BenchmarkId::from_parameter(alg), |b| {
+            b.iter(|| {
+                let token = &pool[next % POOL];
+                next = next.wrapping_add(1);
+                let ro = ResolvedRequestObject {
+                    token: token.clone(),
+                    transport: Transport::ByValue,
+                };
+                // Stage 3.
+                let d = decrypt::decrypt(ro, policy, &client, &[], NOW).unwrap();
+                // Stage 4.
+                let v = verify::verify(
+                    &d,
+                    Transport::ByValue,
+                    policy,
+                    &client,
+                    &[&client.public_keys],
+                    NOW,
+                )
+                .unwrap();
+                // Stage 5.
+                let cctx = claims::ClaimsContext {
+                    policy,
+                    client: &client,
+                    query_client_id: CLIENT_ID,
+                    issuer: ISSUER,
+                    now: NOW,
+                };
+                let (validated, _replay) = claims::check(v, &cctx).map_err(|_| ()).unwrap();
+                // Stage 6, first half.
+                let e = merge::effective(
+                    policy.parameter_policy,
+                    &query,
+                    validated.claims(),
+                    validated.is_signed(),
+                )
+                .unwrap();
+                std::hint::black_box((validated, e))
+            });
+        });
+    }
+    group.finish();
+}
+
+fn bench_authorize_run(c: &mut Criterion) {
+    let keys = Keys::new();
+    let client = keys.client();
+    let settings = settings();
+    let remote = RemoteKeys::new(None);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("authorize_run");
+    group.throughput(Throughput::Elements(1));
+    for alg in ALGS {
+        let queries: Vec<String> = (0..POOL)
+            .map(|i| {
+                format!(
+                    "client_id={CLIENT_ID}&request={}",
+                    request_object(&keys, alg, i)
+                )
+            })
+            .collect();
+        let mut next = 0usize;
+        group.bench_function(BenchmarkId::from_parameter(alg), |b| {
+            b.iter(|| {
+                let q = &queries[next % POOL];
+                next = next.wrapping_add(1);
+                let raw = RawParams::parse(q.as_bytes(), 1 << 20).unwrap();
+                let ctx = request_object::Context {
+                    policy: &settings.jar_policy,
+                    issuer: ISSUER,
+                    now: NOW,
+                    decryption_keys: &[],
+                    remote_keys: &remote,
+                    store: None,
+                };
+                let r = rt
+                    .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))
+                    .unwrap();
+                std::hint::black_box(r)
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+    targets = bench_pipeline, bench_authorize_run
+}
+criterion_main!(benches);
