@@ -6,6 +6,10 @@
 //! The `primitive` group times the signature check alone on the same signing input: aws-lc-rs
 //! with a pre-parsed key (what writ-jose calls) against josekit's verifier (OpenSSL). It is
 //! the floor under the `verify` rows, which add compact parsing, base64 and header JSON.
+//! The `decrypt` group runs ECDH-ES on P-256 and again on X25519.
+//!
+//! `docs/PERFORMANCE.md` has the recorded figures; `benches/perf_table.py` prints its tables
+//! from criterion's results.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::time::Duration;
@@ -242,6 +246,41 @@ fn bench_decrypt(c: &mut Criterion) {
             .unwrap();
             let kit = kit_decrypter(alg, &key, &sym);
             let id = format!("{alg}+{enc}");
+            group.bench_with_input(BenchmarkId::new("writ-jose", &id), &token, |b, t| {
+                b.iter(|| EncryptedJwe::parse(t, MAX).unwrap().decrypt(&key).unwrap());
+            });
+            group.bench_with_input(BenchmarkId::new("josekit", &id), &token, |b, t| {
+                b.iter(|| josekit::jwe::deserialize_compact(t, &*kit).unwrap());
+            });
+        }
+    }
+    // ECDH-ES with X25519 (RFC 8037 §3.2); the rows above use P-256.
+    let key = DecryptionKey::generate_x25519().unwrap();
+    let der = key.to_pkcs8().unwrap();
+    for alg in [JweAlg::EcdhEs, JweAlg::EcdhEsA128Kw, JweAlg::EcdhEsA256Kw] {
+        let kit: Box<dyn JweDecrypter> = match alg {
+            JweAlg::EcdhEs => Box::new(josekit::jwe::ECDH_ES.decrypter_from_der(&der).unwrap()),
+            JweAlg::EcdhEsA128Kw => Box::new(
+                josekit::jwe::ECDH_ES_A128KW
+                    .decrypter_from_der(&der)
+                    .unwrap(),
+            ),
+            _ => Box::new(
+                josekit::jwe::ECDH_ES_A256KW
+                    .decrypter_from_der(&der)
+                    .unwrap(),
+            ),
+        };
+        for enc in JweEnc::ALL {
+            let token = encrypt_compact(
+                &Map::new(),
+                PAYLOAD,
+                alg,
+                enc,
+                &key.encryption_key().unwrap(),
+            )
+            .unwrap();
+            let id = format!("{alg}(X25519)+{enc}");
             group.bench_with_input(BenchmarkId::new("writ-jose", &id), &token, |b, t| {
                 b.iter(|| EncryptedJwe::parse(t, MAX).unwrap().decrypt(&key).unwrap());
             });

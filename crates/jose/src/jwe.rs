@@ -439,11 +439,13 @@ impl EncryptedJwe {
         let enc = self.header.enc;
         match (alg, key.material()) {
             (JweAlg::RsaOaep | JweAlg::RsaOaep256, DecryptionMaterial::Rsa { key: rsa, .. }) => {
+                // aws-lc checks the OAEP padding in constant time; whatever its outcome, we go
+                // on to the tag with a CEK (RFC 7516 §11.5, RFC 8017 §7.1.2 note).
                 let mut out = Zeroizing::new(vec![0u8; rsa.min_output_size()]);
                 let unwrapped = rsa
-                    .decrypt(oaep(alg), &self.encrypted_key, &mut out, None)
+                    .decrypt(oaep(alg), &self.encrypted_key, &mut out[..], None)
                     .ok()
-                    .map(|p| p.to_vec());
+                    .map(|p| &*p);
                 Ok(accept_or_random(unwrapped, enc.cek_len()))
             }
             (JweAlg::A128Kw | JweAlg::A256Kw, DecryptionMaterial::Symmetric { secret }) => Ok(
@@ -525,32 +527,29 @@ fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
     out
 }
 
-fn accept_or_random(candidate: Option<Vec<u8>>, len: usize) -> Zeroizing<Vec<u8>> {
-    let random = random_bytes(len);
-    match candidate {
-        Some(c) if c.len() == len => Zeroizing::new(c),
-        Some(mut c) => {
-            zeroize::Zeroize::zeroize(&mut c);
-            random
-        }
-        None => random,
+/// The CEK to go on with after a key unwrap (RFC 7516 §11.5): the unwrapped key when there is
+/// one of the right length, otherwise a random key of that length, so that a failed unwrap
+/// (bad OAEP padding, AES-KW integrity check, wrong length) is only found at the tag, with the
+/// same [`JoseError::DecryptionFailed`] as a bad tag. The random key is drawn in every case:
+/// both outcomes do the same work but a 16- to 64-byte copy.
+fn accept_or_random(candidate: Option<&[u8]>, len: usize) -> Zeroizing<Vec<u8>> {
+    let mut cek = random_bytes(len);
+    if let Some(unwrapped) = candidate.filter(|c| c.len() == len) {
+        cek.copy_from_slice(unwrapped);
     }
+    cek
 }
 
-/// AES Key Unwrap (RFC 3394) of the CEK; a random CEK when it fails (RFC 7516 §11.5).
+/// AES Key Unwrap (RFC 3394, RFC 7518 §4.4) of the CEK; a random CEK when it fails.
 fn unwrap_or_random(kek: &[u8], wrapped: &[u8], enc: JweEnc) -> Zeroizing<Vec<u8>> {
-    let unwrapped = (|| {
-        let kek = match kek.len() {
-            16 => AesKek::new(&AES_128, kek).ok()?,
-            32 => AesKek::new(&AES_256, kek).ok()?,
-            _ => return None,
-        };
-        let mut out = vec![0u8; wrapped.len()];
-        let len = kek.unwrap(wrapped, &mut out).ok()?.len();
-        out.truncate(len);
-        Some(out)
-    })();
-    accept_or_random(unwrapped, enc.cek_len())
+    let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);
+    let kek = match kek.len() {
+        16 => AesKek::new(&AES_128, kek).ok(),
+        32 => AesKek::new(&AES_256, kek).ok(),
+        _ => None,
+    };
+    let unwrapped = kek.and_then(|kek| kek.unwrap(wrapped, &mut out[..]).ok().map(|u| u.len()));
+    accept_or_random(unwrapped.map(|len| &out[..len]), enc.cek_len())
 }
 
 fn aes_wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>> {
@@ -838,6 +837,21 @@ mod tests {
         }
     }
 
+    /// Changing any one byte of `token` makes parsing or decryption with `key` fail.
+    fn assert_every_changed_byte_fails(token: &str, key: &DecryptionKey, label: &str) {
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            let mut t = bytes.to_vec();
+            t[i] = if t[i] == b'A' { b'B' } else { b'A' };
+            let t = String::from_utf8(t).unwrap();
+            let result = EncryptedJwe::parse(&t, MAX).and_then(|j| j.decrypt(key));
+            assert!(
+                result.is_err(),
+                "{label}: byte {i} changed and still decrypted"
+            );
+        }
+    }
+
     #[test]
     fn any_changed_byte_fails_for_every_pair() {
         for (alg, enc, curve) in pairs() {
@@ -846,14 +860,7 @@ mod tests {
             }
             let key = key_for(alg, enc, curve);
             let token = encrypt_for(&key, alg, enc, b"{\"iss\":\"c\"}");
-            let bytes = token.as_bytes();
-            for i in 0..bytes.len() {
-                let mut t = bytes.to_vec();
-                t[i] = if t[i] == b'A' { b'B' } else { b'A' };
-                let t = String::from_utf8(t).unwrap();
-                let result = EncryptedJwe::parse(&t, MAX).and_then(|j| j.decrypt(&key));
-                assert!(result.is_err(), "{alg} {enc} byte {i}");
-            }
+            assert_every_changed_byte_fails(&token, &key, &format!("{alg} {enc}"));
         }
     }
 
@@ -880,6 +887,100 @@ mod tests {
                 JoseError::DecryptionFailed,
                 "{alg} {enc}"
             );
+        }
+    }
+
+    /// The token with its JWE Encrypted Key replaced.
+    fn with_encrypted_key(token: &str, key: &[u8]) -> String {
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1] = b64::encode(key);
+        parts.join(".")
+    }
+
+    /// The token with the last byte of its tag changed.
+    fn with_bad_tag(token: &str) -> String {
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut tag = b64::decode(&parts[4], "tag").unwrap();
+        let last = tag.len() - 1;
+        tag[last] ^= 1;
+        parts[4] = b64::encode(&tag);
+        parts.join(".")
+    }
+
+    #[test]
+    fn bad_oaep_padding_bad_key_wrap_and_bad_tag_are_one_error_with_a_random_cek() {
+        // RFC 7516 §11.5: an unwrap failure must not be distinguishable from a bad tag, so it
+        // goes on with a random CEK; the public error is the same in every case.
+        let rsa = key_for(JweAlg::RsaOaep, JweEnc::A128Gcm, EcCurve::P256);
+        let rsa_encryption = rsa.encryption_key().unwrap();
+        let EncryptionMaterial::Rsa {
+            key: rsa_public, ..
+        } = rsa_encryption.material()
+        else {
+            panic!("not RSA");
+        };
+        for (alg, enc, curve) in pairs() {
+            if alg == JweAlg::Dir || alg == JweAlg::EcdhEs || curve != EcCurve::P256 {
+                continue; // no Encrypted Key to unwrap
+            }
+            let key = key_for(alg, enc, curve);
+            let token = encrypt_for(&key, alg, enc, b"secret");
+            let real_cek = EncryptedJwe::parse(&token, MAX)
+                .unwrap()
+                .content_key(&key)
+                .unwrap();
+
+            let mut forged: Vec<(&str, String)> = Vec::new();
+            match alg {
+                JweAlg::RsaOaep | JweAlg::RsaOaep256 => {
+                    // 256 bytes below the modulus that are not an OAEP encoding.
+                    let mut garbage = vec![0x5au8; 256];
+                    garbage[0] = 0;
+                    forged.push(("bad OAEP padding", with_encrypted_key(&token, &garbage)));
+                    // A valid OAEP encoding of a CEK of the wrong length.
+                    let mut out = vec![0u8; rsa_public.ciphertext_size()];
+                    let short = rsa_public
+                        .encrypt(oaep(alg), &[7u8; 5], &mut out, None)
+                        .unwrap()
+                        .to_vec();
+                    forged.push(("OAEP of a 5-byte CEK", with_encrypted_key(&token, &short)));
+                }
+                _ => {
+                    let len = 8 + enc.cek_len();
+                    forged.push((
+                        "bad AES-KW integrity",
+                        with_encrypted_key(&token, &vec![0x33; len]),
+                    ));
+                }
+            }
+            forged.push(("bad tag", with_bad_tag(&token)));
+
+            for (what, t) in forged {
+                let jwe = EncryptedJwe::parse(&t, MAX).unwrap();
+                let err = jwe.decrypt(&key).unwrap_err();
+                assert_eq!(err, JoseError::DecryptionFailed, "{alg} {enc}: {what}");
+                assert_eq!(err.to_string(), JoseError::DecryptionFailed.to_string());
+                if what != "bad tag" {
+                    // The unwrap failed silently: a fresh random CEK each time, of the length
+                    // `enc` needs, and never the real one.
+                    let a = jwe.content_key(&key).unwrap();
+                    let b = jwe.content_key(&key).unwrap();
+                    assert_eq!(a.len(), enc.cek_len(), "{alg} {enc}: {what}");
+                    assert_ne!(a, b, "{alg} {enc}: {what}");
+                    assert_ne!(a, real_cek, "{alg} {enc}: {what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn accept_or_random_takes_only_a_key_of_the_right_length() {
+        assert_eq!(&accept_or_random(Some(&[1; 16]), 16)[..], &[1; 16]);
+        for candidate in [None, Some(&[1u8; 15][..]), Some(&[1u8; 17][..])] {
+            let a = accept_or_random(candidate, 16);
+            let b = accept_or_random(candidate, 16);
+            assert_eq!(a.len(), 16);
+            assert_ne!(a, b);
         }
     }
 
@@ -1183,15 +1284,7 @@ mod tests {
                 let selected = select_decryption_keys(&keys, jwe.header());
                 assert_eq!(selected.len(), 1);
                 assert_eq!(selected[0].kind(), Some(DecryptionKeyKind::X25519));
-
-                let bytes = token.as_bytes();
-                for i in 0..bytes.len() {
-                    let mut t = bytes.to_vec();
-                    t[i] = if t[i] == b'A' { b'B' } else { b'A' };
-                    let t = String::from_utf8(t).unwrap();
-                    let result = EncryptedJwe::parse(&t, MAX).and_then(|j| j.decrypt(&key));
-                    assert!(result.is_err(), "{alg} {enc} byte {i}");
-                }
+                assert_every_changed_byte_fails(&token, &key, &format!("X25519 {alg} {enc}"));
             }
         }
         // A P-256 epk does not fit an X25519 key.

@@ -9,8 +9,8 @@ use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _, Curve25519SeedBin};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{
-    KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
-    PublicEncryptingKey, PublicKeyComponents,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+    PublicKeyComponents,
 };
 use zeroize::Zeroizing;
 
@@ -18,8 +18,8 @@ use crate::alg::{EcCurve, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
 use crate::jwe::{JweAlg, JweEnc};
-use crate::jwk::{Jwk, JwkParams};
-use crate::keys::{MIN_RSA_BITS, SecretBytes};
+use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
+use crate::keys::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::PublicMaterial;
 use crate::private;
 
@@ -175,10 +175,6 @@ impl fmt::Debug for DecryptionKey {
     }
 }
 
-fn rejected(e: aws_lc_rs::error::KeyRejected) -> JoseError {
-    JoseError::InvalidKey(format!("private key rejected: {e}"))
-}
-
 fn symmetric_check(alg: JweAlg, enc: JweEnc, len: usize) -> Result<()> {
     let want = match alg {
         JweAlg::Dir => enc.cek_len(),
@@ -268,18 +264,8 @@ impl DecryptionKey {
 
     /// Generates an RSA key of 2048, 3072 or 4096 bits.
     pub fn generate_rsa(bits: usize) -> Result<Self> {
-        let size = match bits {
-            2048 => KeySize::Rsa2048,
-            3072 => KeySize::Rsa3072,
-            4096 => KeySize::Rsa4096,
-            _ => {
-                return Err(JoseError::InvalidKey(format!(
-                    "RSA size {bits}; use 2048, 3072 or 4096"
-                )));
-            }
-        };
         Self::from_rsa(
-            PrivateDecryptingKey::generate(size)
+            PrivateDecryptingKey::generate(rsa_generation_size(bits)?)
                 .map_err(|_| JoseError::Crypto("RSA generation"))?,
         )
     }
@@ -562,13 +548,6 @@ pub(crate) enum EncryptionMaterial {
     },
 }
 
-#[derive(Debug, Clone, Default)]
-struct Restrictions {
-    alg: Option<String>,
-    key_use: Option<String>,
-    key_ops: Option<Vec<String>>,
-}
-
 struct EncryptionInner {
     material: EncryptionMaterial,
     restrictions: Restrictions,
@@ -646,30 +625,14 @@ impl EncryptionKey {
 
     /// A recipient key from a JWK: RSA, EC, OKP X25519 (RFC 8037 §3.2) or `oct`; private
     /// members are ignored. EC points must lie on their curve and X25519 keys must not be of
-    /// small order. The JWK's
-    /// `kid`, `alg`, `use` (must be `enc`) and `key_ops` are kept and enforced, and `x5c` is
-    /// checked.
+    /// small order. The JWK's `kid`, `alg`, `use` (must be `enc`) and `key_ops` are kept and
+    /// enforced, and `x5c` is checked.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         jwk.check_x5c()?;
-        let restrictions = Restrictions {
-            alg: jwk.alg.clone(),
-            key_use: jwk.key_use.clone(),
-            key_ops: jwk.key_ops.clone(),
-        };
-        let key = match &jwk.params {
-            JwkParams::Oct(p) => {
-                let mut key = Self::from_symmetric(&Zeroizing::new(b64::decode(&p.k, "JWK k")?))?;
-                if let Some(inner) = Arc::get_mut(&mut key.inner) {
-                    inner.restrictions = restrictions;
-                }
-                key
-            }
-            _ => {
-                let public = jwk
-                    .public_material()?
-                    .ok_or(JoseError::Crypto("asymmetric JWK without public key"))?;
-                Self::from_public(&public, restrictions)?
-            }
+        let restrictions = Restrictions::of(jwk);
+        let key = match jwk.key_material()? {
+            KeyMaterial::Secret(k) => Self::symmetric(&k, restrictions),
+            KeyMaterial::Public(public) => Self::from_public(&public, restrictions)?,
         };
         Ok(key.with_kid(jwk.kid.as_deref()))
     }
@@ -679,15 +642,19 @@ impl EncryptionKey {
         if key.is_empty() {
             return Err(JoseError::InvalidKey("empty symmetric key".into()));
         }
-        Ok(EncryptionKey {
+        Ok(Self::symmetric(key, Restrictions::default()))
+    }
+
+    fn symmetric(key: &[u8], restrictions: Restrictions) -> Self {
+        EncryptionKey {
             kid: None,
             inner: Arc::new(EncryptionInner {
                 material: EncryptionMaterial::Symmetric {
                     secret: SecretBytes::new(key),
                 },
-                restrictions: Restrictions::default(),
+                restrictions,
             }),
-        })
+        }
     }
 
     /// The symmetric key derived from a client secret ([`derive_key_from_client_secret`]).
@@ -725,33 +692,12 @@ impl EncryptionKey {
     /// Checks that this key can encrypt with `alg`/`enc` (key family and size as for
     /// [`DecryptionKey::check_alg`]; and the JWK's `alg`, `use` = `enc`, `key_ops`).
     pub fn check_alg(&self, alg: JweAlg, enc: JweEnc) -> Result<()> {
-        let r = &self.inner.restrictions;
-        if let Some(a) = &r.alg
-            && a != alg.as_str()
-        {
-            return Err(JoseError::KeyRestricted(format!(
-                "key is for alg {a}, not {alg}"
-            )));
-        }
-        if let Some(u) = &r.key_use
-            && u != "enc"
-        {
-            return Err(JoseError::KeyRestricted(format!(
-                "key use is {u:?}, not \"enc\""
-            )));
-        }
-        if let Some(ops) = &r.key_ops
-            && !ops.iter().any(|o| {
-                matches!(
-                    o.as_str(),
-                    "encrypt" | "wrapKey" | "deriveKey" | "deriveBits"
-                )
-            })
-        {
-            return Err(JoseError::KeyRestricted(
-                "key_ops allows no encryption operation".into(),
-            ));
-        }
+        // RFC 7517 §4.3: encrypting to a recipient key is one of these operations.
+        self.inner.restrictions.check(
+            alg.as_str(),
+            "enc",
+            &["encrypt", "wrapKey", "deriveKey", "deriveBits"],
+        )?;
         match (&self.inner.material, alg) {
             (EncryptionMaterial::Rsa { bits, .. }, JweAlg::RsaOaep | JweAlg::RsaOaep256) => {
                 if *bits < MIN_RSA_BITS {

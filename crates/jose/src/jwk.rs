@@ -7,6 +7,8 @@ use aws_lc_rs::{constant_time, digest};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use zeroize::Zeroizing;
+
 use crate::alg::{EcCurve, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result, truncated};
@@ -328,6 +330,85 @@ impl Jwk {
     pub(crate) fn public_material(&self) -> Result<Option<PublicMaterial>> {
         PublicMaterial::from_jwk_params(&self.params)
     }
+
+    /// What a key is built from: the secret of an `oct` JWK (RFC 7518 §6.4.1; never empty) or
+    /// the normalized public key of any other (private members ignored).
+    pub(crate) fn key_material(&self) -> Result<KeyMaterial> {
+        match &self.params {
+            JwkParams::Oct(p) => {
+                let k = Zeroizing::new(b64::decode(&p.k, "JWK k")?);
+                if k.is_empty() {
+                    return Err(JoseError::InvalidKey("empty symmetric key".into()));
+                }
+                Ok(KeyMaterial::Secret(k))
+            }
+            _ => self
+                .public_material()?
+                .map(KeyMaterial::Public)
+                .ok_or(JoseError::Crypto("asymmetric JWK without public key")),
+        }
+    }
+}
+
+/// See [`Jwk::key_material`].
+pub(crate) enum KeyMaterial {
+    Secret(Zeroizing<Vec<u8>>),
+    Public(PublicMaterial),
+}
+
+/// The restrictions a JWK puts on its own use: `use` (RFC 7517 §4.2), `key_ops` (§4.3) and
+/// `alg` (§4.4). A key built from a JWK keeps them and checks them on every operation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Restrictions {
+    alg: Option<String>,
+    key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+}
+
+impl Restrictions {
+    /// The restrictions of `jwk`.
+    pub(crate) fn of(jwk: &Jwk) -> Self {
+        Restrictions {
+            alg: jwk.alg.clone(),
+            key_use: jwk.key_use.clone(),
+            key_ops: jwk.key_ops.clone(),
+        }
+    }
+
+    /// Allows `alg` for the use `key_use` (`sig` or `enc`) by one of the operations `ops`: the
+    /// JWK's `alg` and `use`, when present, must be these, and its `key_ops`, when present,
+    /// must include one of `ops`.
+    pub(crate) fn check(&self, alg: &str, key_use: &str, ops: &[&str]) -> Result<()> {
+        if let Some(a) = &self.alg
+            && a != alg
+        {
+            return Err(JoseError::KeyRestricted(format!(
+                "key is for alg {a}, not {alg}"
+            )));
+        }
+        if let Some(u) = &self.key_use
+            && u != key_use
+        {
+            return Err(JoseError::KeyRestricted(format!(
+                "key use is {u:?}, not {key_use:?}"
+            )));
+        }
+        if let Some(key_ops) = &self.key_ops
+            && !key_ops.iter().any(|o| ops.contains(&o.as_str()))
+        {
+            return Err(JoseError::KeyRestricted(format!(
+                "key_ops includes none of {ops:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Copies the restrictions into `jwk` (its `alg`, `use` and `key_ops`).
+    pub(crate) fn copy_to(&self, jwk: &mut Jwk) {
+        jwk.alg = self.alg.clone();
+        jwk.key_use = self.key_use.clone();
+        jwk.key_ops = self.key_ops.clone();
+    }
 }
 
 /// Largest JWK Set accepted by [`JwkSet::from_json`], in bytes.
@@ -468,6 +549,33 @@ mod tests {
             jwk.thumbprint_sha256(),
             "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
         );
+    }
+
+    #[test]
+    fn restrictions_check_alg_use_and_key_ops() {
+        let jwk = Jwk::from_json(
+            br#"{"kty":"oct","k":"AAAA","alg":"A128KW","use":"enc","key_ops":["wrapKey"]}"#,
+        )
+        .unwrap();
+        let r = Restrictions::of(&jwk);
+        r.check("A128KW", "enc", &["encrypt", "wrapKey"]).unwrap();
+        for (alg, key_use, ops) in [
+            ("A256KW", "enc", &["wrapKey"][..]),
+            ("A128KW", "sig", &["wrapKey"][..]),
+            ("A128KW", "enc", &["encrypt", "deriveKey"][..]),
+        ] {
+            assert!(matches!(
+                r.check(alg, key_use, ops),
+                Err(JoseError::KeyRestricted(_))
+            ));
+        }
+        // No restrictions: anything goes; and they copy back into a JWK.
+        Restrictions::default()
+            .check("HS256", "sig", &["verify"])
+            .unwrap();
+        let mut out = Jwk::new(jwk.params.clone());
+        r.copy_to(&mut out);
+        assert_eq!(out, jwk);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::alg::{AlgFamily, EcCurve, JwsAlg, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwk::{Jwk, JwkParams};
+use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
 use crate::material::{PublicMaterial, certificate_der_from_text};
 
 /// Smallest RSA modulus accepted for signing or verifying (RFC 7518 §3.3, §3.5).
@@ -40,41 +40,6 @@ impl SecretBytes {
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{} secret bytes>", self.0.len())
-    }
-}
-
-/// The JWK's own restrictions on use (RFC 7517 §4.2-4.4).
-#[derive(Debug, Clone, Default)]
-struct Restrictions {
-    alg: Option<String>,
-    key_use: Option<String>,
-    key_ops: Option<Vec<String>>,
-}
-
-impl Restrictions {
-    fn check(&self, alg: &str, key_use: &str, op: &str) -> Result<()> {
-        if let Some(a) = &self.alg
-            && a != alg
-        {
-            return Err(JoseError::KeyRestricted(format!(
-                "key is for alg {a}, not {alg}"
-            )));
-        }
-        if let Some(u) = &self.key_use
-            && u != key_use
-        {
-            return Err(JoseError::KeyRestricted(format!(
-                "key use is {u:?}, not {key_use:?}"
-            )));
-        }
-        if let Some(ops) = &self.key_ops
-            && !ops.iter().any(|o| o == op)
-        {
-            return Err(JoseError::KeyRestricted(format!(
-                "key_ops does not include {op:?}"
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -270,29 +235,13 @@ impl VerifyingKey {
     /// (HMAC). Private members, if any, are ignored. `x5c` is checked ([`Jwk::check_x5c`]).
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         jwk.check_x5c()?;
-        let restrictions = Restrictions {
-            alg: jwk.alg.clone(),
-            key_use: jwk.key_use.clone(),
-            key_ops: jwk.key_ops.clone(),
-        };
-        let (material, public) = match &jwk.params {
-            JwkParams::Oct(p) => {
-                let k = Zeroizing::new(b64::decode(&p.k, "JWK k")?);
-                if k.is_empty() {
-                    return Err(JoseError::InvalidKey("empty symmetric key".into()));
-                }
-                (VerifyingMaterial::hmac(&k), None)
-            }
-            _ => {
-                let public = jwk
-                    .public_material()?
-                    .ok_or(JoseError::Crypto("asymmetric JWK without public key"))?;
-                (build_public(&public)?, Some(public))
-            }
+        let (material, public) = match jwk.key_material()? {
+            KeyMaterial::Secret(k) => (VerifyingMaterial::hmac(&k), None),
+            KeyMaterial::Public(public) => (build_public(&public)?, Some(public)),
         };
         Ok(Self::from_parts(
             jwk.kid.as_deref(),
-            restrictions,
+            Restrictions::of(jwk),
             material,
             public,
         ))
@@ -397,12 +346,9 @@ impl VerifyingKey {
     #[must_use]
     pub fn to_public_jwk(&self) -> Option<Jwk> {
         let public = self.inner.public.as_ref()?;
-        let r = &self.inner.restrictions;
         let mut jwk = Jwk::new(public.to_jwk_params());
         jwk.kid = self.kid.as_deref().map(str::to_owned);
-        jwk.alg = r.alg.clone();
-        jwk.key_use = r.key_use.clone();
-        jwk.key_ops = r.key_ops.clone();
+        self.inner.restrictions.copy_to(&mut jwk);
         Some(jwk)
     }
 
@@ -418,7 +364,7 @@ impl VerifyingKey {
         check_family(alg, &self.inner.material)?;
         self.inner
             .restrictions
-            .check(alg.as_str(), "sig", "verify")?;
+            .check(alg.as_str(), "sig", &["verify"])?;
         check_strength(alg, &self.inner.material)
     }
 
@@ -561,8 +507,20 @@ fn crypto<E>(what: &'static str) -> impl FnOnce(E) -> JoseError {
     move |_| JoseError::Crypto(what)
 }
 
-fn rejected(e: aws_lc_rs::error::KeyRejected) -> JoseError {
+pub(crate) fn rejected(e: aws_lc_rs::error::KeyRejected) -> JoseError {
     JoseError::InvalidKey(format!("private key rejected: {e}"))
+}
+
+/// The RSA sizes this crate generates: 2048, 3072 or 4096 bits.
+pub(crate) fn rsa_generation_size(bits: usize) -> Result<KeySize> {
+    match bits {
+        2048 => Ok(KeySize::Rsa2048),
+        3072 => Ok(KeySize::Rsa3072),
+        4096 => Ok(KeySize::Rsa4096),
+        _ => Err(JoseError::InvalidKey(format!(
+            "RSA size {bits}; use 2048, 3072 or 4096"
+        ))),
+    }
 }
 
 impl SigningKey {
@@ -594,17 +552,8 @@ impl SigningKey {
 
     /// Generates an RSA key of 2048, 3072 or 4096 bits.
     pub fn generate_rsa(bits: usize) -> Result<Self> {
-        let size = match bits {
-            2048 => KeySize::Rsa2048,
-            3072 => KeySize::Rsa3072,
-            4096 => KeySize::Rsa4096,
-            _ => {
-                return Err(JoseError::InvalidKey(format!(
-                    "RSA size {bits}; use 2048, 3072 or 4096"
-                )));
-            }
-        };
-        let pair = RsaKeyPair::generate(size).map_err(crypto("RSA generation"))?;
+        let pair =
+            RsaKeyPair::generate(rsa_generation_size(bits)?).map_err(crypto("RSA generation"))?;
         Self::from_material(SigningMaterial::Rsa(pair))
     }
 
