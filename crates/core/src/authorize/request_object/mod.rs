@@ -94,20 +94,23 @@ pub async fn process(
     let decrypted = decrypt::decrypt(ro, policy, client, ctx.decryption_keys, ctx.now)?;
 
     // Stage 4, with the client's jwks_uri keys when it has one.
-    let remote = if client.config.jwks_uri.is_some() {
-        ctx.remote_keys
-            .get(client, ctx.now)
-            .await
-            .map_err(|f| Refusal::new(Check::Key, f.public).detail(f.detail))?
-    } else {
-        Arc::from(Vec::new())
+    // No allocation on the hot path for clients without a jwks_uri.
+    let remote = match client.config.jwks_uri {
+        Some(_) => Some(
+            ctx.remote_keys
+                .get(client, ctx.now)
+                .await
+                .map_err(|f| Refusal::new(Check::Key, f.public).detail(f.detail))?,
+        ),
+        None => None,
     };
+    let remote: &[crate::clients::ClientKey] = remote.as_deref().unwrap_or(&[]);
     let mut verified = verify::verify(
         &decrypted,
         transport,
         policy,
         client,
-        &[&client.public_keys, &remote],
+        &[&client.public_keys, remote],
         ctx.now,
     );
     if let Err(r) = &verified
