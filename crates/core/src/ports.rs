@@ -206,6 +206,21 @@ pub struct StoredCode {
     pub expires_at: UnixTime,
 }
 
+/// A pushed authorization request (RFC 9126 §2): what `/par` validated, waiting for the one
+/// `/authorize` that names its `request_uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPushedRequest {
+    /// SHA-256 of the random part of the `request_uri`, base64url, primary key (the URN
+    /// itself is never stored, so a copy of the database cannot be used to redeem one).
+    pub uri_hash: String,
+    /// The client that pushed it; only that client can use it (RFC 9126 §4).
+    pub client_id: String,
+    /// The validated request, JSON.
+    pub payload: String,
+    /// Expiry (`expires_in` of the PAR response).
+    pub expires_at: UnixTime,
+}
+
 /// The outcome of an atomic one-time consumption.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consumed<T> {
@@ -338,6 +353,20 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
     ) -> Result<Consumed<StoredRefreshToken>, StoreError>;
 
+    // --- pushed authorization requests ---
+    /// Store a pushed request (`Conflict` if the hash exists).
+    async fn pushed_request_insert(&self, request: &StoredPushedRequest) -> Result<(), StoreError>;
+    /// Atomically remove and return the unexpired pushed request `uri_hash` pushed by
+    /// `client_id` (RFC 9126 §4: one-time use, bound to the client). Of any number of
+    /// concurrent calls, at most one gets it. Another client's call gets `None` and leaves it
+    /// in place.
+    async fn pushed_request_take(
+        &self,
+        uri_hash: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<StoredPushedRequest>, StoreError>;
+
     // --- replay cache ---
     /// Remember `(namespace, key)` until `expires_at`. `true` if it was new, `false` if an
     /// unexpired entry existed (a replay). Atomic across nodes.
@@ -351,6 +380,6 @@ pub trait Store: Send + Sync + 'static {
 
     // --- housekeeping ---
     /// Delete rows expired before `now` (interactions, sessions, codes, refresh tokens,
-    /// replay entries, grants past expiry). Returns how many rows went.
+    /// pushed requests, replay entries, grants past expiry). Returns how many rows went.
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }

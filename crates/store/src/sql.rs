@@ -18,7 +18,7 @@
 
 use writ_core::ports::{
     KeyState, KeyUse, StoreError, StoredClient, StoredCode, StoredGrant, StoredInteraction,
-    StoredKey, StoredRefreshToken, StoredSession, StoredUser,
+    StoredKey, StoredPushedRequest, StoredRefreshToken, StoredSession, StoredUser,
 };
 
 pub(crate) const CLIENT_UPSERT: &str = "INSERT INTO clients (client_id, metadata, updated_at) \
@@ -57,6 +57,13 @@ pub(crate) const INTERACTION_GET: &str =
     "SELECT id, payload, expires_at FROM interactions WHERE id = $1 AND expires_at > $2";
 pub(crate) const INTERACTION_TAKE: &str = "DELETE FROM interactions \
      WHERE id = $1 AND expires_at > $2 RETURNING id, payload, expires_at";
+
+pub(crate) const PUSHED_INSERT: &str = "INSERT INTO pushed_requests \
+     (uri_hash, client_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+/// One statement: of concurrent takes, exactly one deletes the row and gets it back.
+pub(crate) const PUSHED_TAKE: &str = "DELETE FROM pushed_requests \
+     WHERE uri_hash = $1 AND client_id = $2 AND expires_at > $3 \
+     RETURNING uri_hash, client_id, payload, expires_at";
 
 pub(crate) const SESSION_PUT: &str = "INSERT INTO sessions (id, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, \
@@ -105,11 +112,13 @@ pub(crate) const REPLAY_INSERT: &str = "INSERT INTO replay (namespace, entry_key
 pub(crate) const PURGE_BATCH: i64 = 500;
 /// One bounded `DELETE` per table: `$1` is now, `$2` the batch size. A row is expired when
 /// `expires_at <= now`, exactly when reads stop seeing it.
-pub(crate) const PURGE: [&str; 6] = [
+pub(crate) const PURGE: [&str; 7] = [
     "DELETE FROM interactions WHERE id IN \
      (SELECT id FROM interactions WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM sessions WHERE id IN \
      (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+    "DELETE FROM pushed_requests WHERE uri_hash IN \
+     (SELECT uri_hash FROM pushed_requests WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM codes WHERE code_hash IN \
      (SELECT code_hash FROM codes WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE token_hash IN \
@@ -201,6 +210,25 @@ impl From<InteractionRow> for StoredInteraction {
     fn from(r: InteractionRow) -> Self {
         StoredInteraction {
             id: r.id,
+            payload: r.payload,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PushedRow {
+    uri_hash: String,
+    client_id: String,
+    payload: String,
+    expires_at: i64,
+}
+
+impl From<PushedRow> for StoredPushedRequest {
+    fn from(r: PushedRow) -> Self {
+        StoredPushedRequest {
+            uri_hash: r.uri_hash,
+            client_id: r.client_id,
             payload: r.payload,
             expires_at: r.expires_at,
         }
@@ -491,6 +519,40 @@ macro_rules! impl_store {
                 .fetch_optional(self.writer())
                 .await
                 .map_err($crate::backend)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn pushed_request_insert(
+                &self,
+                request: &::writ_core::ports::StoredPushedRequest,
+            ) -> Result<(), ::writ_core::ports::StoreError> {
+                ::sqlx::query($crate::sql::PUSHED_INSERT)
+                    .bind(request.uri_hash.as_str())
+                    .bind(request.client_id.as_str())
+                    .bind(request.payload.as_str())
+                    .bind(request.expires_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(|e| $crate::insert_error(e, || "pushed request".to_owned()))?;
+                Ok(())
+            }
+
+            async fn pushed_request_take(
+                &self,
+                uri_hash: &str,
+                client_id: &str,
+                now: ::writ_core::ports::UnixTime,
+            ) -> Result<
+                Option<::writ_core::ports::StoredPushedRequest>,
+                ::writ_core::ports::StoreError,
+            > {
+                let row = ::sqlx::query_as::<_, $crate::sql::PushedRow>($crate::sql::PUSHED_TAKE)
+                    .bind(uri_hash)
+                    .bind(client_id)
+                    .bind(now)
+                    .fetch_optional(self.writer())
+                    .await
+                    .map_err($crate::backend)?;
                 Ok(row.map(Into::into))
             }
 

@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::Barrier;
 use writ_core::ports::{
     Clock, Consumed, KeyState, KeyUse, Store, StoreError, StoredClient, StoredCode, StoredGrant,
-    StoredInteraction, StoredKey, StoredRefreshToken, StoredSession, StoredUser, UnixTime,
+    StoredInteraction, StoredKey, StoredPushedRequest, StoredRefreshToken, StoredSession,
+    StoredUser, UnixTime,
 };
 
 /// A fixed "now" for the rules (any value works: the store never reads its own clock).
@@ -482,6 +483,75 @@ async fn interaction_is_taken_exactly_once_under_concurrency(store: Arc<dyn Stor
     assert_eq!(taken, vec![i]);
 }
 
+// ---------------------------------------------------------------------------------------
+// Rules: pushed authorization requests (RFC 9126)
+
+fn pushed(hash: &str, client_id: &str, expires_at: UnixTime) -> StoredPushedRequest {
+    StoredPushedRequest {
+        uri_hash: hash.into(),
+        client_id: client_id.into(),
+        payload: format!(r#"{{"pushed":"{hash}"}}"#),
+        expires_at,
+    }
+}
+
+async fn pushed_request_is_taken_once_by_its_client_only(store: Arc<dyn Store>) {
+    let p = pushed("p-1", "rp", NOW + 60);
+    store.pushed_request_insert(&p).await.unwrap();
+    // Another client neither gets it nor burns it.
+    assert_eq!(
+        store
+            .pushed_request_take("p-1", "other", NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.pushed_request_take("p-1", "rp", NOW).await.unwrap(),
+        Some(p.clone())
+    );
+    assert_eq!(
+        store.pushed_request_take("p-1", "rp", NOW).await.unwrap(),
+        None
+    );
+    // The same hash again is a conflict only while the row exists.
+    store.pushed_request_insert(&p).await.unwrap();
+    let again = store.pushed_request_insert(&p).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again:?}");
+}
+
+async fn expired_pushed_request_is_not_taken(store: Arc<dyn Store>) {
+    store
+        .pushed_request_insert(&pushed("p-old", "rp", NOW + 60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .pushed_request_take("p-old", "rp", NOW + 60)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.purge_expired(NOW + 60).await.unwrap(), 1);
+}
+
+async fn pushed_request_is_taken_exactly_once_under_concurrency(store: Arc<dyn Store>) {
+    let p = pushed("p-race", "rp", NOW + 60);
+    store.pushed_request_insert(&p).await.unwrap();
+    let outcomes = race(RACERS, |_| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .pushed_request_take("p-race", "rp", NOW)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let taken: Vec<_> = outcomes.into_iter().flatten().collect();
+    assert_eq!(taken, vec![p]);
+}
+
 /// SPEC §10: two nodes on one database behave as one. `a` and `b` are separate handles
 /// (separate pools) on the same database.
 async fn code_is_consumed_once_across_two_nodes(a: Arc<dyn Store>, b: Arc<dyn Store>) {
@@ -882,6 +952,9 @@ macro_rules! all_rules {
             code_is_consumed_exactly_once_under_concurrency,
             refresh_token_is_consumed_exactly_once_under_concurrency,
             interaction_is_taken_exactly_once_under_concurrency,
+            pushed_request_is_taken_once_by_its_client_only,
+            expired_pushed_request_is_not_taken,
+            pushed_request_is_taken_exactly_once_under_concurrency,
             replay_entry_is_inserted_once,
             replay_entry_is_inserted_once_under_concurrency,
             expired_replay_entry_can_be_reinserted,
