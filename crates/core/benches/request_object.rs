@@ -210,6 +210,7 @@ fn bench_authorize_run(c: &mut Criterion) {
                     decryption_keys: &[],
                     remote_keys: &remote,
                     store: None,
+                    request_uri_fetcher: None,
                 };
                 let r = rt
                     .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))

@@ -54,6 +54,8 @@ pub struct AuthContext<'a> {
     pub issuer: &'a str,
     /// The full URL of the endpoint being called.
     pub endpoint_url: &'a str,
+    /// Other URLs an assertion's `aud` may name (RFC 9126 §2: at `/par`, the token endpoint).
+    pub other_audiences: &'a [&'a str],
     /// Longest accepted assertion lifetime (seconds).
     pub max_assertion_lifetime: i64,
     /// Clock skew allowed (seconds).
@@ -262,12 +264,13 @@ async fn verify_assertion(
             "client assertion iss and sub must be the client_id",
         ));
     }
+    let names_us =
+        |a: &str| a == ctx.endpoint_url || a == ctx.issuer || ctx.other_audiences.contains(&a);
     let aud_ok = match claims.get("aud") {
-        Some(serde_json::Value::String(a)) => a == ctx.endpoint_url || a == ctx.issuer,
-        Some(serde_json::Value::Array(list)) => list.iter().any(|a| {
-            a.as_str()
-                .is_some_and(|a| a == ctx.endpoint_url || a == ctx.issuer)
-        }),
+        Some(serde_json::Value::String(a)) => names_us(a),
+        Some(serde_json::Value::Array(list)) => {
+            list.iter().any(|a| a.as_str().is_some_and(names_us))
+        }
         _ => false,
     };
     if !aud_ok {

@@ -19,7 +19,7 @@ pub fn metadata(settings: &Settings) -> Value {
     } else {
         (Vec::new(), Vec::new())
     };
-    json!({
+    let mut doc = json!({
         "issuer": settings.issuer,
         "authorization_endpoint": e("/authorize"),
         "token_endpoint": e("/token"),
@@ -44,13 +44,22 @@ pub fn metadata(settings: &Settings) -> Value {
         "authorization_response_iss_parameter_supported": true,
         // RFC 9101 §9, OpenID Connect Discovery §3: true to the running configuration.
         "request_parameter_supported": jar.request_parameter,
-        // Client-hosted request_uri fetching is not built yet (issue 5): advertised as such.
-        "request_uri_parameter_supported": false,
+        "request_uri_parameter_supported": jar.request_uri_parameter,
         "require_request_uri_registration": true,
         "request_object_signing_alg_values_supported": signing,
         "request_object_encryption_alg_values_supported": enc_algs,
         "request_object_encryption_enc_values_supported": enc_encs,
         "require_signed_request_object": jar.require_signed,
-        "require_pushed_authorization_requests": settings.par.require,
-    })
+        "require_pushed_authorization_requests": settings.par_required_server_wide(),
+    });
+    // RFC 9126 §5: advertised only when the endpoint is served.
+    if settings.par.enabled
+        && let Some(m) = doc.as_object_mut()
+    {
+        m.insert(
+            "pushed_authorization_request_endpoint".into(),
+            serde_json::Value::String(settings.endpoint("/par")),
+        );
+    }
+    doc
 }

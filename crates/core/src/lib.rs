@@ -13,6 +13,7 @@ pub mod clients;
 pub mod discovery;
 pub mod error;
 pub mod keys;
+pub mod par;
 pub mod ports;
 pub mod provider;
 pub mod secret;

@@ -2,11 +2,12 @@
 //! (authorize → interaction → login → consent → code). The HTTP layer calls these methods and
 //! only translates their results.
 
+use crate::authorize::request_uri::RequestUriFetcher;
 use crate::authorize::{self, ValidatedRequest, params::RawParams, request_object};
 use crate::client_keys::{JwksFetcher, RemoteKeys};
 use crate::clients::ClientRegistry;
 use crate::error::OAuthError;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, KeySnapshot};
 use crate::ports::{
     Clock, Rng, Store, StoredCode, StoredGrant, StoredInteraction, StoredSession, UnixTime,
 };
@@ -34,6 +35,8 @@ pub struct Provider {
     pub keys: KeyRing,
     /// Client keys fetched from `jwks_uri`.
     pub remote_keys: RemoteKeys,
+    /// Client-hosted `request_uri` fetching (SPEC §5); `None`: refused.
+    request_uri_fetcher: Option<Arc<dyn RequestUriFetcher>>,
     /// Bounds concurrent password hashing (CPU and memory heavy).
     password_slots: Semaphore,
 }
@@ -83,7 +86,7 @@ pub struct AuthorizeNext {
 }
 
 /// SPEC §12: one audit event per refused request object, with the failing check.
-fn audit_refused_request_object(e: &OAuthError) {
+pub(crate) fn audit_refused_request_object(e: &OAuthError) {
     if let Some(a) = &e.request_object {
         tracing::warn!(
             target: "writ::audit",
@@ -98,6 +101,14 @@ fn audit_refused_request_object(e: &OAuthError) {
             "request object refused"
         );
     }
+}
+
+/// Name the client in a refused request object's audit record.
+pub(crate) fn for_audit(mut e: OAuthError, client: &crate::clients::Client) -> OAuthError {
+    if let Some(a) = e.request_object.as_mut() {
+        a.client_id = Some(client.id().to_string());
+    }
+    e
 }
 
 /// Errors of the interaction steps.
@@ -155,6 +166,7 @@ impl Provider {
             rng,
             keys,
             remote_keys: RemoteKeys::new(None),
+            request_uri_fetcher: None,
             password_slots: Semaphore::new(2),
         })
     }
@@ -163,6 +175,13 @@ impl Provider {
     /// assertions are refused with a clear reason).
     pub fn with_jwks_fetcher(mut self, fetcher: Arc<dyn JwksFetcher>) -> Self {
         self.remote_keys = RemoteKeys::new(Some(fetcher));
+        self
+    }
+
+    /// Use `fetcher` for client-hosted `request_uri`s (without one they are refused with
+    /// `request_uri_not_supported`).
+    pub fn with_request_uri_fetcher(mut self, fetcher: Arc<dyn RequestUriFetcher>) -> Self {
+        self.request_uri_fetcher = Some(fetcher);
         self
     }
 
@@ -218,22 +237,10 @@ impl Provider {
             .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
         let now = self.clock.now();
         let keys = self.keys.current();
-        let ro_ctx = request_object::Context {
-            policy: &self.settings.jar_policy,
-            issuer: &self.settings.issuer,
-            now,
-            decryption_keys: keys.decryption_keys(),
-            remote_keys: &self.remote_keys,
-            store: Some(self.store.as_ref()),
-        };
+        let ro_ctx = self.request_object_context(now, &keys, true);
         let request = authorize::run(&self.settings, &ro_ctx, &client, &raw)
             .await
-            .map_err(|mut e| {
-                if let Some(a) = e.request_object.as_mut() {
-                    a.client_id = Some(client.id().to_string());
-                }
-                e
-            })?;
+            .map_err(|e| for_audit(e, &client))?;
         let target = request.redirect_target();
 
         let session = match session_cookie {
@@ -287,6 +294,25 @@ impl Provider {
             set_session_cookie: set_cookie,
             transport,
         })
+    }
+
+    /// What the request-object stages need, now. `fetch`: whether client-hosted
+    /// `request_uri`s may be fetched (not at `/par`, where `request_uri` is refused).
+    pub(crate) fn request_object_context<'a>(
+        &'a self,
+        now: UnixTime,
+        keys: &'a KeySnapshot,
+        fetch: bool,
+    ) -> request_object::Context<'a> {
+        request_object::Context {
+            policy: &self.settings.jar_policy,
+            issuer: &self.settings.issuer,
+            now,
+            decryption_keys: keys.decryption_keys(),
+            remote_keys: &self.remote_keys,
+            store: Some(self.store.as_ref()),
+            request_uri_fetcher: self.request_uri_fetcher.as_deref().filter(|_| fetch),
+        }
     }
 
     async fn save_interaction(&self, id: &str, i: &Interaction) -> Result<(), OAuthError> {

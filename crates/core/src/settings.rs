@@ -69,6 +69,20 @@ impl Settings {
         })
     }
 
+    /// Whether `client` must use pushed authorization requests: `[par] require`, the client's
+    /// `require_par`, or the `fapi2-message-signing` profile (FAPI 2.0 Security Profile
+    /// §5.3.1.2: the authorization server only accepts pushed requests).
+    pub fn par_required(&self, client: &crate::clients::Client) -> bool {
+        self.par_required_server_wide() || client.config.require_par
+    }
+
+    /// Whether every client must use pushed authorization requests (discovery's
+    /// `require_pushed_authorization_requests`).
+    pub fn par_required_server_wide(&self) -> bool {
+        self.par.require
+            || self.jar.profile == Some(writ_protocol::config::Profile::Fapi2MessageSigning)
+    }
+
     /// `{issuer}{path}`.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)

@@ -89,6 +89,7 @@ impl Provider {
         let ctx = AuthContext {
             issuer: &self.settings.issuer,
             endpoint_url: &endpoint,
+            other_audiences: &[],
             max_assertion_lifetime: self.settings.lifetimes.client_assertion,
             skew: self.settings.jar.clock_skew.as_i64(),
             remote_keys: Some(&self.remote_keys),

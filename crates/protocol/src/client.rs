@@ -183,6 +183,12 @@ fn default_scopes() -> Vec<String> {
 /// Longest accepted `client_id`.
 pub const MAX_CLIENT_ID_LEN: usize = 255;
 
+/// Whether a `request_uris` prefix ends its host: `scheme://host[:port]/` comes before `*`.
+fn prefix_fixes_the_host(base: &str) -> bool {
+    base.split_once("://")
+        .is_some_and(|(_, rest)| rest.contains('/'))
+}
+
 impl ClientConfig {
     /// `true` for a public client (`token_endpoint_auth_method = "none"`).
     pub fn is_public(&self) -> bool {
@@ -321,6 +327,12 @@ impl ClientConfig {
                 errs.push(format!(
                     "request_uris[{i}]: {p:?} must be a URL, a URL prefix ending in *, or *"
                 ));
+            } else if base.len() < p.len() && !prefix_fixes_the_host(base) {
+                // `https://rp.example*` would also match `https://rp.example.evil/...`.
+                errs.push(format!(
+                    "request_uris[{i}]: the prefix {p:?} must include the whole host and a / \
+                     after it (e.g. https://rp.example/requests/*)"
+                ));
             }
         }
         if self.require_signed_request_object && self.allow_unsigned_by_value {
@@ -450,5 +462,22 @@ mod tests {
             60
         );
         assert!(Expiry::Text("tomorrow".into()).unix().is_err());
+    }
+
+    #[test]
+    fn request_uris_prefix_must_fix_the_host() {
+        let with = |p: &str| {
+            client(&format!(
+                r#"{{"client_id":"c1","redirect_uris":["https://rp.example/cb"],
+                    "token_endpoint_auth_method":"none","request_uris":["{p}"]}}"#
+            ))
+            .validate()
+        };
+        assert!(with("https://rp.example/requests/*").is_ok());
+        assert!(with("https://rp.example/ro/1").is_ok());
+        assert!(with("*").is_ok());
+        let errs = with("https://rp.example*").unwrap_err();
+        assert!(errs.iter().any(|e| e.contains("whole host")), "{errs:?}");
+        assert!(with("not a url*").is_err());
     }
 }

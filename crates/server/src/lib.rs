@@ -46,6 +46,14 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
 pub async fn apply_declared(provider: &Provider, config: &Config) -> Result<(), String> {
     let now = provider.clock.now();
     for c in &config.clients {
+        if c.request_uris.iter().any(|p| p == "*") {
+            // SPEC §2: `*` lets the client point the server at any URL it likes.
+            tracing::warn!(
+                client_id = %c.client_id,
+                "client registers request_uris = [\"*\"]: the server will fetch any URL this \
+                 client names (only public addresses unless allow_private_addresses is set)"
+            );
+        }
         provider
             .clients
             .put(c.clone(), now)
@@ -77,10 +85,14 @@ pub async fn build_provider_with(
 ) -> Result<Arc<Provider>, String> {
     let settings = Settings::from_config(config)?;
     let jwks = outbound::JwksOverHttp::new(&config.jar.request_uri)?;
-    let provider = Provider::new(settings, store, clock, rng)
+    let mut provider = Provider::new(settings, store, clock, rng)
         .await
         .map_err(|e| format!("keys: {e}"))?
         .with_jwks_fetcher(jwks.into_port());
+    if config.jar.request_uri_parameter {
+        let fetcher = outbound::RequestUriOverHttp::new(&config.jar.request_uri)?;
+        provider = provider.with_request_uri_fetcher(fetcher.into_port());
+    }
     apply_declared(&provider, config).await?;
     Ok(Arc::new(provider))
 }

@@ -1,10 +1,11 @@
 //! Outbound HTTP for the core's ports, on the SSRF-safe [`writ_fetch::Fetcher`] (SPEC §5):
-//! clients' `jwks_uri` (SPEC §2). The destination rules are those of `[jar.request_uri]`
+//! client-hosted `request_uri`s (RFC 9101 §5.2) and clients' `jwks_uri` (SPEC §2). The destination rules are those of `[jar.request_uri]`
 //! (`allow_http`, `allow_private_addresses`, `timeout`, `retries`, `follow_redirects`), so
 //! one set of knobs governs every URL a client makes the server fetch.
 
 use std::sync::Arc;
 use std::time::Duration;
+use writ_core::authorize::request_uri::RequestUriFetcher;
 use writ_core::client_keys::{FetchFailure, JwksFetcher};
 use writ_fetch::{FetchPolicy, Fetcher, Purpose};
 use writ_protocol::config::RequestUriConfig;
@@ -63,6 +64,52 @@ impl JwksFetcher for JwksOverHttp {
                 ),
                 detail: format!("{e:?}"),
             }),
+        }
+    }
+}
+
+/// Client-hosted `request_uri` fetching (SPEC §5): every limit of `[jar.request_uri]`, the
+/// JAR `Accept` header and media types, the fragment-hash check, and the bounded cache
+/// honouring `Cache-Control` (a cached body still goes through every later stage, `jti`
+/// replay included).
+pub struct RequestUriOverHttp {
+    fetcher: Fetcher,
+}
+
+impl RequestUriOverHttp {
+    /// A fetcher with the policy of `c`.
+    pub fn new(c: &RequestUriConfig) -> Result<Self, String> {
+        let fetcher =
+            Fetcher::new(fetch_policy(c)).map_err(|e| format!("request_uri fetcher: {e}"))?;
+        Ok(RequestUriOverHttp { fetcher })
+    }
+
+    /// Wrap as the core's port.
+    pub fn into_port(self) -> Arc<dyn RequestUriFetcher> {
+        Arc::new(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestUriFetcher for RequestUriOverHttp {
+    async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure> {
+        match self.fetcher.get(uri, Purpose::RequestObject).await {
+            Ok(f) => {
+                metrics::counter!(
+                    "writ_request_uri_fetches_total",
+                    "outcome" => if f.from_cache { "cached" } else { "fetched" }
+                )
+                .increment(1);
+                Ok(f.body.to_vec())
+            }
+            Err(e) => {
+                metrics::counter!("writ_request_uri_fetches_total", "outcome" => "failed")
+                    .increment(1);
+                Err(FetchFailure {
+                    public: e.public_description(),
+                    detail: format!("{e:?}"),
+                })
+            }
         }
     }
 }

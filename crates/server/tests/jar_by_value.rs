@@ -1294,7 +1294,8 @@ async fn fapi1_advanced_profile_tightens_algs_aud_and_nbf() {
 async fn request_parameter_disabled_gives_request_not_supported_and_discovery_says_so() {
     let s = start("request_parameter = false").await;
     let r = send(&s, "rp", &sign(&claims(&s, "rp"), JwsAlg::ES256), "").await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // RFC 9101 §7: an authorization error, delivered to the client's registered redirect_uri.
+    refused(&r, "request_not_supported");
     let d: Value = s
         .http
         .get(format!("{}/.well-known/openid-configuration", s.base))

@@ -5,7 +5,9 @@
 //! |---|-------|--------|--------|
 //! | 1 | size and shape, duplicates | [`params`] | `invalid_request`, page |
 //! | 1 | client | [`crate::clients`] | unknown → page |
-//! | 2 | source (query, `request`, `request_uri`) | [`source`] | RFC 9101 §7 codes, page |
+//! | 2 | source (query, `request`, `request_uri`, pushed) | [`source`] | RFC 9101 §7 codes |
+//! | 2 | fetch a client-hosted `request_uri` | [`request_uri`], the server's fetcher | `invalid_request_uri` |
+//! | 2 | take a pushed request (then done) | [`pushed`] | `invalid_request_uri` |
 //! | 2 | request object size | [`request_object`] | `invalid_request_object` |
 //! | 3 | decrypt | [`request_object::decrypt`] | `invalid_request_object` |
 //! | 4 | verify the JWS | [`request_object::verify`] | `invalid_request_object` |
@@ -18,6 +20,9 @@
 //! | 6 | `prompt`, `max_age`, `nonce` | [`prompt`] | redirect |
 //! | 6 | client and server policy (JAR, PAR required) | here | redirect |
 //!
+//! `/par` ([`run_pushed`]) runs the same stages on what is pushed and stores the result;
+//! `/authorize` with the pushed `request_uri` then takes it back whole ([`pushed::take`]).
+//!
 //! Errors of stages 2–5 are redirected (SPEC §4.7) when the query's `redirect_uri` (or, once
 //! the signature verified, the object's) is registered for the client; `state` is echoed from
 //! the object only after its signature verified.
@@ -25,8 +30,10 @@
 pub mod params;
 pub mod pkce;
 pub mod prompt;
+pub mod pushed;
 pub mod redirect_uri;
 pub mod request_object;
+pub mod request_uri;
 pub mod response_type;
 pub mod scope;
 pub mod source;
@@ -37,6 +44,7 @@ use crate::settings::Settings;
 use params::RawParams;
 use prompt::PromptRequest;
 use request_object::merge::{self, Effective};
+use request_object::refusal::{Check, Refusal};
 use request_object::{Failure, RequestObjectInfo, ResolvedRequestObject, VerifiedRequestObject};
 use serde::{Deserialize, Serialize};
 use source::{Source, Transport};
@@ -97,8 +105,9 @@ impl ValidatedRequest {
     }
 }
 
-/// Stages 2–6 for a request whose client is already loaded (stage 1's client lookup is the
-/// caller's, because an unknown client is answered with a page, never a redirect).
+/// Stages 2–6 of `/authorize` for a request whose client is already loaded (stage 1's client
+/// lookup is the caller's, because an unknown client is answered with a page, never a
+/// redirect).
 pub async fn run(
     settings: &Settings,
     ro_ctx: &request_object::Context<'_>,
@@ -106,44 +115,189 @@ pub async fn run(
     raw: &RawParams,
 ) -> Result<ValidatedRequest, OAuthError> {
     let policy = &settings.jar_policy;
-    let query_client_id = raw.get("client_id").unwrap_or_default();
-    // Stage 2: source.
-    let source = source::classify(raw, policy)?;
-    let (effective, ro, transport) = match source {
-        Source::Query => (merge::query_only(raw), None, Transport::Query),
-        Source::ByValue(token) => {
-            let resolved = ResolvedRequestObject {
-                token: token.to_string(),
-                transport: Transport::ByValue,
-            };
-            // Stages 3–5.
-            let validated = request_object::process(ro_ctx, client, query_client_id, resolved)
-                .await
-                .map_err(|f| deliver_failure(policy.parameter_policy, client, raw, f))?;
-            // Stage 6: the effective request.
-            let effective = merge::effective(
-                policy.parameter_policy,
-                raw,
-                validated.claims(),
-                validated.is_signed(),
-            )
-            .map_err(|r| {
-                let target = failure_target(
-                    client,
-                    raw,
-                    Some(validated.claims()),
-                    policy.parameter_policy,
-                );
-                let e = r.into_error();
-                match target {
-                    Some(t) => e.redirect_to(&t),
-                    None => e,
-                }
-            })?;
-            (effective, Some(validated.into_parts()), Transport::ByValue)
-        }
+    // Stage 2: source. Until an object verified, errors go to the query's registered
+    // redirect_uri (or to a page).
+    let early = |e: OAuthError| match failure_target(client, raw, None, policy.parameter_policy) {
+        Some(t) => e.redirect_to(&t),
+        None => e,
     };
-    let requires_signed = policy.requires_signed(client);
+    let source = source::classify(raw, policy, settings.par.enabled, client).map_err(early)?;
+    match source {
+        Source::Query => finish(
+            settings,
+            client,
+            merge::query_only(raw),
+            None,
+            Transport::Query,
+        ),
+        Source::ByValue(token) => {
+            from_object(
+                settings,
+                ro_ctx,
+                client,
+                raw,
+                token.to_string(),
+                Transport::ByValue,
+            )
+            .await
+        }
+        Source::ByReference(uri) => {
+            let token = fetch_request_object(ro_ctx, uri).await.map_err(early)?;
+            from_object(settings, ro_ctx, client, raw, token, Transport::ByReference).await
+        }
+        Source::Pushed(reference) => {
+            let store = ro_ctx
+                .store
+                .ok_or_else(|| OAuthError::server("no store to take a pushed request from"))?;
+            // RFC 9126 §4: the pushed request is the whole request; other query parameters
+            // are not used.
+            pushed::take(store, client.id(), reference, ro_ctx.now)
+                .await
+                .map_err(early)
+        }
+    }
+}
+
+/// Stages 2–6 of `/par` (RFC 9126 §2.1): the same validation as `/authorize` on plain
+/// parameters or a `request` object; `request_uri` is refused. The result is marked
+/// [`Transport::Pushed`]; errors are never redirected (the caller answers JSON).
+pub async fn run_pushed(
+    settings: &Settings,
+    ro_ctx: &request_object::Context<'_>,
+    client: &Arc<Client>,
+    raw: &RawParams,
+) -> Result<ValidatedRequest, OAuthError> {
+    if raw.get("request_uri").is_some() {
+        return Err(OAuthError::invalid_request(
+            "request_uri must not be sent to the pushed authorization request endpoint \
+             (RFC 9126 §2.1)",
+        ));
+    }
+    let policy = &settings.jar_policy;
+    let result = match source::classify(raw, policy, settings.par.enabled, client)? {
+        Source::ByValue(token) => {
+            from_object(
+                settings,
+                ro_ctx,
+                client,
+                raw,
+                token.to_string(),
+                Transport::Pushed,
+            )
+            .await
+        }
+        _ => finish(
+            settings,
+            client,
+            merge::query_only(raw),
+            None,
+            Transport::Pushed,
+        ),
+    };
+    result.map_err(|mut e| {
+        e.redirect = None;
+        e
+    })
+}
+
+/// Fetch a client-hosted request object (SPEC §5). Every failure is `invalid_request_uri`
+/// naming the limit that tripped.
+async fn fetch_request_object(
+    ro_ctx: &request_object::Context<'_>,
+    uri: &str,
+) -> Result<String, OAuthError> {
+    let refused = |public: String, detail: String| {
+        Refusal::new(Check::RequestUri, public)
+            .detail(detail)
+            .into_error()
+    };
+    let fetcher = ro_ctx.request_uri_fetcher.ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "this server cannot fetch request_uri values",
+        )
+    })?;
+    let body = fetcher.fetch_request_object(uri).await.map_err(|f| {
+        refused(
+            format!("the request_uri could not be used: {}", f.public),
+            f.detail,
+        )
+    })?;
+    let token = String::from_utf8(body).map_err(|_| {
+        refused(
+            "the request_uri could not be used: the response is not UTF-8 text".into(),
+            "non-UTF-8 body".into(),
+        )
+    })?;
+    // A trailing newline from a static file server is not part of the JWT.
+    Ok(token.trim_ascii().to_string())
+}
+
+/// Stages 3–6 for a request object that arrived as `transport` (by value or by reference at
+/// `/authorize`, by value at `/par` when `transport` is [`Transport::Pushed`]).
+async fn from_object(
+    settings: &Settings,
+    ro_ctx: &request_object::Context<'_>,
+    client: &Arc<Client>,
+    raw: &RawParams,
+    token: String,
+    transport: Transport,
+) -> Result<ValidatedRequest, OAuthError> {
+    let policy = &settings.jar_policy;
+    let query_client_id = raw.get("client_id").unwrap_or_default();
+    let object_transport = match transport {
+        Transport::Pushed => Transport::ByValue,
+        t => t,
+    };
+    let resolved = ResolvedRequestObject {
+        token,
+        transport: object_transport,
+    };
+    // Stages 3–5.
+    let validated = request_object::process(ro_ctx, client, query_client_id, resolved)
+        .await
+        .map_err(|f| deliver_failure(policy.parameter_policy, client, raw, f))?;
+    // Stage 6: the effective request.
+    let effective = merge::effective(
+        policy.parameter_policy,
+        raw,
+        validated.claims(),
+        validated.is_signed(),
+    )
+    .map_err(|r| {
+        let target = failure_target(
+            client,
+            raw,
+            Some(validated.claims()),
+            policy.parameter_policy,
+        );
+        let e = r.into_error();
+        match target {
+            Some(t) => e.redirect_to(&t),
+            None => e,
+        }
+    })?;
+    finish(
+        settings,
+        client,
+        effective,
+        Some(validated.into_parts()),
+        transport,
+    )
+}
+
+/// Stage 6 with the client's and server's JAR requirement.
+fn finish(
+    settings: &Settings,
+    client: &Arc<Client>,
+    effective: Effective,
+    ro: Option<(
+        RequestObjectInfo,
+        serde_json::Map<String, serde_json::Value>,
+    )>,
+    transport: Transport,
+) -> Result<ValidatedRequest, OAuthError> {
+    let requires_signed = settings.jar_policy.requires_signed(client);
     let signed = ro.as_ref().is_some_and(|(info, _)| info.signer.is_some());
     validate_effective(
         settings,
@@ -265,7 +419,7 @@ fn validate_effective(
     let nonce = bounded(p.get("nonce"), "nonce").map_err(redirectable)?;
     let login_hint = bounded(p.get("login_hint"), "login_hint").map_err(redirectable)?;
 
-    if settings.par.require || client.config.require_par {
+    if transport != Transport::Pushed && settings.par_required(client) {
         return Err(redirectable(OAuthError::invalid_request(
             "this client must use pushed authorization requests (RFC 9126 §6)",
         )));

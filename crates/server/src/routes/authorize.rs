@@ -2,7 +2,7 @@
 
 use super::{cookie, session_cookie_name};
 use crate::AppState;
-use crate::respond::{authorize_error, see_other};
+use crate::respond::{authorize_error, is_form, see_other};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -16,11 +16,7 @@ pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): Raw
 
 /// `POST /authorize` (form).
 pub async fn post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !is_form(&headers) {
         let e = writ_core::OAuthError::invalid_request(
             "POST /authorize needs Content-Type application/x-www-form-urlencoded",
         );

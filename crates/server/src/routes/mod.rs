@@ -3,6 +3,7 @@
 mod authorize;
 mod interaction;
 mod meta;
+mod par;
 mod token;
 
 use crate::AppState;
@@ -16,7 +17,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // RFC 9126 §5: the endpoint exists only when pushed requests are enabled.
+    let par_enabled = state.provider.settings.par.enabled;
+    let router = Router::new()
         .route("/.well-known/openid-configuration", get(meta::discovery))
         .route(
             "/.well-known/oauth-authorization-server",
@@ -30,7 +33,13 @@ pub fn router(state: AppState) -> Router {
         .route("/interaction/{id}/login", post(interaction::login))
         .route("/interaction/{id}/consent", post(interaction::consent))
         .route("/token", post(token::token))
-        .route("/userinfo", get(token::userinfo).post(token::userinfo))
+        .route("/userinfo", get(token::userinfo).post(token::userinfo));
+    let router = if par_enabled {
+        router.route("/par", post(par::push))
+    } else {
+        router
+    };
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(meta::observe))
         .with_state(state)

@@ -1,7 +1,7 @@
 //! `POST /token` (RFC 6749 §3.2) and `/userinfo` (OpenID Connect Core §5.3).
 
 use crate::AppState;
-use crate::respond::{json_error, log, no_store};
+use crate::respond::{authorization, is_form, json_error, log, no_store};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -11,14 +11,8 @@ use writ_protocol::ErrorCode;
 
 /// `POST /token`.
 pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let authz = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let result = if is_form {
+    let authz = authorization(&headers);
+    let result = if is_form(&headers) {
         s.provider.token(&body, authz).await
     } else {
         Err(OAuthError::invalid_request(

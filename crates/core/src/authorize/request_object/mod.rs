@@ -48,8 +48,11 @@ pub struct Context<'a> {
     pub decryption_keys: &'a [DecryptionKey],
     /// Keys from clients' `jwks_uri`.
     pub remote_keys: &'a RemoteKeys,
-    /// The replay cache; `None` offline (`writ request inspect`), where replay is not checked.
+    /// The replay cache and pushed requests; `None` offline (`writ request inspect`), where
+    /// replay is not checked.
     pub store: Option<&'a dyn Store>,
+    /// Stage 2: the fetcher of client-hosted `request_uri`s (`None`: not available).
+    pub request_uri_fetcher: Option<&'a dyn crate::authorize::request_uri::RequestUriFetcher>,
 }
 
 /// A refused request object: the error, and the object if its signature verified (its

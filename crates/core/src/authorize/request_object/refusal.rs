@@ -62,6 +62,10 @@ pub enum Check {
     Parameters,
     /// A signed request object is required (RFC 9101 §10.5).
     Required,
+    /// A client-hosted `request_uri` is registered and could be fetched (SPEC §5).
+    RequestUri,
+    /// A pushed `request_uri` is known, unexpired, unused and this client's (RFC 9126 §4).
+    Pushed,
 }
 
 impl Check {
@@ -94,6 +98,8 @@ impl Check {
         Check::Replay,
         Check::Parameters,
         Check::Required,
+        Check::RequestUri,
+        Check::Pushed,
     ];
 
     /// The stable name (metric label, audit field, inspect output).
@@ -126,6 +132,8 @@ impl Check {
             Check::Replay => "replay",
             Check::Parameters => "parameters",
             Check::Required => "required",
+            Check::RequestUri => "request_uri",
+            Check::Pushed => "pushed_request",
         }
     }
 
@@ -134,6 +142,7 @@ impl Check {
         match self {
             Check::Source => ErrorCode::RequestNotSupported,
             Check::Parameters | Check::Required => ErrorCode::InvalidRequest,
+            Check::RequestUri | Check::Pushed => ErrorCode::InvalidRequestUri,
             _ => ErrorCode::InvalidRequestObject,
         }
     }

@@ -1,0 +1,81 @@
+//! Client-hosted `request_uri` (RFC 9101 §5.2, §10.4; SPEC §4.2, §5): which URIs a client may
+//! name, and the port through which the pipeline fetches them.
+//!
+//! The fetch itself (destination checks, deadline, size cap, content type, cache) is the
+//! server's, on `writ-fetch`; the core only sees the body or a failure that names the limit
+//! that tripped.
+
+use crate::client_keys::FetchFailure;
+
+/// Longest accepted `request_uri`, in characters (RFC 9101 §5.2 suggests at most 512 ASCII
+/// characters; SPEC §4.2).
+pub const MAX_REQUEST_URI_CHARS: usize = 512;
+
+/// The outbound-HTTP port for client-hosted request objects.
+#[async_trait::async_trait]
+pub trait RequestUriFetcher: Send + Sync {
+    /// Fetch the request object at `uri` (RFC 9101 §5.2.3: the body is the JWT).
+    async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure>;
+}
+
+/// `uri` without its fragment.
+fn without_fragment(uri: &str) -> &str {
+    uri.split_once('#').map_or(uri, |(before, _)| before)
+}
+
+/// Whether `uri`, compared without its fragment, matches one of the client's `request_uris`
+/// (SPEC §2): an exact URL (its own fragment ignored too), a prefix ending in `*`, or `*`
+/// alone (any URI; the server warns about such clients at start-up). RFC 9101 §10.4.1: only
+/// registered URIs are fetched, so a client cannot point the server anywhere it likes.
+pub fn is_registered(patterns: &[String], uri: &str) -> bool {
+    let uri = without_fragment(uri);
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => uri.starts_with(without_fragment(prefix)),
+        None => uri == without_fragment(p),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pats(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn exact_pattern_matches_only_that_uri_without_fragments() {
+        let p = pats(&["https://rp.example/ro/1"]);
+        assert!(is_registered(&p, "https://rp.example/ro/1"));
+        assert!(is_registered(&p, "https://rp.example/ro/1#hash"));
+        assert!(!is_registered(&p, "https://rp.example/ro/12"));
+        assert!(!is_registered(&p, "https://rp.example/ro/1?x=1"));
+        assert!(!is_registered(&p, "http://rp.example/ro/1"));
+    }
+
+    #[test]
+    fn prefix_pattern_matches_what_starts_with_it() {
+        let p = pats(&["https://rp.example/ro/*"]);
+        assert!(is_registered(&p, "https://rp.example/ro/abc"));
+        assert!(is_registered(&p, "https://rp.example/ro/abc#frag"));
+        assert!(!is_registered(&p, "https://rp.example/other"));
+        assert!(!is_registered(&p, "https://rp.example.evil/ro/abc"));
+    }
+
+    #[test]
+    fn star_alone_matches_anything_and_no_pattern_matches_nothing() {
+        assert!(is_registered(&pats(&["*"]), "https://anywhere.example/x"));
+        assert!(!is_registered(&[], "https://rp.example/ro/1"));
+    }
+
+    #[test]
+    fn fragment_in_the_uri_cannot_smuggle_a_match() {
+        // The fragment is removed before comparing, so it cannot make a prefix match.
+        let p = pats(&["https://rp.example/ro/1"]);
+        assert!(!is_registered(
+            &p,
+            "https://evil.example/#https://rp.example/ro/1"
+        ));
+    }
+}

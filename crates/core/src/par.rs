@@ -1,0 +1,108 @@
+//! `POST /par`: pushed authorization requests (RFC 9126 §2; SPEC §6).
+//!
+//! The client authenticates as at the token endpoint; what it pushes (plain parameters, or a
+//! `request` object with nothing beside it but client authentication) goes through the same
+//! stages as `/authorize` ([`authorize::run_pushed`]); the validated request is stored for
+//! `[par] lifetime` and the client gets a one-time `request_uri` for it
+//! ([`authorize::pushed`]). Errors are JSON (RFC 9126 §2.3), never redirects.
+
+use crate::authorize::pushed::{self, PushedAuthorizationResponse};
+use crate::authorize::{self, params::RawParams};
+use crate::client_auth::{self, AuthContext};
+use crate::error::OAuthError;
+use crate::provider::{Provider, audit_refused_request_object, for_audit};
+use writ_protocol::ErrorCode;
+
+/// Client-authentication parameters (RFC 6749 §2.3.1, RFC 7523 §2.2): the only ones that may
+/// stand beside a pushed `request` object (SPEC §6), and never part of the request itself.
+const CLIENT_AUTHENTICATION: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
+
+impl Provider {
+    /// `POST /par`. `form` is the raw body; `authorization` the `Authorization` header.
+    pub async fn push(
+        &self,
+        form: &[u8],
+        authorization: Option<&str>,
+    ) -> Result<PushedAuthorizationResponse, OAuthError> {
+        self.push_inner(form, authorization)
+            .await
+            .inspect_err(audit_refused_request_object)
+    }
+
+    async fn push_inner(
+        &self,
+        form: &[u8],
+        authorization: Option<&str>,
+    ) -> Result<PushedAuthorizationResponse, OAuthError> {
+        if !self.settings.par.enabled {
+            return Err(OAuthError::invalid_request(
+                "pushed authorization requests are not enabled on this server",
+            ));
+        }
+        let max = self.settings.jar.max_request_object_bytes.as_usize() + 16 * 1024;
+        let raw = RawParams::parse(form, max)?;
+        let endpoint = self.settings.endpoint("/par");
+        let token_endpoint = self.settings.endpoint("/token");
+        let other_audiences = [token_endpoint.as_str()];
+        let ctx = AuthContext {
+            issuer: &self.settings.issuer,
+            endpoint_url: &endpoint,
+            other_audiences: &other_audiences,
+            max_assertion_lifetime: self.settings.lifetimes.client_assertion,
+            skew: self.settings.jar.clock_skew.as_i64(),
+            remote_keys: Some(&self.remote_keys),
+        };
+        let client = client_auth::authenticate(
+            &self.clients,
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &ctx,
+            &raw,
+            authorization,
+        )
+        .await?;
+        if raw.get("client_id").is_some_and(|id| id != client.id()) {
+            return Err(OAuthError::invalid_request(
+                "client_id does not name the authenticated client (RFC 9126 §2.1)",
+            ));
+        }
+        if raw.get("request").is_some()
+            && let Some((name, _)) = raw
+                .iter()
+                .find(|(k, _)| *k != "request" && !CLIENT_AUTHENTICATION.contains(k))
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "parameter {} must be inside the request object, not beside it (RFC 9126 §3)",
+                    authorize::params::printable(name)
+                ),
+            ));
+        }
+        // The request proper: without the client's credentials, with its client_id.
+        let mut params = raw.as_map().clone();
+        params.retain(|k, _| k == "client_id" || !CLIENT_AUTHENTICATION.contains(&k.as_str()));
+        params.insert("client_id".into(), client.id().to_string());
+        let params = RawParams::from_map(params);
+
+        let now = self.clock.now();
+        let keys = self.keys.current();
+        let ro_ctx = self.request_object_context(now, &keys, false);
+        let request = authorize::run_pushed(&self.settings, &ro_ctx, &client, &params)
+            .await
+            .map_err(|e| for_audit(e, &client))?;
+        pushed::push(
+            self.store.as_ref(),
+            self.rng.as_ref(),
+            request,
+            now,
+            self.settings.par.lifetime.as_i64(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,205 @@
+//! SPEC §10 for pushed requests: two `writ serve` processes on one PostgreSQL database behave
+//! as one. A request pushed on node A is used on node B; a second use fails on both; and of 50
+//! concurrent uses of one pushed request, spread over both nodes, exactly one succeeds.
+//!
+//! The database is created fresh (`writ_par_<random>`) on the server at `WRIT_TEST_PG_URL`
+//! (default `postgres://postgres@127.0.0.1:5432`, trust auth) and dropped afterwards. If the
+//! server is unreachable the test fails; it never skips.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{REDIRECT, SECRET, enc, plain_params};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+fn pg_server() -> String {
+    std::env::var("WRIT_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
+}
+
+async fn admin() -> PgConnection {
+    let url = format!("{}/postgres", pg_server());
+    PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {} ({e}); set WRIT_TEST_PG_URL",
+            pg_server()
+        )
+    })
+}
+
+/// A `writ serve` process, killed when dropped.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Start `writ serve` on `db` with `issuer`, and wait until it answers `/health`.
+async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str) -> Node {
+    let port = free_port();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+            issuer = "{issuer}"
+            listen = "127.0.0.1:{port}"
+            data_dir = "{data}"
+            [store]
+            url = "{db}"
+            [[clients]]
+            client_id = "rp"
+            redirect_uris = ["{REDIRECT}"]
+            secrets = [{{ type = "shared", value = "{SECRET}" }}]
+            "#,
+            data = dir.join(name).display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_writ"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("WRIT_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let n = Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{}/health", n.base)).send().await
+            && r.status().is_success()
+        {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("writ serve ({name}) did not start");
+}
+
+async fn push(http: &reqwest::Client, node: &Node) -> String {
+    let r = http
+        .post(format!("{}/par", node.base))
+        .basic_auth("rp", Some(SECRET))
+        .form(&plain_params())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    v["request_uri"].as_str().unwrap().to_string()
+}
+
+/// Use `uri` at `node`: true for the interaction redirect, false for a refusal (never a 5xx).
+async fn use_once(http: &reqwest::Client, node: &Node, uri: &str) -> bool {
+    let r = http
+        .get(format!(
+            "{}/authorize?client_id=rp&request_uri={}",
+            node.base,
+            enc(uri)
+        ))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    if r.status() == StatusCode::SEE_OTHER {
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        if loc.contains("/interaction/") {
+            return true;
+        }
+        // Refused, and delivered to the client's only registered redirect_uri.
+        assert!(loc.starts_with(REDIRECT), "{loc}");
+        assert!(loc.contains("error=invalid_request_uri"), "{loc}");
+        return false;
+    }
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_request_uri", "{v}");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pushed_on_one_node_is_used_once_across_two_nodes() {
+    let name = format!(
+        "writ_par_{}_{}",
+        std::process::id(),
+        common::now() % 1_000_000
+    );
+    let mut conn = admin().await;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let db = format!("{}/{name}", pg_server());
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = {
+        let dir = dir.path().to_path_buf();
+        let db = db.clone();
+        tokio::spawn(async move {
+            // A migrates the schema and creates the keys; B starts on them.
+            let a = node(&dir, "a", &db, "http://writ.test").await;
+            let b = node(&dir, "b", &db, "http://writ.test").await;
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+
+            // Pushed on A, used on B; a second use fails on both.
+            let uri = push(&http, &a).await;
+            assert!(use_once(&http, &b, &uri).await);
+            assert!(!use_once(&http, &b, &uri).await);
+            assert!(!use_once(&http, &a, &uri).await);
+
+            // Fifty concurrent uses of one pushed request over both nodes: exactly one wins.
+            let uri = push(&http, &b).await;
+            let a = std::sync::Arc::new(a);
+            let b = std::sync::Arc::new(b);
+            let mut tasks = Vec::new();
+            for i in 0..50 {
+                let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let http = http.clone();
+                let uri = uri.clone();
+                tasks.push(tokio::spawn(
+                    async move { use_once(&http, &node, &uri).await },
+                ));
+            }
+            let mut wins = 0;
+            for t in tasks {
+                wins += usize::from(t.await.unwrap());
+            }
+            assert_eq!(wins, 1, "exactly one of 50 concurrent uses may succeed");
+        })
+        .await
+    };
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
