@@ -66,6 +66,29 @@ async fn pushed_plain_parameters_complete_the_code_flow() {
 }
 
 #[tokio::test]
+async fn the_consent_page_says_a_plain_pushed_request_came_from_the_authenticated_client() {
+    let s = start("", "").await;
+    let uri = pushed(push(&s, &plain_params()).await).await;
+    let loc = accepted(&s, &use_uri(&s, "rp", &uri).await);
+    let view = interaction_json(&s, &loc).await;
+    s.http
+        .post(view["endpoints"]["login"].as_str().unwrap())
+        .form(&[
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("was pushed to this server directly by"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn a_pushed_request_object_completes_the_code_flow() {
     let s = start("", "").await;
     let ro = sign(&claims(&s.base, "rp"));

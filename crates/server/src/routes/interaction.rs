@@ -72,6 +72,12 @@ fn request_origin(i: &Interaction, name: &str) -> String {
     use writ_core::clients::KeySource;
     let r = &i.request;
     let Some(ro) = &r.request_object else {
+        if r.transport == writ_core::authorize::source::Transport::Pushed {
+            return format!(
+                "This request was pushed to this server directly by {name}, which authenticated \
+                 itself; the request was not signed."
+            );
+        }
         return "This request was sent as plain parameters: it was not signed by the application."
             .into();
     };
