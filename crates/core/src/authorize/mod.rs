@@ -151,7 +151,7 @@ pub async fn run(
                 .ok_or_else(|| OAuthError::server("no store to take a pushed request from"))?;
             // RFC 9126 §4: the pushed request is the whole request; other query parameters
             // are not used.
-            pushed::take(store, client.id(), reference, ro_ctx.now)
+            pushed::take(store, client, reference, ro_ctx.now)
                 .await
                 .map_err(early)
         }

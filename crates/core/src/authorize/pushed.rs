@@ -10,6 +10,7 @@
 use super::ValidatedRequest;
 use super::request_object::refusal::{Check, Refusal};
 use super::source::Transport;
+use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{Rng, Store, StoredPushedRequest, UnixTime};
 use crate::secret::{hash_token, random_token};
@@ -73,7 +74,7 @@ fn unusable() -> OAuthError {
 /// for the client that pushed it.
 pub async fn take(
     store: &dyn Store,
-    client_id: &str,
+    client: &Client,
     reference: &str,
     now: UnixTime,
 ) -> Result<ValidatedRequest, OAuthError> {
@@ -81,15 +82,24 @@ pub async fn take(
         return Err(unusable());
     }
     let row = store
-        .pushed_request_take(&hash_token(reference), client_id, now)
+        .pushed_request_take(&hash_token(reference), client.id(), now)
         .await?
         .ok_or_else(unusable)?;
     let request: ValidatedRequest = serde_json::from_str(&row.payload)
         .map_err(|e| OAuthError::server(format!("pushed request decode: {e}")))?;
-    if request.client_id != client_id {
+    if request.client_id != client.id() {
         return Err(OAuthError::server(
             "a stored pushed request names another client than its row",
         ));
+    }
+    // The registration may have changed since the push: the redirect_uri must still be one
+    // of the client's.
+    if !client.config.redirect_uris.contains(&request.redirect_uri) {
+        return Err(Refusal::new(
+            Check::Pushed,
+            "the pushed request's redirect_uri is no longer registered for this client",
+        )
+        .into_error());
     }
     Ok(request)
 }

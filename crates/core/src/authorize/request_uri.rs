@@ -23,16 +23,30 @@ fn without_fragment(uri: &str) -> &str {
     uri.split_once('#').map_or(uri, |(before, _)| before)
 }
 
+/// `uri` as the fetcher will request it: parsed (dot segments removed, host lower-cased,
+/// percent-encoding normalised) and without the fragment. `None` when it is not a URL.
+fn as_fetched(uri: &str) -> Option<url::Url> {
+    let mut u = url::Url::parse(uri).ok()?;
+    u.set_fragment(None);
+    Some(u)
+}
+
 /// Whether `uri`, compared without its fragment, matches one of the client's `request_uris`
 /// (SPEC §2): an exact URL (its own fragment ignored too), a prefix ending in `*`, or `*`
 /// alone (any URI; the server warns about such clients at start-up). RFC 9101 §10.4.1: only
 /// registered URIs are fetched, so a client cannot point the server anywhere it likes.
+///
+/// The URI is compared in the form the fetcher requests, so `…/ro/../admin` is compared as
+/// `…/admin` and cannot slip out of a prefix.
 pub fn is_registered(patterns: &[String], uri: &str) -> bool {
-    let uri = without_fragment(uri);
+    let Some(fetched) = as_fetched(uri) else {
+        return false;
+    };
+    let fetched = fetched.as_str();
     patterns.iter().any(|p| match p.strip_suffix('*') {
         Some("") => true,
-        Some(prefix) => uri.starts_with(without_fragment(prefix)),
-        None => uri == without_fragment(p),
+        Some(prefix) => fetched.starts_with(without_fragment(prefix)),
+        None => as_fetched(p).is_some_and(|p| p.as_str() == fetched),
     })
 }
 
@@ -67,6 +81,15 @@ mod tests {
     fn star_alone_matches_anything_and_no_pattern_matches_nothing() {
         assert!(is_registered(&pats(&["*"]), "https://anywhere.example/x"));
         assert!(!is_registered(&[], "https://rp.example/ro/1"));
+    }
+
+    #[test]
+    fn dot_segments_cannot_leave_a_prefix() {
+        let p = pats(&["https://rp.example/ro/*"]);
+        assert!(!is_registered(&p, "https://rp.example/ro/../admin"));
+        assert!(!is_registered(&p, "https://rp.example/ro/%2e%2e/admin"));
+        assert!(is_registered(&p, "https://rp.example/ro/./a"));
+        assert!(!is_registered(&p, "not a url"));
     }
 
     #[test]
