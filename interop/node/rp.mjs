@@ -11,16 +11,20 @@
 // answer per line out, `{"ok": …}` or `{"err": {name, code, message, cause, status, error,
 // error_description, challenges, body}}`. The process ends when stdin closes.
 //
-//   keys      {} → {"public": JWKS}. Two key pairs made once: ES256 (kid "auth-es256") for
-//             private_key_jwt, PS256 (kid "jar-ps256") for request objects.
+//   keys      {} → {"public": JWKS}. Key pairs made once: ES256 (kid "auth-es256") for
+//             private_key_jwt, PS256 (kid "jar-ps256") for request objects, and Ed25519
+//             (kid "ed25519"), which the library signs with under the alg name "Ed25519"
+//             (RFC 9864), for either when asked.
 //   serve     {} → {"base": "http://127.0.0.1:PORT"}. Starts the request-object host: it serves
 //             the objects that `authorize` with mode "jar-by-reference" puts under /ro/.
 //   discover  {"name", "issuer", "client_id", "auth": "client_secret_basic" |
-//             "client_secret_post" | "private_key_jwt" | "none", "secret"?} → a summary of the
-//             discovered metadata. The configuration is kept under `name`.
+//             "client_secret_post" | "private_key_jwt" | "none", "secret"?, "auth_key"?} → a
+//             summary of the discovered metadata. The configuration is kept under `name`.
+//             "auth_key": "ed25519" signs private_key_jwt assertions with the Ed25519 key.
 //   authorize {"client": name, "mode": "par" | "jar+par" | "jar-by-reference", "redirect_uri",
-//             "scope"} → {"flow", "url", "state", "nonce", "request"?, "request_uri"?}. Fresh
-//             state, nonce and PKCE verifier, kept under `flow` for `redeem`.
+//             "scope", "jar_key"?} → {"flow", "url", "state", "nonce", "request"?,
+//             "request_uri"?}. Fresh state, nonce and PKCE verifier, kept under `flow` for
+//             `redeem`. "jar_key": "ed25519" signs the request object with the Ed25519 key.
 //             par: buildAuthorizationUrlWithPAR with the parameters as they are.
 //             jar+par: buildAuthorizationUrlWithJAR (signed with the PS256 key), then its
 //               `client_id` and `request` pushed with buildAuthorizationUrlWithPAR.
@@ -63,7 +67,9 @@ async function keyPair(alg, kid) {
   const options = { extractable: true };
   if (alg.startsWith('PS') || alg.startsWith('RS')) options.modulusLength = 2048;
   const { privateKey, publicKey } = await jose.generateKeyPair(alg, options);
-  const jwk = { ...(await jose.exportJWK(publicKey)), kid, alg, use: 'sig' };
+  // No `alg` on the Ed25519 JWK: "EdDSA" and "Ed25519" both name what it signs.
+  const meta = alg === 'Ed25519' ? { kid, use: 'sig' } : { kid, alg, use: 'sig' };
+  const jwk = { ...(await jose.exportJWK(publicKey)), ...meta };
   return { private: { key: privateKey, kid }, jwk };
 }
 
@@ -71,7 +77,13 @@ async function keys() {
   if (state.keys === null) {
     const auth = await keyPair('ES256', 'auth-es256');
     const jar = await keyPair('PS256', 'jar-ps256');
-    state.keys = { auth: auth.private, jar: jar.private, public: { keys: [auth.jwk, jar.jwk] } };
+    const ed = await keyPair('Ed25519', 'ed25519');
+    state.keys = {
+      auth: auth.private,
+      jar: jar.private,
+      ed25519: ed.private,
+      public: { keys: [auth.jwk, jar.jwk, ed.jwk] },
+    };
   }
   return { public: state.keys.public };
 }
@@ -111,7 +123,7 @@ function authentication(input) {
     case 'client_secret_post':
       return client.ClientSecretPost(input.secret);
     case 'private_key_jwt':
-      return client.PrivateKeyJwt(needKeys().auth);
+      return client.PrivateKeyJwt(input.auth_key === 'ed25519' ? needKeys().ed25519 : needKeys().auth);
     case 'none':
       return client.None();
     default:
@@ -157,7 +169,7 @@ async function authorize(input) {
     code_challenge_method: 'S256',
   };
   const out = { flow, state: parameters.state, nonce: parameters.nonce };
-  const jarKey = needKeys().jar;
+  const jarKey = input.jar_key === 'ed25519' ? needKeys().ed25519 : needKeys().jar;
   let url;
   switch (input.mode) {
     case 'par':

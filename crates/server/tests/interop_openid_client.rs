@@ -553,3 +553,40 @@ async fn openid_client_meets_the_fapi2_message_signing_profile_with_its_request_
     assert_transport(&view, "pushed", Some("PS256"));
     complete(&t, &built, &loc).await;
 }
+
+// Known gap: openid-client (through oauth4webapi 3.8) signs with an Ed25519 key under the JWS
+// alg name "Ed25519", the fully-specified name of RFC 9864 §2.2, and not "EdDSA". Writ knows
+// only "EdDSA" (SPEC §2 `signing_algs`), so an integrator whose key is Ed25519 can neither
+// sign request objects nor authenticate with private_key_jwt. These fail until Writ accepts
+// "Ed25519" as a JWS alg; run them with `cargo test -- --ignored`.
+
+/// RFC 9864 §2.2: a request object signed by the library with an Ed25519 key (`alg` "Ed25519").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "Writ does not accept the RFC 9864 JWS alg name \"Ed25519\" yet"]
+async fn openid_client_request_object_signed_with_an_ed25519_key_is_accepted() {
+    let t = setup().await;
+    discover(&t, SIGNER, "private_key_jwt", None).await;
+    let built =
+        t.rp.ok(json!({
+            "cmd": "authorize", "client": SIGNER, "mode": "jar+par", "redirect_uri": REDIRECT,
+            "scope": "openid", "jar_key": "ed25519",
+        }))
+        .await;
+    let (loc, _) = follow(&t, built["url"].as_str().unwrap()).await;
+    complete(&t, &built, &loc).await;
+}
+
+/// RFC 9864 §2.2: private_key_jwt with an Ed25519 key (`alg` "Ed25519").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "Writ does not accept the RFC 9864 JWS alg name \"Ed25519\" yet"]
+async fn openid_client_private_key_jwt_with_an_ed25519_key_is_accepted() {
+    let t = setup().await;
+    t.rp.ok(json!({
+        "cmd": "discover", "name": SIGNER, "issuer": t.s.base, "client_id": SIGNER,
+        "auth": "private_key_jwt", "auth_key": "ed25519",
+    }))
+    .await;
+    let built = build(&t, SIGNER, "par").await;
+    let (loc, _) = follow(&t, built["url"].as_str().unwrap()).await;
+    complete(&t, &built, &loc).await;
+}
