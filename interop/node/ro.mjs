@@ -10,7 +10,7 @@
 //   sign    input: {"keys": private JWKS, "server_jwks": the server's /jwks, "issuer",
 //           "client_id", "secret", "cases": [case]}. Output: {"objects": [compact RO]}, one per
 //           case, in order. A case:
-//             alg        JWS alg (RS256 … EdDSA, HS256 … HS512)
+//             alg        JWS alg (RS256 … EdDSA, Ed25519, HS256 … HS512)
 //             claims     the JWT claims set, as is
 //             kid        header kid (default: alg for asymmetric keys, none for HS*; null: none)
 //             typ        header typ (default "oauth-authz-req+jwt")
@@ -38,7 +38,7 @@ const SIGNING_ALGS = [
   'RS256', 'RS384', 'RS512',
   'PS256', 'PS384', 'PS512',
   'ES256', 'ES384', 'ES512',
-  'EdDSA',
+  'EdDSA', 'Ed25519',
 ];
 const TYP = 'oauth-authz-req+jwt';
 

@@ -11,7 +11,7 @@ use crate::ports::{Clock, Store};
 use crate::secret::constant_time_eq;
 use base64::Engine;
 use std::sync::Arc;
-use writ_jose::{JwsAlg, UnverifiedJws, select_verifying_keys};
+use writ_jose::{AlgFamily, JwsAlg, UnverifiedJws, select_verifying_keys};
 use writ_protocol::ErrorCode;
 use writ_protocol::client::TokenEndpointAuthMethod;
 
@@ -19,6 +19,24 @@ use writ_protocol::client::TokenEndpointAuthMethod;
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Largest client assertion accepted.
 pub const MAX_ASSERTION_BYTES: usize = 16 * 1024;
+
+/// Algorithms a `private_key_jwt` assertion may be signed with (RFC 7523 §3, OpenID Connect
+/// Core §9): every asymmetric one, `Ed25519` (RFC 9864 §2.2) beside `EdDSA`. Discovery
+/// advertises exactly these (`token_endpoint_auth_signing_alg_values_supported`). HMAC would
+/// be `client_secret_jwt`, which Writ does not offer.
+pub const ASSERTION_SIGNING_ALGS: &[JwsAlg] = &[
+    JwsAlg::RS256,
+    JwsAlg::RS384,
+    JwsAlg::RS512,
+    JwsAlg::PS256,
+    JwsAlg::PS384,
+    JwsAlg::PS512,
+    JwsAlg::ES256,
+    JwsAlg::ES384,
+    JwsAlg::ES512,
+    JwsAlg::EdDSA,
+    JwsAlg::Ed25519,
+];
 
 fn invalid_client(detail: impl Into<String>) -> OAuthError {
     invalid_client_because("client authentication failed", detail)
@@ -218,10 +236,15 @@ async fn verify_assertion(
 ) -> Result<(), OAuthError> {
     let header = parsed.header();
     let alg: JwsAlg = header.alg;
-    if matches!(alg, JwsAlg::HS256 | JwsAlg::HS384 | JwsAlg::HS512) {
+    if matches!(alg.family(), AlgFamily::Hmac) {
         return Err(invalid_client(
             "private_key_jwt assertion signed with an HMAC algorithm",
         ));
+    }
+    if !ASSERTION_SIGNING_ALGS.contains(&alg) {
+        return Err(invalid_client(format!(
+            "private_key_jwt assertion signed with {alg}, which is not accepted"
+        )));
     }
     let mut keys = client.live_public_keys(now);
     if let (Some(remote), Some(_)) = (ctx.remote_keys, &client.config.jwks_uri) {
@@ -326,5 +349,14 @@ mod tests {
         assert_eq!(secret, "p@ss word");
         assert!(parse_basic("Bearer abc").is_none());
         assert!(parse_basic("Basic !!!").is_none());
+    }
+
+    #[test]
+    fn assertion_algs_are_every_asymmetric_alg_ed25519_included() {
+        for alg in JwsAlg::ALL {
+            let asymmetric = !matches!(alg.family(), AlgFamily::Hmac);
+            assert_eq!(ASSERTION_SIGNING_ALGS.contains(&alg), asymmetric, "{alg}");
+        }
+        assert!(ASSERTION_SIGNING_ALGS.contains(&JwsAlg::Ed25519));
     }
 }

@@ -1,6 +1,7 @@
 //! Discovery metadata (OpenID Connect Discovery §3, RFC 8414 §2), true to the running
 //! configuration: only what this build actually does is advertised.
 
+use crate::client_auth::ASSERTION_SIGNING_ALGS;
 use crate::keys::SERVER_SIGNING_ALGS;
 use crate::settings::Settings;
 use serde_json::{Value, json};
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 pub fn metadata(settings: &Settings) -> Value {
     let e = |p: &str| settings.endpoint(p);
     let id_algs: Vec<&str> = SERVER_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
+    let assertion_algs: Vec<&str> = ASSERTION_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
     let jar = &settings.jar_policy;
     let signing: Vec<&str> = jar.signing_algs.iter().map(|a| a.as_str()).collect();
     let (enc_algs, enc_encs): (Vec<&str>, Vec<&str>) = if jar.encryption_enabled {
@@ -34,8 +36,8 @@ pub fn metadata(settings: &Settings) -> Value {
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "token_endpoint_auth_signing_alg_values_supported":
-            ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
+        // What private_key_jwt accepts, `Ed25519` (RFC 9864 §2.2) included.
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",

@@ -96,7 +96,7 @@ fn kind_for(alg: JwsAlg) -> Option<SigningKeyKind> {
         JwsAlg::ES256 => Some(SigningKeyKind::Ec(EcCurve::P256)),
         JwsAlg::ES384 => Some(SigningKeyKind::Ec(EcCurve::P384)),
         JwsAlg::ES512 => Some(SigningKeyKind::Ec(EcCurve::P521)),
-        JwsAlg::EdDSA => Some(SigningKeyKind::Ed25519),
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => Some(SigningKeyKind::Ed25519),
         _ => None,
     }
 }

@@ -37,6 +37,12 @@ fn kit_jwk(jwk: &writ_jose::Jwk) -> KitJwk {
     KitJwk::from_bytes(serde_json::to_vec(jwk).unwrap()).unwrap()
 }
 
+/// Every algorithm but `Ed25519` (RFC 9864 §2.2): the same computation as `EdDSA`, which is
+/// measured, and josekit 0.10 does not know the name.
+fn benched_algs() -> impl Iterator<Item = JwsAlg> {
+    JwsAlg::ALL.into_iter().filter(|a| *a != JwsAlg::Ed25519)
+}
+
 fn signing_key(alg: JwsAlg) -> SigningKey {
     match alg.family() {
         writ_jose::AlgFamily::Hmac => SigningKey::from_shared_secret(&[0x5a; 64]).unwrap(),
@@ -77,7 +83,7 @@ fn kit_verifier(alg: JwsAlg, key: &SigningKey) -> Box<dyn JwsVerifier> {
 
 fn bench_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
-    for alg in JwsAlg::ALL {
+    for alg in benched_algs() {
         let key = signing_key(alg);
         let mut header = Map::new();
         header.insert("kid".into(), serde_json::Value::String("k".into()));
@@ -174,7 +180,7 @@ impl AwsVerifier {
 
 fn bench_primitive(c: &mut Criterion) {
     let mut group = c.benchmark_group("primitive");
-    for alg in JwsAlg::ALL {
+    for alg in benched_algs() {
         let key = signing_key(alg);
         let mut header = Map::new();
         header.insert("kid".into(), serde_json::Value::String("k".into()));

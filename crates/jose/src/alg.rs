@@ -1,4 +1,4 @@
-//! Algorithm and curve identifiers (RFC 7518 §3.1, §6.2.1.1; RFC 8037 §2-3).
+//! Algorithm and curve identifiers (RFC 7518 §3.1, §6.2.1.1; RFC 8037 §2-3; RFC 9864 §2.2).
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,10 +7,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{JoseError, truncated};
 
-/// A JWS signature or MAC algorithm (RFC 7518 §3.1, RFC 8037 §3.1).
+/// A JWS signature or MAC algorithm (RFC 7518 §3.1, RFC 8037 §3.1, RFC 9864 §2.2).
 ///
 /// `none` (RFC 7518 §3.6) is deliberately not a variant: it cannot be named, so it cannot be
 /// verified. Parsing the string `"none"` gives [`JoseError::AlgNone`].
+///
+/// Ed25519 signatures have two names: the polymorphic `EdDSA` of RFC 8037 (deprecated by
+/// RFC 9864 §4.1.2) and the fully-specified `Ed25519` of RFC 9864 §2.2. Both compute the
+/// same thing and both need an OKP key of curve Ed25519 ([`AlgFamily::Ed25519`]), but they
+/// stay two identifiers: a JWK whose `alg` names one is not usable under the other
+/// (RFC 7517 §4.4; RFC 9864 §7, one key for a single algorithm). Ed448 is not supported under
+/// either name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JwsAlg {
     /// HMAC using SHA-256 (RFC 7518 §3.2).
@@ -37,8 +44,13 @@ pub enum JwsAlg {
     PS384,
     /// RSASSA-PSS using SHA-512 and MGF1 with SHA-512 (RFC 7518 §3.5).
     PS512,
-    /// EdDSA with Ed25519 (RFC 8037 §3.1). Ed448 is not supported.
+    /// EdDSA (RFC 8037 §3.1), polymorphic: deprecated by RFC 9864 §4.1.2 but still what most
+    /// libraries send. Only with Ed25519 keys here; Ed448 is not supported.
     EdDSA,
+    /// EdDSA using the Ed25519 parameter set (RFC 9864 §2.2; RFC 8032 §5.1), only with an OKP
+    /// key of curve Ed25519: the same signature as [`JwsAlg::EdDSA`] under its fully-specified
+    /// name.
+    Ed25519,
 }
 
 /// The family of keys an algorithm needs.
@@ -50,13 +62,13 @@ pub enum AlgFamily {
     Rsa,
     /// ECDSA on the given curve.
     Ecdsa(EcCurve),
-    /// Ed25519.
+    /// An OKP key of curve Ed25519 (RFC 8037 §2): `EdDSA` and `Ed25519` (RFC 9864 §2.2).
     Ed25519,
 }
 
 impl JwsAlg {
     /// Every supported algorithm.
-    pub const ALL: [JwsAlg; 13] = [
+    pub const ALL: [JwsAlg; 14] = [
         JwsAlg::HS256,
         JwsAlg::HS384,
         JwsAlg::HS512,
@@ -70,6 +82,7 @@ impl JwsAlg {
         JwsAlg::PS384,
         JwsAlg::PS512,
         JwsAlg::EdDSA,
+        JwsAlg::Ed25519,
     ];
 
     /// The registered name (RFC 7518 §7.1.2).
@@ -89,6 +102,7 @@ impl JwsAlg {
             JwsAlg::PS384 => "PS384",
             JwsAlg::PS512 => "PS512",
             JwsAlg::EdDSA => "EdDSA",
+            JwsAlg::Ed25519 => "Ed25519",
         }
     }
 
@@ -106,7 +120,9 @@ impl JwsAlg {
             JwsAlg::ES256 => AlgFamily::Ecdsa(EcCurve::P256),
             JwsAlg::ES384 => AlgFamily::Ecdsa(EcCurve::P384),
             JwsAlg::ES512 => AlgFamily::Ecdsa(EcCurve::P521),
-            JwsAlg::EdDSA => AlgFamily::Ed25519,
+            // RFC 9864 §2.2: "Ed25519" is EdDSA restricted to the Ed25519 curve, which is all
+            // that "EdDSA" means in this crate.
+            JwsAlg::EdDSA | JwsAlg::Ed25519 => AlgFamily::Ed25519,
         }
     }
 
@@ -132,10 +148,14 @@ impl fmt::Display for JwsAlg {
 impl FromStr for JwsAlg {
     type Err = JoseError;
 
-    /// Parses a registered name, case-sensitively (RFC 7515 §4.1.1).
+    /// Parses a registered name, case-sensitively (RFC 7515 §4.1.1). `Ed448` (RFC 9864 §2.2)
+    /// is registered but not supported, and its error says so.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "none" {
             return Err(JoseError::AlgNone);
+        }
+        if s == "Ed448" {
+            return Err(JoseError::UnsupportedAlg(ED448_UNSUPPORTED.to_owned()));
         }
         JwsAlg::ALL
             .into_iter()
@@ -143,6 +163,10 @@ impl FromStr for JwsAlg {
             .ok_or_else(|| JoseError::UnsupportedAlg(truncated(s)))
     }
 }
+
+/// The [`JoseError::UnsupportedAlg`] text for `Ed448`: registered (RFC 9864 §2.2), but aws-lc-rs
+/// has no Ed448, so neither the alg nor an Ed448 key can be used.
+pub(crate) const ED448_UNSUPPORTED: &str = "Ed448 (Ed448 keys are not supported, only Ed25519)";
 
 impl Serialize for JwsAlg {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -273,6 +297,11 @@ impl fmt::Display for OkpCurve {
 impl FromStr for OkpCurve {
     type Err = JoseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "Ed448" {
+            return Err(JoseError::InvalidKey(format!(
+                "unsupported curve: {ED448_UNSUPPORTED}"
+            )));
+        }
         OkpCurve::from_name(s)
             .ok_or_else(|| JoseError::InvalidKey(format!("unsupported curve {:?}", truncated(s))))
     }
@@ -351,6 +380,34 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn ed25519_is_the_fully_specified_eddsa_rfc9864_2_2() {
+        assert_eq!("Ed25519".parse::<JwsAlg>().unwrap(), JwsAlg::Ed25519);
+        assert_eq!(JwsAlg::Ed25519.as_str(), "Ed25519");
+        // Same key family as EdDSA: an OKP key of curve Ed25519 and nothing else.
+        assert_eq!(JwsAlg::Ed25519.family(), AlgFamily::Ed25519);
+        assert_eq!(JwsAlg::EdDSA.family(), AlgFamily::Ed25519);
+        assert_eq!(JwsAlg::Ed25519.min_hmac_key_len(), None);
+        for s in ["ed25519", "ED25519", "Ed25519 ", "EdDsa"] {
+            assert!(s.parse::<JwsAlg>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn ed448_is_refused_with_a_reason() {
+        let err = "Ed448".parse::<JwsAlg>().unwrap_err();
+        assert!(matches!(&err, JoseError::UnsupportedAlg(_)));
+        assert!(
+            err.to_string().contains("Ed448 keys are not supported"),
+            "{err}"
+        );
+        let err = "Ed448".parse::<OkpCurve>().unwrap_err();
+        assert!(
+            err.to_string().contains("Ed448 keys are not supported"),
+            "{err}"
+        );
     }
 
     #[test]

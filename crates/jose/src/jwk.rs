@@ -378,6 +378,11 @@ impl Restrictions {
     /// Allows `alg` for the use `key_use` (`sig` or `enc`) by one of the operations `ops`: the
     /// JWK's `alg` and `use`, when present, must be these, and its `key_ops`, when present,
     /// must include one of `ops`.
+    ///
+    /// `alg` is compared as a name. So a key marked `EdDSA` is not used under the header
+    /// `Ed25519` nor the reverse, although both compute the same Ed25519 signature: RFC 9864
+    /// registers them as distinct identifiers (§2.2, §4.1) and asks for one key per algorithm
+    /// (§7). A JWK without `alg` serves both.
     pub(crate) fn check(&self, alg: &str, key_use: &str, ops: &[&str]) -> Result<()> {
         if let Some(a) = &self.alg
             && a != alg

@@ -955,4 +955,151 @@ mod tests {
             JoseError::InvalidSignature
         );
     }
+
+    // RFC 8037 Appendix A.1: the Ed25519 key of the examples.
+    const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const RFC8037_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    /// RFC 8037 Appendix A.4: "Example of Ed25519 signing" under `"alg":"EdDSA"`.
+    const RFC8037_A4: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+    /// The same payload and key under `{"alg":"Ed25519"}` (RFC 9864 §2.2), signed by Node.js
+    /// (OpenSSL) `crypto.sign(null, input, key)`: Ed25519 is deterministic (RFC 8032 §5.1.6).
+    const ED25519_VECTOR: &str = "eyJhbGciOiJFZDI1NTE5In0.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.UxhIYLHGg39NVCLpQAVD_UcfOmnGSCzLFZoXYkLiIbFccmOb_qObsgjzLKsfJw-4NlccUgvYrEHrRbNV0HcZAQ";
+
+    fn rfc8037_jwk(alg: Option<&str>, private: bool) -> Jwk {
+        let mut v = json!({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X});
+        if private {
+            v["d"] = json!(RFC8037_D);
+        }
+        if let Some(a) = alg {
+            v["alg"] = json!(a);
+        }
+        Jwk::from_json(v.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn ed25519_alg_signs_like_eddsa_under_its_own_name_rfc9864_2_2() {
+        let signer = SigningKey::from_jwk(&rfc8037_jwk(None, true)).unwrap();
+        // Deterministic signatures: ours are the known ones, byte for byte.
+        for (alg, expected) in [
+            (JwsAlg::EdDSA, RFC8037_A4),
+            (JwsAlg::Ed25519, ED25519_VECTOR),
+        ] {
+            let token =
+                sign_compact(&Map::new(), b"Example of Ed25519 signing", alg, &signer).unwrap();
+            assert_eq!(token, expected, "{alg}");
+        }
+        let public = VerifyingKey::from_jwk(&rfc8037_jwk(None, false)).unwrap();
+        let jws = UnverifiedJws::parse(ED25519_VECTOR, MAX).unwrap();
+        assert_eq!(jws.header().alg, JwsAlg::Ed25519);
+        assert_eq!(
+            jws.verify(&public).unwrap().payload(),
+            b"Example of Ed25519 signing"
+        );
+        // The signature binds the header: the same signature under "EdDSA" fails.
+        let [_, p, sig] = split_parts::<3>(ED25519_VECTOR).unwrap();
+        let renamed = format!("{}.{p}.{sig}", b64::encode(br#"{"alg":"EdDSA"}"#));
+        assert_eq!(
+            UnverifiedJws::parse(&renamed, MAX)
+                .unwrap()
+                .verify(&public)
+                .unwrap_err(),
+            JoseError::InvalidSignature
+        );
+        // A JWK published for Ed25519 says so.
+        let jwk = signer.public_jwk_for_alg("k", JwsAlg::Ed25519).unwrap();
+        assert_eq!(jwk.alg.as_deref(), Some("Ed25519"));
+        jws.verify(&VerifyingKey::from_jwk(&jwk).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn ed25519_alg_needs_an_okp_ed25519_key() {
+        let jws = UnverifiedJws::parse(ED25519_VECTOR, MAX).unwrap();
+        for other in [
+            fixture_key(SigningKeyKind::Ec(EcCurve::P256)),
+            fixture_key(SigningKeyKind::Rsa),
+        ] {
+            let err = jws.verify(&other.verifying_key()).unwrap_err();
+            assert!(
+                matches!(&err, JoseError::AlgKeyMismatch { alg, .. } if alg == "Ed25519"),
+                "{err}"
+            );
+            assert!(matches!(
+                sign_compact(&Map::new(), b"{}", JwsAlg::Ed25519, &other),
+                Err(JoseError::AlgKeyMismatch { .. })
+            ));
+            assert!(other.public_jwk_for_alg("k", JwsAlg::Ed25519).is_err());
+        }
+        // An HMAC key made of the public key's bytes is not an Ed25519 key either.
+        let x = b64::decode(RFC8037_X, "x").unwrap();
+        let forged = VerifyingKey::from_shared_secret(&x).unwrap();
+        assert!(matches!(
+            jws.verify(&forged),
+            Err(JoseError::AlgKeyMismatch { .. })
+        ));
+        // X25519 is an OKP key too, but for key agreement.
+        let x25519 = Jwk::from_json(
+            br#"{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}"#,
+        )
+        .unwrap();
+        assert!(VerifyingKey::from_jwk(&x25519).is_err());
+    }
+
+    #[test]
+    fn ed448_keys_and_the_ed448_alg_are_refused_and_say_so() {
+        // An Ed448 public key (57 bytes): not a key this crate builds, alone or in a set.
+        let ed448 = format!(
+            r#"{{"kty":"OKP","crv":"Ed448","x":"{}","alg":"Ed25519"}}"#,
+            b64::encode(&[7u8; 57])
+        );
+        let err = Jwk::from_json(ed448.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("Ed448 keys are not supported"),
+            "{err}"
+        );
+        let set =
+            crate::JwkSet::from_json(format!(r#"{{"keys":[{ed448}]}}"#).as_bytes(), MAX).unwrap();
+        assert!(set.keys.is_empty());
+        // The alg name Ed448 (RFC 9864 §2.2) is not accepted either.
+        let p = |h: &str| UnverifiedJws::parse(&raw_token(h), MAX).unwrap_err();
+        let err = p(r#"{"alg":"Ed448"}"#);
+        assert!(matches!(&err, JoseError::UnsupportedAlg(_)), "{err}");
+        assert!(err.to_string().contains("not supported"), "{err}");
+    }
+
+    #[test]
+    fn jwk_alg_eddsa_and_ed25519_are_distinct_names_rfc9864_7() {
+        let eddsa = UnverifiedJws::parse(RFC8037_A4, MAX).unwrap();
+        let ed25519 = UnverifiedJws::parse(ED25519_VECTOR, MAX).unwrap();
+        // No `alg` on the JWK: the key serves both names.
+        let any = VerifyingKey::from_jwk(&rfc8037_jwk(None, false)).unwrap();
+        eddsa.verify(&any).unwrap();
+        ed25519.verify(&any).unwrap();
+        // A JWK marked for one name is not used under the other (RFC 7517 §4.4).
+        let only_eddsa = VerifyingKey::from_jwk(&rfc8037_jwk(Some("EdDSA"), false)).unwrap();
+        eddsa.verify(&only_eddsa).unwrap();
+        assert!(matches!(
+            ed25519.verify(&only_eddsa),
+            Err(JoseError::KeyRestricted(_))
+        ));
+        let only_ed25519 = VerifyingKey::from_jwk(&rfc8037_jwk(Some("Ed25519"), false)).unwrap();
+        ed25519.verify(&only_ed25519).unwrap();
+        assert!(matches!(
+            eddsa.verify(&only_ed25519),
+            Err(JoseError::KeyRestricted(_))
+        ));
+        // And key selection in a JWKS follows the same rule.
+        let keys = [
+            only_eddsa.with_kid(Some("e")),
+            only_ed25519.with_kid(Some("f")),
+            any.with_kid(Some("g")),
+        ];
+        let kids = |alg| {
+            select_verifying_keys(&keys, None, alg)
+                .into_iter()
+                .map(|k| k.kid())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kids(JwsAlg::EdDSA), [Some("e"), Some("g")]);
+        assert_eq!(kids(JwsAlg::Ed25519), [Some("f"), Some("g")]);
+    }
 }

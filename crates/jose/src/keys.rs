@@ -354,10 +354,11 @@ impl VerifyingKey {
 
     /// Checks that this key may verify `alg`:
     /// - the algorithm family fits the key type (RSA: RS*/PS*; EC: the ES* of its own curve;
-    ///   Ed25519: EdDSA; `oct`: HS*), so a public key is never used as an HMAC secret
-    ///   (RFC 8725 §2.1, §3.1);
+    ///   OKP Ed25519: EdDSA or Ed25519, RFC 9864 §2.2; `oct`: HS*), so a public key is never
+    ///   used as an HMAC secret (RFC 8725 §2.1, §3.1);
     /// - the JWK's `alg`, `use` (`sig`) and `key_ops` (`verify`), when present, allow it
-    ///   (RFC 7517 §4.2-4.4);
+    ///   (RFC 7517 §4.2-4.4); `alg` must be the same name, so a key marked `EdDSA` does not
+    ///   verify `Ed25519` nor the reverse (RFC 9864 §7);
     /// - RSA keys have at least 2048 bits (RFC 7518 §3.3, §3.5) and HMAC keys are at least as
     ///   long as the hash output (RFC 7518 §3.2).
     pub fn check_alg(&self, alg: JwsAlg) -> Result<()> {
@@ -472,7 +473,7 @@ pub enum SigningKeyKind {
     Rsa,
     /// ECDSA on a curve (ES256/384/512).
     Ec(EcCurve),
-    /// Ed25519 (EdDSA).
+    /// Ed25519 (EdDSA, or Ed25519 under RFC 9864 §2.2).
     Ed25519,
 }
 
@@ -688,6 +689,7 @@ impl SigningKey {
     }
 
     /// The algorithm used when none is configured: RS256, ES256/384/512 by curve, EdDSA, HS256.
+    /// An Ed25519 key signs `Ed25519` (RFC 9864 §2.2) too when asked to.
     #[must_use]
     pub fn default_alg(&self) -> JwsAlg {
         match &self.inner.material {

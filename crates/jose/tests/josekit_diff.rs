@@ -1,8 +1,14 @@
 //! Differential tests against josekit (OpenSSL), a dev-dependency used only as an oracle:
 //! every JWS algorithm and every JWE alg × enc pair, in both directions, plus a tamper check
 //! on josekit's output for every JWE pair.
+//!
+//! josekit 0.10 predates RFC 9864 and knows Ed25519 signatures only as `EdDSA`. For the
+//! fully-specified `Ed25519` the oracle therefore signs and verifies the signing input itself
+//! (the same Ed25519 of RFC 8032 §5.1) and the compact serialization is ours.
 #![allow(clippy::unwrap_used, clippy::expect_used, deprecated)]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use josekit::jwe::{JweDecrypter, JweEncrypter, JweHeader as KitJweHeader};
 use josekit::jwk::Jwk as KitJwk;
 use josekit::jws::{JwsHeader as KitJwsHeader, JwsSigner, JwsVerifier};
@@ -34,7 +40,7 @@ fn jws_case(alg: JwsAlg) -> JwsCase {
         JwsAlg::ES256 => generated(SigningKey::generate_ec(EcCurve::P256)),
         JwsAlg::ES384 => generated(SigningKey::generate_ec(EcCurve::P384)),
         JwsAlg::ES512 => generated(SigningKey::generate_ec(EcCurve::P521)),
-        JwsAlg::EdDSA => generated(SigningKey::generate_ed25519()),
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => generated(SigningKey::generate_ed25519()),
         _ => JwsCase {
             ours: SigningKey::from_pkcs8(
                 writ_jose::SigningKeyKind::Rsa,
@@ -70,7 +76,8 @@ fn kit_signer(alg: JwsAlg, case: &JwsCase) -> Box<dyn JwsSigner> {
         JwsAlg::ES256 => Box::new(ES256.signer_from_der(der()).unwrap()),
         JwsAlg::ES384 => Box::new(ES384.signer_from_der(der()).unwrap()),
         JwsAlg::ES512 => Box::new(ES512.signer_from_der(der()).unwrap()),
-        JwsAlg::EdDSA => Box::new(EdDSA.signer_from_der(der()).unwrap()),
+        // RFC 9864 §2.2: the same signature under another name (see the module comment).
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => Box::new(EdDSA.signer_from_der(der()).unwrap()),
     }
 }
 
@@ -83,7 +90,13 @@ fn kit_verifier(alg: JwsAlg, case: &JwsCase) -> Box<dyn JwsVerifier> {
             _ => Box::new(HS512.verifier_from_bytes(secret).unwrap()),
         };
     }
-    let jwk = kit_jwk(&case.ours.public_jwk_for_alg("k1", alg).unwrap());
+    // josekit refuses a JWK whose `alg` is not its own name, so Ed25519 gets the EdDSA JWK.
+    let kit_alg = if alg == JwsAlg::Ed25519 {
+        JwsAlg::EdDSA
+    } else {
+        alg
+    };
+    let jwk = kit_jwk(&case.ours.public_jwk_for_alg("k1", kit_alg).unwrap());
     match alg {
         JwsAlg::RS256 => Box::new(RS256.verifier_from_jwk(&jwk).unwrap()),
         JwsAlg::RS384 => Box::new(RS384.verifier_from_jwk(&jwk).unwrap()),
@@ -94,7 +107,7 @@ fn kit_verifier(alg: JwsAlg, case: &JwsCase) -> Box<dyn JwsVerifier> {
         JwsAlg::ES256 => Box::new(ES256.verifier_from_jwk(&jwk).unwrap()),
         JwsAlg::ES384 => Box::new(ES384.verifier_from_jwk(&jwk).unwrap()),
         JwsAlg::ES512 => Box::new(ES512.verifier_from_jwk(&jwk).unwrap()),
-        JwsAlg::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk).unwrap()),
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => Box::new(EdDSA.verifier_from_jwk(&jwk).unwrap()),
         _ => unreachable!(),
     }
 }
@@ -113,6 +126,16 @@ fn jws_ours_to_josekit_every_alg() {
         let mut header = Map::new();
         header.insert("kid".into(), Value::String("k1".into()));
         let token = sign_compact(&header, PAYLOAD, alg, &case.ours).unwrap();
+        if alg == JwsAlg::Ed25519 {
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let signature = B64.decode(signature).unwrap();
+            kit_verifier(alg, &case)
+                .verify(input.as_bytes(), &signature)
+                .unwrap_or_else(|e| panic!("{alg}: {e}"));
+            let jws = UnverifiedJws::parse(&token, MAX).unwrap();
+            assert_eq!(jws.header().raw["alg"], "Ed25519");
+            continue;
+        }
         let (payload, kit_header) =
             josekit::jws::deserialize_compact(&token, &*kit_verifier(alg, &case))
                 .unwrap_or_else(|e| panic!("{alg}: {e}"));
@@ -129,8 +152,17 @@ fn jws_josekit_to_ours_every_alg() {
         let mut header = KitJwsHeader::new();
         header.set_key_id("k1");
         header.set_token_type("JWT");
-        let token =
-            josekit::jws::serialize_compact(PAYLOAD, &header, &*kit_signer(alg, &case)).unwrap();
+        let token = if alg == JwsAlg::Ed25519 {
+            let input = format!(
+                "{}.{}",
+                B64.encode(br#"{"alg":"Ed25519","kid":"k1","typ":"JWT"}"#),
+                B64.encode(PAYLOAD)
+            );
+            let signature = kit_signer(alg, &case).sign(input.as_bytes()).unwrap();
+            format!("{input}.{}", B64.encode(&signature))
+        } else {
+            josekit::jws::serialize_compact(PAYLOAD, &header, &*kit_signer(alg, &case)).unwrap()
+        };
         let jws = UnverifiedJws::parse(&token, MAX).unwrap();
         assert_eq!(jws.header().alg, alg);
         assert_eq!(jws.header().typ.as_deref(), Some("JWT"));

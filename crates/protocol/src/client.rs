@@ -6,11 +6,24 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Signing algorithms a request object or client assertion may name (RFC 7518 §3.1, RFC 8037).
+/// Signing algorithms a request object or client assertion may name (RFC 7518 §3.1, RFC 8037;
+/// `Ed25519` is the fully-specified name of EdDSA with an Ed25519 key, RFC 9864 §2.2).
 pub const JWS_ALGS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-    "HS256", "HS384", "HS512",
+    "Ed25519", "HS256", "HS384", "HS512",
 ];
+
+/// The error for a signing algorithm `field` names that is not in [`JWS_ALGS`]. `Ed448`
+/// (RFC 9864 §2.2) is registered but not supported, and the message says what to use.
+pub(crate) fn unknown_jws_alg(field: &str, alg: &str) -> String {
+    if alg == "Ed448" {
+        format!(
+            "{field}: \"Ed448\" is not supported (no Ed448 keys); an Ed25519 key signs as \"Ed25519\" or \"EdDSA\""
+        )
+    } else {
+        format!("{field}: unknown algorithm {alg:?}")
+    }
+}
 
 /// Key management algorithms Writ can decrypt (RFC 7518 §4.1); RSA1_5 and PBES2 never.
 pub const JWE_ALGS: &[&str] = &[
@@ -300,9 +313,7 @@ impl ClientConfig {
             && !JWS_ALGS.contains(&a.as_str())
             && a != "none"
         {
-            errs.push(format!(
-                "request_object_signing_alg: unknown algorithm {a:?}"
-            ));
+            errs.push(unknown_jws_alg("request_object_signing_alg", a));
         }
         if let Some(a) = &self.request_object_encryption_alg
             && !JWE_ALGS.contains(&a.as_str())
@@ -452,6 +463,32 @@ mod tests {
                 "require_signed_request_object":true,"allow_unsigned_by_value":true}"#,
         );
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn request_object_signing_alg_ed25519_is_valid_rfc9864_2_2() {
+        let with = |alg: &str| {
+            client(&format!(
+                r#"{{"client_id":"c1","redirect_uris":["https://rp.example/cb"],
+                    "token_endpoint_auth_method":"private_key_jwt",
+                    "jwks_uri":"https://rp.example/jwks",
+                    "request_object_signing_alg":"{alg}"}}"#
+            ))
+            .validate()
+        };
+        with("Ed25519").unwrap();
+        with("EdDSA").unwrap();
+        let errs = with("Ed448").unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("\"Ed448\" is not supported") && e.contains("\"Ed25519\"")),
+            "{errs:?}"
+        );
+        let errs = with("ed25519").unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.contains("unknown algorithm")),
+            "{errs:?}"
+        );
     }
 
     #[test]

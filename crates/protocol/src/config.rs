@@ -5,7 +5,7 @@
 //!
 //! These key names are an interface: tools outside the project write such files.
 
-use crate::client::{ClientConfig, JWE_ALGS, JWE_ENCS, JWS_ALGS};
+use crate::client::{ClientConfig, JWE_ALGS, JWE_ENCS, JWS_ALGS, unknown_jws_alg};
 use crate::units::{ByteSize, Seconds};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -215,9 +215,12 @@ impl Default for JarConfig {
     }
 }
 
+/// Every asymmetric algorithm. `Ed25519` (RFC 9864 §2.2) is the same signature as `EdDSA` with
+/// the only keys Writ accepts for it, so it is no weaker and is in by default.
 fn default_signing_algs() -> Vec<String> {
     [
         "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+        "Ed25519",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -413,7 +416,7 @@ impl Config {
             if a.eq_ignore_ascii_case("none") {
                 errs.push("jar.signing_algs: \"none\" is never a signing algorithm (use a client's allow_unsigned_by_value)".into());
             } else if !JWS_ALGS.contains(&a.as_str()) {
-                errs.push(format!("jar.signing_algs: unknown algorithm {a:?}"));
+                errs.push(unknown_jws_alg("jar.signing_algs", a));
             }
         }
         if jar.max_request_object_bytes.0 < 256 || jar.max_request_object_bytes.0 > 1024 * 1024 {
@@ -602,6 +605,24 @@ mod tests {
         assert_eq!(c.jar.profile, Some(Profile::Fapi2MessageSigning));
         assert_eq!(c.jar.request_uri.max_bytes.0, 16384);
         assert_eq!(c.effective_issuer().unwrap(), "https://id.example.com");
+    }
+
+    #[test]
+    fn ed25519_is_a_signing_alg_and_in_the_defaults_rfc9864_2_2() {
+        let c: Config = toml::from_str("").unwrap();
+        for a in ["EdDSA", "Ed25519"] {
+            assert!(c.jar.signing_algs.iter().any(|s| s == a), "{a}");
+        }
+        let c: Config = toml::from_str("[jar]\nsigning_algs = [\"Ed25519\"]\n").unwrap();
+        c.validate().unwrap();
+        let c: Config = toml::from_str("[jar]\nsigning_algs = [\"Ed448\"]\n").unwrap();
+        let errs = c.validate().unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("jar.signing_algs")
+                    && e.contains("\"Ed448\" is not supported")),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -25,9 +25,11 @@ const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const CLIENT: &str = "interop";
 const TYP: &str = "oauth-authz-req+jwt";
 
-const SIGNING_ALGS: [&str; 13] = [
+/// Every alg Writ verifies; "Ed25519" is RFC 9864 §2.2's name for EdDSA with an Ed25519 key,
+/// and its key carries `"alg":"Ed25519"` while the EdDSA key carries `"alg":"EdDSA"`.
+const SIGNING_ALGS: [&str; 14] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-    "HS256", "HS384", "HS512",
+    "Ed25519", "HS256", "HS384", "HS512",
 ];
 const ENCRYPTION_ALGS: [&str; 8] = [
     "RSA-OAEP",

@@ -554,15 +554,12 @@ async fn openid_client_meets_the_fapi2_message_signing_profile_with_its_request_
     complete(&t, &built, &loc).await;
 }
 
-// Known gap: openid-client (through oauth4webapi 3.8) signs with an Ed25519 key under the JWS
-// alg name "Ed25519", the fully-specified name of RFC 9864 §2.2, and not "EdDSA". Writ knows
-// only "EdDSA" (SPEC §2 `signing_algs`), so an integrator whose key is Ed25519 can neither
-// sign request objects nor authenticate with private_key_jwt. These fail until Writ accepts
-// "Ed25519" as a JWS alg; run them with `cargo test -- --ignored`.
+// openid-client (through oauth4webapi 3.8) signs with an Ed25519 key under the JWS alg name
+// "Ed25519", the fully-specified name of RFC 9864 §2.2, and not "EdDSA". Its JWK carries no
+// `alg`, so it is usable under either name (a JWK marked "EdDSA" would not be: RFC 9864 §7).
 
 /// RFC 9864 §2.2: a request object signed by the library with an Ed25519 key (`alg` "Ed25519").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Writ does not accept the RFC 9864 JWS alg name \"Ed25519\" yet"]
 async fn openid_client_request_object_signed_with_an_ed25519_key_is_accepted() {
     let t = setup().await;
     discover(&t, SIGNER, "private_key_jwt", None).await;
@@ -572,13 +569,15 @@ async fn openid_client_request_object_signed_with_an_ed25519_key_is_accepted() {
             "scope": "openid", "jar_key": "ed25519",
         }))
         .await;
-    let (loc, _) = follow(&t, built["url"].as_str().unwrap()).await;
+    let (loc, view) = follow(&t, built["url"].as_str().unwrap()).await;
+    assert_eq!(view["transport"], "pushed", "{view:#}");
+    assert_eq!(view["request_object_header"]["alg"], "Ed25519", "{view:#}");
+    assert_eq!(view["request_object_header"]["kid"], "ed25519", "{view:#}");
     complete(&t, &built, &loc).await;
 }
 
 /// RFC 9864 §2.2: private_key_jwt with an Ed25519 key (`alg` "Ed25519").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Writ does not accept the RFC 9864 JWS alg name \"Ed25519\" yet"]
 async fn openid_client_private_key_jwt_with_an_ed25519_key_is_accepted() {
     let t = setup().await;
     t.rp.ok(json!({

@@ -61,7 +61,7 @@ fn key_for(alg: JwsAlg) -> (&'static SigningKey, &'static str) {
         JwsAlg::ES256 => (&k.ec256, "ec-256"),
         JwsAlg::ES384 => (&k.ec384, "ec-384"),
         JwsAlg::ES512 => (&k.ec521, "ec-521"),
-        JwsAlg::EdDSA => (&k.ed, "ed-1"),
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => (&k.ed, "ed-1"),
         _ => (&k.rsa, "rsa-1"),
     }
 }
@@ -450,6 +450,7 @@ async fn every_asymmetric_signing_alg_is_accepted() {
         JwsAlg::ES384,
         JwsAlg::ES512,
         JwsAlg::EdDSA,
+        JwsAlg::Ed25519,
     ] {
         let loc = accepted(&s, &send(&s, "rp", &sign(&claims(&s, "rp"), alg), "").await);
         let v = interaction_json(&s, &loc).await;
@@ -1594,4 +1595,197 @@ async fn private_key_jwt_uses_jwks_uri_keys() {
     // ...the published one authenticates.
     let r = redeem(assertion(&k.ec256, "a1"), code).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
+// ------------------------------------------------------------- RFC 9864 Ed25519
+
+/// A private_key_jwt client whose only key is the Ed25519 key, with the JWK `alg` given.
+fn ed_client(id: &str, jwk_alg: Option<&str>, extra: &str) -> String {
+    let mut j = jwk(&keys().ed, "ed-1");
+    j.alg = jwk_alg.map(str::to_string);
+    let jwks = json!({ "keys": [j] });
+    format!(
+        r#"
+        [[clients]]
+        client_id = "{id}"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "private_key_jwt"
+        secrets = [{{ type = "jwks", value = '{jwks}' }}]
+        {extra}
+        "#
+    )
+}
+
+/// RFC 9864 §2.2: "Ed25519" is accepted for request objects and private_key_jwt with an OKP
+/// Ed25519 key, advertised by default, and kept apart from "EdDSA" where a name is pinned
+/// (the client's alg, the JWK's `alg`, the server's list; RFC 9864 §7).
+#[tokio::test]
+async fn ed25519_alg_rfc9864_signs_request_objects_and_assertions() {
+    let k = keys();
+    let clients = [
+        ed_client("ed-any", None, ""),
+        ed_client("ed-marked-eddsa", Some("EdDSA"), ""),
+        ed_client("ed-marked-ed25519", Some("Ed25519"), ""),
+        ed_client("ed-pinned", None, r#"request_object_signing_alg = "EdDSA""#),
+    ]
+    .concat();
+    let s = start_with("", &clients).await;
+    let d: Value = s
+        .http
+        .get(format!("{}/.well-known/openid-configuration", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in [
+        "request_object_signing_alg_values_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+    ] {
+        let algs = d[field].as_array().unwrap();
+        assert!(algs.contains(&json!("Ed25519")), "{field}: {algs:?}");
+        assert!(algs.contains(&json!("EdDSA")), "{field}: {algs:?}");
+        assert!(!algs.contains(&json!("Ed448")), "{field}: {algs:?}");
+    }
+
+    let ro = |client: &str, alg: JwsAlg| {
+        sign_with(&claims(&s, client), alg, &k.ed, json!({"kid": "ed-1"}))
+    };
+    // A JWK without alg serves both names.
+    for alg in [JwsAlg::EdDSA, JwsAlg::Ed25519] {
+        let loc = accepted(&s, &send(&s, "ed-any", &ro("ed-any", alg), "").await);
+        let v = interaction_json(&s, &loc).await;
+        assert_eq!(v["request_object"]["header"]["alg"], alg.as_str());
+        assert_eq!(v["request_object"]["signer"]["kty"], "OKP");
+    }
+    // A JWK marked for one name does not verify the other.
+    accepted(
+        &s,
+        &send(
+            &s,
+            "ed-marked-ed25519",
+            &ro("ed-marked-ed25519", JwsAlg::Ed25519),
+            "",
+        )
+        .await,
+    );
+    refused_because(
+        &s,
+        "ed-marked-ed25519",
+        &ro("ed-marked-ed25519", JwsAlg::EdDSA),
+        "invalid_request_object",
+        "no registered key",
+    )
+    .await;
+    refused_because(
+        &s,
+        "ed-marked-eddsa",
+        &ro("ed-marked-eddsa", JwsAlg::Ed25519),
+        "invalid_request_object",
+        "no registered key",
+    )
+    .await;
+    // A client pinned to EdDSA gets EdDSA only.
+    refused_because(
+        &s,
+        "ed-pinned",
+        &ro("ed-pinned", JwsAlg::Ed25519),
+        "invalid_request_object",
+        "Ed25519",
+    )
+    .await;
+    // "Ed25519" in the header with an ES256 signature by the client's P-256 key: no P-256
+    // key fits Ed25519, so none is tried.
+    let es = sign_with(
+        &claims(&s, "rp"),
+        JwsAlg::ES256,
+        &k.ec256,
+        json!({"kid": "ec-256"}),
+    );
+    let (_, rest) = es.split_once('.').unwrap();
+    let b = |v: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v);
+    let relabelled = format!(
+        "{}.{rest}",
+        b(br#"{"alg":"Ed25519","kid":"ec-256","typ":"oauth-authz-req+jwt"}"#)
+    );
+    refused_because(
+        &s,
+        "rp",
+        &relabelled,
+        "invalid_request_object",
+        "no registered key",
+    )
+    .await;
+    // Ed448 is not an algorithm this server knows.
+    let ed448 = format!(
+        "{}.{rest}",
+        b(br#"{"alg":"Ed448","kid":"ed-1","typ":"oauth-authz-req+jwt"}"#)
+    );
+    refused_because(
+        &s,
+        "rp",
+        &ed448,
+        "invalid_request_object",
+        "alg is missing or not supported",
+    )
+    .await;
+
+    // private_key_jwt with an Ed25519 assertion redeems the code.
+    let code = code_for(&s, "ed-any", &ro("ed-any", JwsAlg::Ed25519)).await;
+    let t = now();
+    let c = json!({"iss": "ed-any", "sub": "ed-any", "aud": format!("{}/token", s.base),
+                   "iat": t, "exp": t + 60, "jti": rand_suffix()});
+    let assertion = sign_compact(
+        &json!({"kid": "ed-1", "typ": "JWT"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        &serde_json::to_vec(&c).unwrap(),
+        JwsAlg::Ed25519,
+        &k.ed,
+    )
+    .unwrap();
+    let r = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
+/// `[jar] signing_algs` names algorithms exactly: a server that lists only "EdDSA" refuses
+/// "Ed25519" request objects, and the reverse.
+#[tokio::test]
+async fn server_signing_algs_keep_eddsa_and_ed25519_apart() {
+    for (listed, other) in [
+        (JwsAlg::EdDSA, JwsAlg::Ed25519),
+        (JwsAlg::Ed25519, JwsAlg::EdDSA),
+    ] {
+        let s = start(&format!("signing_algs = [\"{listed}\"]")).await;
+        accepted(
+            &s,
+            &send(&s, "rp", &sign(&claims(&s, "rp"), listed), "").await,
+        );
+        refused_because(
+            &s,
+            "rp",
+            &sign(&claims(&s, "rp"), other),
+            "invalid_request_object",
+            other.as_str(),
+        )
+        .await;
+    }
 }

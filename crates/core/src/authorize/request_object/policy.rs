@@ -207,6 +207,8 @@ mod tests {
                 ..JarConfig::default()
             };
             let p = JarPolicy::from_config(&jar, true);
+            // The defaults include EdDSA and Ed25519; FAPI keeps PS256 and ES256 only.
+            assert!(jar.signing_algs.iter().any(|a| a == "Ed25519"));
             assert_eq!(p.signing_algs, vec![JwsAlg::PS256, JwsAlg::ES256]);
             assert!(p.require_aud && p.require_exp && p.require_nbf && p.require_signed);
             assert_eq!(p.max_lifetime, 3600);
@@ -216,8 +218,11 @@ mod tests {
     #[test]
     fn default_policy_is_the_spec_default() {
         let p = JarPolicy::from_config(&JarConfig::default(), true);
-        assert_eq!(p.signing_algs.len(), 10);
+        assert_eq!(p.signing_algs.len(), 11);
         assert!(!p.signing_algs.contains(&JwsAlg::HS256));
+        // RFC 9864 §2.2: both names of Ed25519 signatures.
+        assert!(p.signing_algs.contains(&JwsAlg::EdDSA));
+        assert!(p.signing_algs.contains(&JwsAlg::Ed25519));
         assert!(p.require_exp && !p.require_aud && !p.require_nbf && !p.require_signed);
         assert_eq!(p.max_lifetime, 3600);
         assert_eq!(p.clock_skew, 30);
