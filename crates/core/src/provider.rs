@@ -66,6 +66,20 @@ pub struct Interaction {
     pub failed_logins: u32,
 }
 
+/// A successful login: the interaction, now carrying the login, and the browser's new session.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The interaction, bound to the new session.
+    pub interaction: Interaction,
+    /// The new session cookie value, to be set on the response. The session is rotated on
+    /// login (OWASP ASVS V3.2.1, RFC 6749 §10.12's session-fixation concern): the cookie the
+    /// browser held before signing in no longer authenticates anything.
+    pub session_cookie: String,
+}
+
+/// Random bytes in a session cookie (256 bits, base64url: 43 characters).
+const SESSION_COOKIE_BYTES: usize = 32;
+
 /// Password attempts allowed per interaction before it is ended with `access_denied`.
 pub const MAX_FAILED_LOGINS: u32 = 5;
 
@@ -255,7 +269,7 @@ impl Provider {
         let (session_id, set_cookie) = match session {
             Some(s) => (s.id, None),
             None => {
-                let cookie = random_token(self.rng.as_ref(), 32);
+                let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
                 let s = StoredSession {
                     id: hash_token(&cookie),
                     user_id: None,
@@ -345,6 +359,11 @@ impl Provider {
     }
 
     /// `POST /interaction/{id}/login`.
+    ///
+    /// A successful login rotates the browser session (session fixation, OWASP ASVS V3.2.1):
+    /// the old session row is deleted, a new random cookie and a new row carrying the user are
+    /// made, and the interaction is re-bound to the new session. The caller must set the
+    /// returned cookie; the pre-login cookie no longer authenticates anything.
     pub async fn login(
         &self,
         id: &str,
@@ -352,7 +371,7 @@ impl Provider {
         csrf: Option<&str>,
         username: &str,
         password: &str,
-    ) -> Result<Interaction, InteractionError> {
+    ) -> Result<LoggedIn, InteractionError> {
         let mut i = self.interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let user = if username.is_empty() || username.len() > 255 {
@@ -386,15 +405,26 @@ impl Provider {
                 remaining: MAX_FAILED_LOGINS - i.failed_logins,
             });
         };
+        // Rotate the session. The old row goes first: should a later step fail, the browser's
+        // old cookie still binds the interaction (a row is not needed for that) and the person
+        // can simply sign in again, while no state exists in which the old cookie carries the
+        // new login.
         self.store
-            .session_put(&StoredSession {
-                id: i.session_id.clone(),
-                user_id: Some(user.id.clone()),
-                auth_time: Some(now),
-                expires_at: now + self.settings.lifetimes.session,
-            })
+            .session_delete(&i.session_id)
             .await
             .map_err(OAuthError::from)?;
+        let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
+        let session = StoredSession {
+            id: hash_token(&cookie),
+            user_id: Some(user.id.clone()),
+            auth_time: Some(now),
+            expires_at: now + self.settings.lifetimes.session,
+        };
+        self.store
+            .session_put(&session)
+            .await
+            .map_err(OAuthError::from)?;
+        i.session_id = session.id;
         i.login = Some(LoginState {
             user_id: user.id,
             username: user.username,
@@ -403,7 +433,10 @@ impl Provider {
         // A new CSRF token after login (the session's privilege changed).
         i.csrf = random_token(self.rng.as_ref(), 24);
         self.save_interaction(id, &i).await?;
-        Ok(i)
+        Ok(LoggedIn {
+            interaction: i,
+            session_cookie: cookie,
+        })
     }
 
     async fn check_password(&self, hash: String, password: String) -> Result<bool, OAuthError> {
