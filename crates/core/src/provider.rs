@@ -80,6 +80,14 @@ pub struct LoggedIn {
 /// Random bytes in a session cookie (256 bits, base64url: 43 characters).
 const SESSION_COOKIE_BYTES: usize = 32;
 
+/// Whether `c` could be a cookie made by [`random_token`] with [`SESSION_COOKIE_BYTES`]:
+/// 43 base64url characters.
+fn is_session_cookie_shaped(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Password attempts allowed per interaction before it is ended with `access_denied`.
 pub const MAX_FAILED_LOGINS: u32 = 5;
 
@@ -266,18 +274,18 @@ impl Provider {
             };
             return Err(e.redirect_to(&target));
         }
-        let (session_id, set_cookie) = match session {
-            Some(s) => (s.id, None),
-            None => {
+        // The interaction is bound to the browser by the hash of its cookie. No session row is
+        // written here: a row only matters once someone is logged in, and login makes a new
+        // one anyway (rotation). A browser without a cookie gets a new one; a cookie of the
+        // shape this server issues but without a row (a second sign-in started before the
+        // first one finished) is kept, so both stay bound to the browser. Such a cookie grants
+        // nothing: it is not logged in, and login replaces it.
+        let (session_id, set_cookie) = match (session, session_cookie) {
+            (Some(s), _) => (s.id, None),
+            (None, Some(c)) if is_session_cookie_shaped(c) => (hash_token(c), None),
+            (None, _) => {
                 let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
-                let s = StoredSession {
-                    id: hash_token(&cookie),
-                    user_id: None,
-                    auth_time: None,
-                    expires_at: now + self.settings.lifetimes.session,
-                };
-                self.store.session_put(&s).await?;
-                (s.id, Some(cookie))
+                (hash_token(&cookie), Some(cookie))
             }
         };
         let id = random_token(self.rng.as_ref(), 24);
