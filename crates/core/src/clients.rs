@@ -1,11 +1,18 @@
 //! Registered clients: the registration plus its parsed key material, read through a small
-//! cache that is checked against the stored row on every use (so a `writ client` change made
-//! by another process takes effect at once, and parsing is paid once per change).
+//! in-process cache.
+//!
+//! A cached client is served without asking the store for [`CLIENT_CACHE_TTL`] (one second)
+//! after it was read; after that the next use reads the stored row again and re-parses only
+//! if the registration changed. So a change made by another process (`writ client add` /
+//! `remove`, another node) takes effect on this one within one second, and a change made
+//! through this registry ([`ClientRegistry::put`], the configuration file at start) at once.
+//! The hot path (`/authorize`, `/token`) pays neither a store round trip nor key parsing.
 
 use crate::error::OAuthError;
 use crate::ports::{Store, StoreError, StoredClient, UnixTime};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use writ_jose::{JwkSet, VerifyingKey};
 use writ_protocol::client::{ClientConfig, SecretType};
 
@@ -175,21 +182,40 @@ impl Client {
     }
 }
 
-/// Reads clients from the store, caching parsed ones by their stored JSON.
+/// How long a client read from the store is used without asking the store again: the bound on
+/// how late a registration changed by another process takes effect here.
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// A parsed client and the stored JSON it was parsed from.
+struct Cached {
+    /// When the store last confirmed `metadata` (monotonic clock).
+    checked: Instant,
+    metadata: String,
+    client: Arc<Client>,
+}
+
+/// Reads clients from the store, caching parsed ones (see the module documentation).
 pub struct ClientRegistry {
     store: Arc<dyn Store>,
-    cache: RwLock<HashMap<String, (String, Arc<Client>)>>,
+    cache: RwLock<HashMap<String, Cached>>,
+    ttl: Duration,
 }
 
 /// Most parsed clients kept in memory.
 const CACHE_LIMIT: usize = 10_000;
 
 impl ClientRegistry {
-    /// A registry over `store`.
+    /// A registry over `store`, caching for [`CLIENT_CACHE_TTL`].
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_ttl(store, CLIENT_CACHE_TTL)
+    }
+
+    /// A registry over `store` that trusts a read for `ttl` (zero: ask the store every time).
+    pub fn with_ttl(store: Arc<dyn Store>, ttl: Duration) -> Self {
         ClientRegistry {
             store,
             cache: RwLock::new(HashMap::new()),
+            ttl,
         }
     }
 
@@ -199,14 +225,23 @@ impl ClientRegistry {
         if client_id.is_empty() || client_id.len() > writ_protocol::client::MAX_CLIENT_ID_LEN {
             return Ok(None);
         }
+        if let Ok(cache) = self.cache.read()
+            && let Some(c) = cache.get(client_id)
+            && c.checked.elapsed() < self.ttl
+        {
+            return Ok(Some(c.client.clone()));
+        }
+        let checked = Instant::now();
         let Some(row) = self.store.client_get(client_id).await? else {
+            self.forget(client_id);
             return Ok(None);
         };
-        if let Ok(cache) = self.cache.read()
-            && let Some((json, client)) = cache.get(client_id)
-            && *json == row.metadata
+        if let Ok(mut cache) = self.cache.write()
+            && let Some(c) = cache.get_mut(client_id)
+            && c.metadata == row.metadata
         {
-            return Ok(Some(client.clone()));
+            c.checked = checked;
+            return Ok(Some(c.client.clone()));
         }
         let config: ClientConfig = serde_json::from_str(&row.metadata).map_err(|e| {
             OAuthError::server(format!("stored client {client_id:?} does not parse: {e}"))
@@ -218,9 +253,23 @@ impl ClientRegistry {
             if cache.len() >= CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(client_id.to_string(), (row.metadata, client.clone()));
+            cache.insert(
+                client_id.to_string(),
+                Cached {
+                    checked,
+                    metadata: row.metadata,
+                    client: client.clone(),
+                },
+            );
         }
         Ok(Some(client))
+    }
+
+    /// Drop a client from the cache, so its next use reads the store.
+    pub fn forget(&self, client_id: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(client_id);
+        }
     }
 
     /// Validate and save a registration (insert or replace).
@@ -235,6 +284,7 @@ impl ClientRegistry {
                 updated_at: now,
             })
             .await?;
+        self.forget(&client.config.client_id);
         Ok(())
     }
 }

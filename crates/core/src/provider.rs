@@ -69,6 +69,42 @@ pub struct Interaction {
     pub failed_logins: u32,
 }
 
+/// A successful login: the interaction, now carrying the login, and the browser's new session.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The interaction, bound to the new session.
+    pub interaction: Interaction,
+    /// The new session cookie value, to be set on the response. The session is rotated on
+    /// login (OWASP ASVS V3.2.1, RFC 6749 §10.12's session-fixation concern): the cookie the
+    /// browser held before signing in no longer authenticates anything.
+    pub session_cookie: String,
+}
+
+/// Random bytes in a session cookie (256 bits, base64url: 43 characters).
+const SESSION_COOKIE_BYTES: usize = 32;
+
+/// A new interaction id: the time in milliseconds as 11 hex digits, then 24 random bytes
+/// (base64url, 32 characters). The prefix only keeps the rows a node writes one after another
+/// next to each other in the store's primary-key index, so that a group of inserts (see
+/// `writ-store`) touches a page or two of the index instead of one page per row; the random
+/// part alone makes the id unique and unguessable. The prefix is not the [`Clock`]: it takes
+/// part in no rule, the expiry is stored on the row.
+fn new_interaction_id(rng: &dyn Rng) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    // 11 hex digits last until the year 2527; later ones are longer and still sort after.
+    format!("{millis:011x}{}", random_token(rng, 24))
+}
+
+/// Whether `c` could be a cookie made by [`random_token`] with [`SESSION_COOKIE_BYTES`]:
+/// 43 base64url characters.
+fn is_session_cookie_shaped(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Password attempts allowed per interaction before it is ended with `access_denied`.
 pub const MAX_FAILED_LOGINS: u32 = 5;
 
@@ -259,21 +295,21 @@ impl Provider {
             };
             return Err(e.redirect_to(&target));
         }
-        let (session_id, set_cookie) = match session {
-            Some(s) => (s.id, None),
-            None => {
-                let cookie = random_token(self.rng.as_ref(), 32);
-                let s = StoredSession {
-                    id: hash_token(&cookie),
-                    user_id: None,
-                    auth_time: None,
-                    expires_at: now + self.settings.lifetimes.session,
-                };
-                self.store.session_put(&s).await?;
-                (s.id, Some(cookie))
+        // The interaction is bound to the browser by the hash of its cookie. No session row is
+        // written here: a row only matters once someone is logged in, and login makes a new
+        // one anyway (rotation). A browser without a cookie gets a new one; a cookie of the
+        // shape this server issues but without a row (a second sign-in started before the
+        // first one finished) is kept, so both stay bound to the browser. Such a cookie grants
+        // nothing: it is not logged in, and login replaces it.
+        let (session_id, set_cookie) = match (session, session_cookie) {
+            (Some(s), _) => (s.id, None),
+            (None, Some(c)) if is_session_cookie_shaped(c) => (hash_token(c), None),
+            (None, _) => {
+                let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
+                (hash_token(&cookie), Some(cookie))
             }
         };
-        let id = random_token(self.rng.as_ref(), 24);
+        let id = new_interaction_id(self.rng.as_ref());
         let transport = request.transport;
         let interaction = Interaction {
             request,
@@ -371,6 +407,11 @@ impl Provider {
     }
 
     /// `POST /interaction/{id}/login`.
+    ///
+    /// A successful login rotates the browser session (session fixation, OWASP ASVS V3.2.1):
+    /// the old session row is deleted, a new random cookie and a new row carrying the user are
+    /// made, and the interaction is re-bound to the new session. The caller must set the
+    /// returned cookie; the pre-login cookie no longer authenticates anything.
     pub async fn login(
         &self,
         id: &str,
@@ -378,7 +419,7 @@ impl Provider {
         csrf: Option<&str>,
         username: &str,
         password: &str,
-    ) -> Result<Interaction, InteractionError> {
+    ) -> Result<LoggedIn, InteractionError> {
         let mut i = self.interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let user = if username.is_empty() || username.len() > 255 {
@@ -412,15 +453,26 @@ impl Provider {
                 remaining: MAX_FAILED_LOGINS - i.failed_logins,
             });
         };
+        // Rotate the session. The old row goes first: should a later step fail, the browser's
+        // old cookie still binds the interaction (a row is not needed for that) and the person
+        // can simply sign in again, while no state exists in which the old cookie carries the
+        // new login.
         self.store
-            .session_put(&StoredSession {
-                id: i.session_id.clone(),
-                user_id: Some(user.id.clone()),
-                auth_time: Some(now),
-                expires_at: now + self.settings.lifetimes.session,
-            })
+            .session_delete(&i.session_id)
             .await
             .map_err(OAuthError::from)?;
+        let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
+        let session = StoredSession {
+            id: hash_token(&cookie),
+            user_id: Some(user.id.clone()),
+            auth_time: Some(now),
+            expires_at: now + self.settings.lifetimes.session,
+        };
+        self.store
+            .session_put(&session)
+            .await
+            .map_err(OAuthError::from)?;
+        i.session_id = session.id;
         i.login = Some(LoginState {
             user_id: user.id,
             username: user.username,
@@ -429,7 +481,10 @@ impl Provider {
         // A new CSRF token after login (the session's privilege changed).
         i.csrf = random_token(self.rng.as_ref(), 24);
         self.save_interaction(id, &i).await?;
-        Ok(i)
+        Ok(LoggedIn {
+            interaction: i,
+            session_cookie: cookie,
+        })
     }
 
     async fn check_password(&self, hash: String, password: String) -> Result<bool, OAuthError> {
@@ -546,5 +601,32 @@ impl Provider {
             })
             .await?;
         Ok(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::SystemRng;
+
+    #[test]
+    fn interaction_ids_sort_by_creation_time_and_fit_the_route() {
+        let a = new_interaction_id(&SystemRng);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_interaction_id(&SystemRng);
+        assert!(a < b, "{a} then {b}");
+        assert_eq!(a.len(), 43);
+        assert_ne!(a[11..], b[11..]);
+    }
+
+    #[test]
+    fn session_cookie_shape_is_what_random_token_makes() {
+        assert!(is_session_cookie_shaped(&random_token(
+            &SystemRng,
+            SESSION_COOKIE_BYTES
+        )));
+        assert!(!is_session_cookie_shaped("short"));
+        assert!(!is_session_cookie_shaped(&"a".repeat(44)));
+        assert!(!is_session_cookie_shaped(&format!("{}=", "a".repeat(42))));
     }
 }

@@ -151,12 +151,40 @@ pub async fn serve(
             }
         })
     };
+    let upkeep = metrics_handle().map(spawn_metrics_upkeep);
     let result = axum::serve(listener, app(provider))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     purger.abort();
     reloader.abort();
+    if let Some(u) = upkeep {
+        u.abort();
+    }
     result
+}
+
+/// How often the Prometheus recorder's upkeep runs.
+pub const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// Run the Prometheus recorder's upkeep every [`METRICS_UPKEEP`]. The recorder is installed with
+/// `install_recorder`, which spawns no upkeep of its own: without this task every recorded
+/// latency (`writ_request_duration_seconds`) stays queued in memory until the next scrape, and
+/// a server nobody scrapes grows without bound. Each run folds the queued samples into the
+/// summaries' fixed-size sketches; it runs on the blocking pool, never on a runtime worker.
+pub fn spawn_metrics_upkeep(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let h = handle.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || h.run_upkeep()).await {
+                tracing::warn!("metrics upkeep failed: {e}");
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {

@@ -9,6 +9,12 @@ use writ_core::ports::{Clock, Store, SystemClock};
 use writ_protocol::config::Config;
 use writ_server::config::{self, Overrides};
 
+/// mimalloc instead of the system allocator: the request path allocates and frees many small
+/// and medium buffers (query strings, JSON, the stored interaction), and glibc's malloc spent
+/// about a fifth of the server's CPU on them under load (docs/PERFORMANCE.md, issue 4).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "writ",

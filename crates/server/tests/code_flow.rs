@@ -557,6 +557,130 @@ async fn login_needs_the_csrf_token_and_the_same_browser() {
     );
 }
 
+/// The value of the `writ_session` cookie a response sets, checking its attributes.
+fn set_session_cookie(r: &reqwest::Response) -> String {
+    let header = r
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap();
+    assert!(
+        header.contains("; Path=/")
+            && header.contains("HttpOnly")
+            && header.contains("SameSite=Lax"),
+        "{header}"
+    );
+    let (pair, _) = header.split_once(';').unwrap();
+    let (name, value) = pair.split_once('=').unwrap();
+    assert_eq!(name, "writ_session");
+    value.to_string()
+}
+
+/// Session fixation (OWASP ASVS V3.2.1): login rotates the session. A cookie known before the
+/// sign-in (planted by an attacker, say) neither reaches the signed-in interaction nor counts
+/// as logged in afterwards; the browser finishes the flow with the cookie set at login.
+#[tokio::test]
+async fn login_rotates_the_session_so_the_pre_login_cookie_no_longer_authenticates() {
+    let s = start().await;
+    // Cookies by hand, to hold on to the old one.
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let with =
+        |req: reqwest::RequestBuilder, c: &str| req.header("cookie", format!("writ_session={c}"));
+    let r = http.get(authorize_url(&s, "web", "")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let before = set_session_cookie(&r);
+    let loc = location(&r);
+    let view: Value = with(http.get(&loc), &before)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = with(
+        http.post(view["endpoints"]["login"].as_str().unwrap()),
+        &before,
+    )
+    .form(&[
+        ("username", "alice"),
+        ("password", "wonderland"),
+        ("csrf_token", view["csrf_token"].as_str().unwrap()),
+    ])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = set_session_cookie(&r);
+    assert_ne!(after, before, "a new cookie at login");
+
+    // The old cookie: not bound to the interaction any more, and not logged in.
+    let r = with(http.get(&loc), &before)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "old cookie on the interaction"
+    );
+    let r = with(http.get(authorize_url(&s, "web", "&prompt=none")), &before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&r))["error"],
+        "login_required",
+        "old cookie"
+    );
+
+    // The new cookie is logged in and completes the flow.
+    let r = with(http.get(authorize_url(&s, "web", "&prompt=none")), &after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&r))["error"],
+        "consent_required",
+        "new cookie"
+    );
+    let view: Value = with(http.get(&loc), &after)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["login"]["username"], "alice");
+    let consent = view["endpoints"]["consent"].as_str().unwrap();
+    let form = [
+        ("decision", "allow"),
+        ("csrf_token", view["csrf_token"].as_str().unwrap()),
+    ];
+    let r = with(http.post(consent), &before)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "old cookie on consent");
+    let r = with(http.post(consent), &after)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let q = query(&location(&r));
+    assert_eq!(q["state"], "st&ate");
+    let r = redeem(&s, &q["code"], VERIFIER).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn error_page_escapes_html() {
     let s = start().await;

@@ -11,6 +11,7 @@
 //! clock, never from the database's. [`spawn_purger`] deletes expired rows in the background.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod group_commit;
 mod postgres;
 mod purge;
 mod sql;

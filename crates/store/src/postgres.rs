@@ -73,6 +73,21 @@ impl PgStore {
     fn writer(&self) -> &PgPool {
         &self.pool
     }
+
+    /// One statement per interaction (no grouping: PostgreSQL takes concurrent writers).
+    async fn put_interaction(
+        &self,
+        interaction: &writ_core::ports::StoredInteraction,
+    ) -> Result<(), StoreError> {
+        sqlx::query(crate::sql::INTERACTION_PUT)
+            .bind(interaction.id.as_str())
+            .bind(interaction.payload.as_str())
+            .bind(interaction.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
 }
 
 crate::sql::impl_store!(PgStore);

@@ -330,8 +330,9 @@ pub(crate) fn consumed<R, T: From<R>>(
 }
 
 /// Implement [`Store`](writ_core::ports::Store) for a backend type that has
-/// `fn reader(&self) -> &sqlx::Pool<DB>` (reads) and `fn writer(&self) -> &sqlx::Pool<DB>`
-/// (writes and every consumption).
+/// `fn reader(&self) -> &sqlx::Pool<DB>` (reads), `fn writer(&self) -> &sqlx::Pool<DB>`
+/// (writes and every consumption) and `async fn put_interaction(&self, &StoredInteraction)`
+/// (the one write each backend does its own way: SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty) => {
         #[::async_trait::async_trait]
@@ -474,14 +475,7 @@ macro_rules! impl_store {
                 &self,
                 interaction: &::writ_core::ports::StoredInteraction,
             ) -> Result<(), ::writ_core::ports::StoreError> {
-                ::sqlx::query($crate::sql::INTERACTION_PUT)
-                    .bind(interaction.id.as_str())
-                    .bind(interaction.payload.as_str())
-                    .bind(interaction.expires_at)
-                    .execute(self.writer())
-                    .await
-                    .map_err($crate::backend)?;
-                Ok(())
+                self.put_interaction(interaction).await
             }
 
             async fn interaction_get(

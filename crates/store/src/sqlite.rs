@@ -3,7 +3,8 @@
 //! SQLite allows one writer at a time, so the store holds a writer pool of exactly one
 //! connection (every write and every consumption goes there, in turn, instead of fighting
 //! over the file lock) and a separate read-only pool for lookups. The file runs in WAL mode,
-//! so readers never block the writer nor the writer them.
+//! so readers never block the writer nor the writer them. Interaction writes, one per
+//! `/authorize`, are group-committed (see `group_commit.rs`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{
 use writ_core::ports::StoreError;
 
 use crate::backend;
+use crate::group_commit::InteractionWriter;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,6 +29,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    interactions: InteractionWriter,
 }
 
 impl SqliteStore {
@@ -66,7 +69,11 @@ impl SqliteStore {
             .map_err(backend)?;
 
         tracing::info!(backend = "sqlite", "store opened");
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            interactions: InteractionWriter::spawn(writer.clone()),
+            writer,
+            reader,
+        })
     }
 
     /// A private in-memory database, for tests. It lives on a single connection (reads and
@@ -89,6 +96,7 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(format!("sqlite migration: {e}")))?;
         Ok(SqliteStore {
+            interactions: InteractionWriter::spawn(pool.clone()),
             writer: pool.clone(),
             reader: pool,
         })
@@ -106,6 +114,13 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    async fn put_interaction(
+        &self,
+        interaction: &writ_core::ports::StoredInteraction,
+    ) -> Result<(), StoreError> {
+        self.interactions.put(&self.writer, interaction).await
     }
 }
 

@@ -283,6 +283,35 @@ async fn interaction_round_trips_and_put_replaces(store: Arc<dyn Store>) {
     assert_eq!(store.interaction_get("i-1", NOW).await.unwrap(), None);
 }
 
+/// Concurrent interaction writes (SQLite groups them into one transaction) each land, and
+/// racing writes of one id all succeed with one of them kept whole.
+async fn concurrent_interaction_writes_all_land(store: Arc<dyn Store>) {
+    let writes = race(4 * RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut row = interaction(&format!("many-{i}"), NOW + 600);
+            row.payload = format!(r#"{{"n":{i}}}"#);
+            store.interaction_put(&row).await?;
+            let mut same = interaction("same", NOW + 600);
+            same.payload = format!(r#"{{"n":{i}}}"#);
+            store.interaction_put(&same).await
+        }
+    })
+    .await;
+    assert!(writes.iter().all(Result::is_ok), "{writes:?}");
+    for i in 0..4 * RACERS {
+        let row = store
+            .interaction_get(&format!("many-{i}"), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payload, format!(r#"{{"n":{i}}}"#));
+    }
+    let same = store.interaction_get("same", NOW).await.unwrap().unwrap();
+    let n: usize = same.payload[5..same.payload.len() - 1].parse().unwrap();
+    assert!(n < 4 * RACERS, "{}", same.payload);
+}
+
 async fn session_round_trips_put_replaces_and_delete_removes(store: Arc<dyn Store>) {
     let anonymous = session("s-1", None, NOW + 3600);
     store.session_put(&anonymous).await.unwrap();
@@ -943,6 +972,7 @@ macro_rules! all_rules {
             key_insert_conflicts_on_duplicate_kid,
             key_state_changes,
             interaction_round_trips_and_put_replaces,
+            concurrent_interaction_writes_all_land,
             session_round_trips_put_replaces_and_delete_removes,
             grant_round_trips,
             code_round_trips_through_consumption,

@@ -25,6 +25,18 @@ pub async fn post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
     handle(&s, &headers, &body).await
 }
 
+/// Add the browser-session cookie to `r`: host-only, `Path=/`, `HttpOnly`, `SameSite=Lax`,
+/// `Secure` (and the `__Host-` name) when the issuer is https (RFC 6265bis §4.1.3.2). A
+/// session cookie in the browser's sense: no `Max-Age`, the server-side row bounds its life.
+pub(super) fn set_session_cookie(r: &mut Response, secure: bool, value: &str) {
+    let name = session_cookie_name(secure);
+    let attrs = if secure { "; Secure" } else { "" };
+    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{attrs}");
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
     let secure = s.provider.settings.secure_cookies();
     let name = session_cookie_name(secure);
@@ -43,11 +55,7 @@ async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
             }
             let mut r = see_other(&next.location);
             if let Some(c) = next.set_session_cookie {
-                let attrs = if secure { "; Secure" } else { "" };
-                let v = format!("{name}={c}; Path=/; HttpOnly; SameSite=Lax{attrs}");
-                if let Ok(v) = HeaderValue::from_str(&v) {
-                    r.headers_mut().append(header::SET_COOKIE, v);
-                }
+                set_session_cookie(&mut r, secure, &c);
             }
             r
         }

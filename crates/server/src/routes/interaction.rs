@@ -202,15 +202,23 @@ pub async fn login(
         )
         .await;
     match result {
-        Ok(_) => {
-            if wants_json(&headers) {
-                return (
+        Ok(done) => {
+            let mut r = if wants_json(&headers) {
+                (
                     StatusCode::OK,
                     axum::Json(serde_json::json!({"status": "logged_in"})),
                 )
-                    .into_response();
-            }
-            see_other(&s.provider.settings.endpoint(&format!("/interaction/{id}")))
+                    .into_response()
+            } else {
+                see_other(&s.provider.settings.endpoint(&format!("/interaction/{id}")))
+            };
+            // The session was rotated at login: the browser must switch to the new cookie.
+            super::authorize::set_session_cookie(
+                &mut r,
+                s.provider.settings.secure_cookies(),
+                &done.session_cookie,
+            );
+            r
         }
         Err(InteractionError::BadCredentials { remaining }) => {
             tracing::info!(target: "audit", interaction = %id, "failed sign-in");
