@@ -158,6 +158,29 @@ async fn a_pushed_request_is_bound_to_the_client_that_pushed_it() {
 }
 
 #[tokio::test]
+async fn a_pushed_request_whose_redirect_uri_was_unregistered_meanwhile_is_refused() {
+    let s = start("", "").await;
+    let uri = pushed(push(&s, &plain_params()).await).await;
+    let mut config = s
+        .provider
+        .clients
+        .get("rp")
+        .await
+        .unwrap()
+        .unwrap()
+        .config
+        .clone();
+    config.redirect_uris = vec!["http://127.0.0.1:9/elsewhere".into()];
+    s.provider.clients.put(config, now()).await.unwrap();
+    // Refused, and told at the client's only redirect_uri, which is now the new one.
+    let r = use_uri(&s, "rp", &uri).await;
+    let q = query(&location(&r));
+    assert!(location(&r).starts_with("http://127.0.0.1:9/elsewhere?"));
+    assert_eq!(q["error"], "invalid_request_uri");
+    assert!(q["error_description"].contains("no longer registered"));
+}
+
+#[tokio::test]
 async fn an_unknown_pushed_request_uri_is_refused() {
     let s = start("", "").await;
     assert_refused(

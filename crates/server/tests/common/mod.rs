@@ -35,6 +35,8 @@ pub struct Srv {
     pub base: String,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
+    /// The running provider, for tests that change a registration while it serves.
+    pub provider: std::sync::Arc<writ_core::Provider>,
 }
 
 /// Start a server. `sections` is TOML placed after `issuer`/`listen` (`[jar]`, `[par]`...);
@@ -77,11 +79,12 @@ pub async fn start(sections: &str, clients: &str) -> Srv {
         .await
         .unwrap();
     let provider = writ_server::build_provider(&config, store).await.unwrap();
-    tokio::spawn(writ_server::serve(provider, listener));
+    tokio::spawn(writ_server::serve(provider.clone(), listener));
     Srv {
         base,
         http: browser(),
         dir,
+        provider,
     }
 }
 
