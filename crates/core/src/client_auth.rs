@@ -38,6 +38,13 @@ pub const ASSERTION_SIGNING_ALGS: &[JwsAlg] = &[
     JwsAlg::Ed25519,
 ];
 
+/// FAPI 1.0 Advanced §8.6: client assertions are signed with PS256 or ES256 only.
+pub const FAPI1_ASSERTION_SIGNING_ALGS: &[JwsAlg] = &[JwsAlg::PS256, JwsAlg::ES256];
+
+/// FAPI 2.0 Security Profile §5.4.1: PS256, ES256, or EdDSA with Ed25519 (either name).
+pub const FAPI2_ASSERTION_SIGNING_ALGS: &[JwsAlg] =
+    &[JwsAlg::PS256, JwsAlg::ES256, JwsAlg::EdDSA, JwsAlg::Ed25519];
+
 fn invalid_client(detail: impl Into<String>) -> OAuthError {
     invalid_client_because("client authentication failed", detail)
 }
@@ -76,6 +83,8 @@ pub struct AuthContext<'a> {
     pub other_audiences: &'a [&'a str],
     /// Longest accepted assertion lifetime (seconds).
     pub max_assertion_lifetime: i64,
+    /// Algorithms a `private_key_jwt` assertion may use (narrower under a FAPI profile).
+    pub assertion_algs: &'a [JwsAlg],
     /// Clock skew allowed (seconds).
     pub skew: i64,
     /// Keys from clients' `jwks_uri` (`None`: registered keys only).
@@ -241,7 +250,7 @@ async fn verify_assertion(
             "private_key_jwt assertion signed with an HMAC algorithm",
         ));
     }
-    if !ASSERTION_SIGNING_ALGS.contains(&alg) {
+    if !ctx.assertion_algs.contains(&alg) {
         return Err(invalid_client(format!(
             "private_key_jwt assertion signed with {alg}, which is not accepted"
         )));

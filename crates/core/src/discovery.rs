@@ -1,7 +1,6 @@
 //! Discovery metadata (OpenID Connect Discovery §3, RFC 8414 §2), true to the running
 //! configuration: only what this build actually does is advertised.
 
-use crate::client_auth::ASSERTION_SIGNING_ALGS;
 use crate::keys::SERVER_SIGNING_ALGS;
 use crate::settings::Settings;
 use serde_json::{Value, json};
@@ -10,7 +9,11 @@ use serde_json::{Value, json};
 pub fn metadata(settings: &Settings) -> Value {
     let e = |p: &str| settings.endpoint(p);
     let id_algs: Vec<&str> = SERVER_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
-    let assertion_algs: Vec<&str> = ASSERTION_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
+    let assertion_algs: Vec<&str> = settings
+        .assertion_signing_algs()
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
     let jar = &settings.jar_policy;
     let signing: Vec<&str> = jar.signing_algs.iter().map(|a| a.as_str()).collect();
     let (enc_algs, enc_encs): (Vec<&str>, Vec<&str>) = if jar.encryption_enabled {

@@ -83,6 +83,20 @@ impl Settings {
             || self.jar.profile == Some(writ_protocol::config::Profile::Fapi2MessageSigning)
     }
 
+    /// Algorithms a `private_key_jwt` assertion may be signed with: every asymmetric one, or
+    /// the FAPI profile's list (FAPI 1.0 Advanced §8.6, FAPI 2.0 Security Profile §5.4.1).
+    pub fn assertion_signing_algs(&self) -> &'static [writ_jose::JwsAlg] {
+        use crate::client_auth::{
+            ASSERTION_SIGNING_ALGS, FAPI1_ASSERTION_SIGNING_ALGS, FAPI2_ASSERTION_SIGNING_ALGS,
+        };
+        use writ_protocol::config::Profile;
+        match self.jar.profile {
+            None => ASSERTION_SIGNING_ALGS,
+            Some(Profile::Fapi1Advanced) => FAPI1_ASSERTION_SIGNING_ALGS,
+            Some(Profile::Fapi2MessageSigning) => FAPI2_ASSERTION_SIGNING_ALGS,
+        }
+    }
+
     /// `{issuer}{path}`.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)

@@ -292,6 +292,60 @@ async fn private_key_jwt_at_par_accepts_the_par_endpoint_as_audience() {
 }
 
 #[tokio::test]
+async fn fapi_profiles_narrow_the_client_assertion_algorithms() {
+    let ed = writ_jose::SigningKey::generate_ed25519().unwrap();
+    let mut jwk = ed.public_jwk("ed-1").unwrap();
+    jwk.alg = None;
+    let jwks = json!({ "keys": [jwk] }).to_string();
+    let s = start(
+        "[jar]\nprofile = \"fapi1-advanced\"",
+        &format!(
+            r#"
+        [[clients]]
+        client_id = "signer"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "private_key_jwt"
+        secrets = [{{ type = "jwks", value = '{jwks}' }}]
+        "#
+        ),
+    )
+    .await;
+    let d = discovery(&s).await;
+    assert_eq!(
+        d["token_endpoint_auth_signing_alg_values_supported"],
+        json!(["PS256", "ES256"])
+    );
+    let t = now();
+    let assertion = writ_jose::sign_compact(
+        json!({ "kid": "ed-1" }).as_object().unwrap(),
+        &serde_json::to_vec(&json!({
+            "iss": "signer", "sub": "signer", "aud": format!("{}/par", s.base),
+            "iat": t, "exp": t + 60, "jti": unique(),
+        }))
+        .unwrap(),
+        writ_jose::JwsAlg::EdDSA,
+        &ed,
+    )
+    .unwrap();
+    let r = s
+        .http
+        .post(format!("{}/par", s.base))
+        .form(&[
+            ("client_id", "signer"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+            ("request", sign(&claims(&s.base, "signer")).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    push_refused(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
 async fn parameters_beside_a_pushed_request_object_are_refused() {
     let s = start("", "").await;
     let ro = sign(&claims(&s.base, "rp"));
