@@ -86,14 +86,14 @@ impl Provider {
             ));
         }
         // The request proper: without the client's credentials, with its client_id.
-        let mut params = raw.as_map().clone();
+        let mut params = raw.into_map();
         params.retain(|k, _| k == "client_id" || !CLIENT_AUTHENTICATION.contains(&k.as_str()));
         params.insert("client_id".into(), client.id().to_string());
         let params = RawParams::from_map(params);
 
         let now = self.clock.now();
         let keys = self.keys.current();
-        let ro_ctx = self.request_object_context(now, &keys, false);
+        let ro_ctx = self.request_object_context(now, &keys);
         let request = authorize::run_pushed(&self.settings, &ro_ctx, &client, &params)
             .await
             .map_err(|e| for_audit(e, &client))?;

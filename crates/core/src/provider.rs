@@ -273,7 +273,7 @@ impl Provider {
             .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
         let now = self.clock.now();
         let keys = self.keys.current();
-        let ro_ctx = self.request_object_context(now, &keys, true);
+        let ro_ctx = self.request_object_context(now, &keys);
         let request = authorize::run(&self.settings, &ro_ctx, &client, &raw)
             .await
             .map_err(|e| for_audit(e, &client))?;
@@ -332,13 +332,11 @@ impl Provider {
         })
     }
 
-    /// What the request-object stages need, now. `fetch`: whether client-hosted
-    /// `request_uri`s may be fetched (not at `/par`, where `request_uri` is refused).
+    /// What the request-object stages need, now.
     pub(crate) fn request_object_context<'a>(
         &'a self,
         now: UnixTime,
         keys: &'a KeySnapshot,
-        fetch: bool,
     ) -> request_object::Context<'a> {
         request_object::Context {
             policy: &self.settings.jar_policy,
@@ -347,7 +345,7 @@ impl Provider {
             decryption_keys: keys.decryption_keys(),
             remote_keys: &self.remote_keys,
             store: Some(self.store.as_ref()),
-            request_uri_fetcher: self.request_uri_fetcher.as_deref().filter(|_| fetch),
+            request_uri_fetcher: self.request_uri_fetcher.as_deref(),
         }
     }
 

@@ -230,7 +230,11 @@ async fn fetch_request_object(
         )
     })?;
     // A trailing newline from a static file server is not part of the JWT.
-    Ok(token.trim_ascii().to_string())
+    let trimmed = token.trim_ascii();
+    if trimmed.len() == token.len() {
+        return Ok(token);
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Stages 3–6 for a request object that arrived as `transport` (by value or by reference at

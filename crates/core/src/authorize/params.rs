@@ -80,6 +80,11 @@ impl RawParams {
     pub fn as_map(&self) -> &BTreeMap<String, String> {
         &self.0
     }
+
+    /// The map, taken.
+    pub fn into_map(self) -> BTreeMap<String, String> {
+        self.0
+    }
 }
 
 /// A parameter name made safe to quote in a description (printable ASCII, at most 40 chars).

@@ -73,10 +73,10 @@ fn request_origin(i: &Interaction, name: &str) -> String {
     let r = &i.request;
     let Some(ro) = &r.request_object else {
         if r.transport == writ_core::authorize::source::Transport::Pushed {
-            return format!(
-                "This request was pushed to this server directly by {name}, which authenticated \
-                 itself; the request was not signed."
-            );
+            // Public clients push without authenticating, so this says nothing about who sent it.
+            return "This request was pushed to this server directly by the application, as \
+                    plain parameters: it was not signed."
+                .into();
         }
         return "This request was sent as plain parameters: it was not signed by the application."
             .into();
