@@ -14,7 +14,6 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::set_header::SetResponseHeaderLayer;
 use writ_core::Provider;
 use writ_core::ports::{Clock, Rng, Store, SystemClock, SystemRng};
 use writ_core::settings::Settings;
@@ -104,29 +103,37 @@ pub fn app(provider: Arc<Provider>) -> Router {
         metrics: metrics_handle(),
     };
     routes::router(state)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        ))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+}
+
+/// Headers every response carries unless its handler set them: no MIME sniffing, no
+/// referrer, no framing (RFC 7034, CSP `frame-ancestors`), and a CSP that allows no script
+/// and forms posting only to this server or back to a client's redirect URI.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+    ),
+];
+
+/// Add [`SECURITY_HEADERS`] that are not present. One layer for the four (there were four
+/// `SetResponseHeaderLayer`s: four futures wrapped around every request).
+async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    let headers = r.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    r
 }
 
 /// Run the server until Ctrl-C / SIGTERM: background key reload and purge included.
@@ -203,4 +210,26 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn security_headers_are_added_but_never_replace_a_handlers_own() {
+        let mut own = axum::response::Response::new(axum::body::Body::empty());
+        own.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'"),
+        );
+        let r = security_headers(own).await;
+        let h = r.headers();
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], "default-src 'self'");
+        assert_eq!(h.get_all(header::CONTENT_SECURITY_POLICY).iter().count(), 1);
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+    }
 }
