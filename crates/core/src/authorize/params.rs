@@ -5,6 +5,7 @@
 //! refused (RFC 9101 §5).
 
 use crate::error::OAuthError;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Longest accepted parameter value other than `request` (bytes).
@@ -26,7 +27,8 @@ impl RawParams {
             )));
         }
         let mut map = BTreeMap::new();
-        for (k, v) in url::form_urlencoded::parse(input) {
+        for pair in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (k, v) = decode_pair(pair)?;
             if map.len() >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
             }
@@ -38,11 +40,6 @@ impl RawParams {
                     "parameter {} is longer than {MAX_PARAM_BYTES} bytes",
                     printable(&k)
                 )));
-            }
-            if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
-                return Err(OAuthError::invalid_request(
-                    "parameters must be UTF-8 (RFC 6749 Appendix B)",
-                ));
             }
             if map.contains_key(k.as_ref()) {
                 return Err(OAuthError::invalid_request(format!(
@@ -85,6 +82,40 @@ impl RawParams {
     pub fn into_map(self) -> BTreeMap<String, String> {
         self.0
     }
+}
+
+/// One `name=value` of `application/x-www-form-urlencoded` (URL Standard §5.1), decoded:
+/// `+` is a space, `%XX` a byte, a `%` not followed by two hex digits stays as it is, and a
+/// missing `=` gives an empty value. The bytes must be UTF-8 (RFC 6749 Appendix B) and may not
+/// contain U+FFFD: a decoder that replaced invalid bytes would have produced it, so it is
+/// refused whether it was sent or made.
+///
+/// The common pair (a request object, an id, a URL-safe token) has no `%` and no `+`; it is
+/// checked in one pass and borrowed, not copied. Others go through `form_urlencoded`.
+fn decode_pair(pair: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), OAuthError> {
+    let not_utf8 = || OAuthError::invalid_request("parameters must be UTF-8 (RFC 6749 Appendix B)");
+    // `fold` rather than `any`: no early exit, so the scan is vectorised.
+    let escaped = pair
+        .iter()
+        .fold(false, |seen, &b| seen | (b == b'%') | (b == b'+'));
+    let (k, v) = if escaped {
+        match url::form_urlencoded::parse(pair).next() {
+            Some((k, v)) => (k, v),
+            None => (Cow::Borrowed(""), Cow::Borrowed("")),
+        }
+    } else {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        let k = std::str::from_utf8(k).map_err(|_| not_utf8())?;
+        let v = std::str::from_utf8(v).map_err(|_| not_utf8())?;
+        (Cow::Borrowed(k), Cow::Borrowed(v))
+    };
+    if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
+        return Err(not_utf8());
+    }
+    Ok((k, v))
 }
 
 /// A parameter name made safe to quote in a description (printable ASCII, at most 40 chars).
@@ -133,6 +164,61 @@ mod tests {
     fn oversized_input_is_refused_before_parsing() {
         let big = vec![b'a'; 2000];
         assert!(RawParams::parse(&big, 1000).is_err());
+    }
+
+    /// The fast path (no `%`, no `+`) and the slow one decode as the URL Standard does: the
+    /// same pairs as `form_urlencoded` for every input that is valid UTF-8 once decoded.
+    #[test]
+    fn decoding_agrees_with_the_url_standard() {
+        let inputs: [&[u8]; 12] = [
+            b"a=b&c=d",
+            b"a=b+c&d=%41%42",
+            b"a==b&=c&d",
+            b"&&a=1&&b=2&",
+            b"a=%zz&b=%4&c=%",
+            b"n%61me=v%2Bal+ue",
+            b"x=%E2%9C%93&y=\xE2\x9C\x93",
+            b"request=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhIn0.c2ln&client_id=c",
+            b"a=b%26c%3Dd",
+            b"only-a-name",
+            b"a=",
+            b"=",
+        ];
+        for input in inputs {
+            let ours: Vec<(String, String)> = input
+                .split(|b| *b == b'&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = decode_pair(p).unwrap();
+                    (k.into_owned(), v.into_owned())
+                })
+                .collect();
+            let standard: Vec<(String, String)> = url::form_urlencoded::parse(input)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(ours, standard, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn non_utf8_is_refused_escaped_or_raw_and_so_is_u_fffd() {
+        for input in [
+            &b"client_id=a&state=\xFF"[..],
+            b"client_id=a&st\xC3ate=1",
+            b"client_id=a&state=%C3",
+            b"client_id=a&state=\xEF\xBF\xBD",
+            b"client_id=a&state=%EF%BF%BD",
+        ] {
+            let e = RawParams::parse(input, 10_000).unwrap_err();
+            assert!(e.description.contains("UTF-8"), "{}", e.description);
+        }
+    }
+
+    #[test]
+    fn unescaped_values_are_taken_as_they_are() {
+        let p = RawParams::parse(b"client_id=a.b-c_d~e&request=x.y.z", 10_000).unwrap();
+        assert_eq!(p.get("client_id"), Some("a.b-c_d~e"));
+        assert_eq!(p.get("request"), Some("x.y.z"));
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub fn decrypt(
     server_keys: &[DecryptionKey],
     now: UnixTime,
 ) -> Result<DecryptedRequestObject, Refusal> {
-    let dots = ro.token.bytes().filter(|b| *b == b'.').count();
+    // Written as a sum so that it is vectorised: this runs over every request object.
+    let dots: usize = ro.token.bytes().map(|b| usize::from(b == b'.')).sum();
     match dots {
         2 => {
             if policy.requires_encryption(client) {
