@@ -2,11 +2,13 @@
 -- pre-generated URLs of one file, each connection taking the next unused line, and counts as
 -- a success only a 303 whose Location is the interaction page. wrk never follows redirects.
 --
--- wrk -t1 -cN -dT -s authorize.lua http://127.0.0.1:PORT -- URLS_FILE START_LINE
+-- wrk -t1 -cN -dT -s authorize.lua http://127.0.0.1:PORT -- URLS_FILE START_LINE [STATUS]
 -- prints one line: RESULT {json}
+-- With STATUS (the HTTP floor of run.sh), a success is any response with that status instead.
 
 local paths = {}
 local next_line = 1
+local expect = nil
 ok = 0
 bad = 0
 statuses = {}
@@ -19,6 +21,7 @@ function init(args)
   end
   assert(#paths > 0, "no URLs in " .. file)
   next_line = ((tonumber(args[2]) or 0) % #paths) + 1
+  expect = tonumber(args[3])
 end
 
 function request()
@@ -29,7 +32,9 @@ end
 
 function response(status, headers, body)
   local loc = headers["location"] or headers["Location"]
-  if status == 303 and loc ~= nil and loc:find("/interaction/", 1, true) then
+  if expect ~= nil then
+    if status == expect then ok = ok + 1 else bad = bad + 1 end
+  elseif status == 303 and loc ~= nil and loc:find("/interaction/", 1, true) then
     ok = ok + 1
   else
     bad = bad + 1

@@ -31,6 +31,14 @@ def ms(us):
     return f"{us / 1000:.2f} ms"
 
 
+def floor_cpu_us():
+    r = run("floor", "c64")
+    if r is None or r["ok"] == 0:
+        return None
+    return r["server_cpu_s"] * 1e6 / r["ok"]
+
+
+floor_us = floor_cpu_us()
 rows, notes, summary = [], [], []
 for alg in algs:
     op_us, ceil = ceiling(alg)
@@ -68,6 +76,11 @@ for alg in algs:
     if alg == "RS256" and p99_1 is not None:
         goals.append(f"p99 at 1 = {ms(p99_1)} {'≤' if p99_1 <= 1000 else '>'} 1 ms")
     goals.append(f"errors {errors}")
+    if floor_us and op_us:
+        goals.append(
+            f"bound by the HTTP floor: {op_us:.1f} / ({op_us:.1f} + {floor_us:.1f}) µs = "
+            f"{op_us / (op_us + floor_us):.0%} of the ceiling with no store and no parsing at all"
+        )
     summary.append(f"- {alg}: " + "; ".join(goals))
     for r in measured:
         if r["server_accepted"] < r["ok"]:
@@ -82,6 +95,23 @@ for alg in algs:
 print("| alg | criterion ceiling, ops/s (per op) | accepted req/s at 64 conns | % of ceiling | p50 at 64 | p99 at 64 | p99 at 1 conn | errors | server CPU per request at 64 | req/s if the server had its core alone |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
+floor = [(label, run("floor", label)) for label in ("c64", "c1")]
+if floor[0][1]:
+    print()
+    print("HTTP floor (the same queries to a path with no route: 404, no pipeline, no store):")
+    print()
+    print("| connections | responses/s | p50 | p90 | p99 | server CPU per request | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for label, r in floor:
+        if r is None:
+            continue
+        secs = r["duration_us"] / 1e6
+        lat = r["latency_us"]
+        print(
+            f"| {r['connections']} | {r['ok'] / secs:,.0f} | {ms(lat['p50'])} | {ms(lat['p90'])} | "
+            f"{ms(lat['p99'])} | {r['server_cpu_s'] * 1e6 / max(r['ok'], 1):.1f} µs | "
+            f"{r['bad'] + sum(r['socket_errors'].values())} |"
+        )
 print()
 print("\n".join(summary))
 if notes:

@@ -12,7 +12,12 @@
 #    then $DURATION at 64 connections and $DURATION at 1 connection. wrk never follows
 #    redirects; a request counts as accepted only when it is a 303 to /interaction/{id}
 #    (bench/load/authorize.lua), and the server's own counter of accepted requests must agree;
-# 5. prints the table (also in $OUT/results.md and $OUT/results.json).
+# 5. measures the HTTP floor: the same server answering the same queries sent to a path that
+#    does not exist (404: the same bytes in and through hyper, axum and the layers, but no
+#    pipeline, no store), at 64 and 1 connections. What a request costs there is spent before
+#    any request object is looked at, so ceiling / (ceiling + floor) bounds the share of the
+#    ceiling that any /authorize can reach on this machine;
+# 6. prints the table (also in $OUT/results.md).
 #
 # Knobs (environment): N (request objects per algorithm, default 300000), DURATION (10s),
 # WARMUP (2s), ALGS ("RS256 ES256 EdDSA"; PS256 also works), CONNS ("64 1"), PORT (18080),
@@ -100,26 +105,30 @@ stop_server() {
 }
 trap stop_server EXIT
 
-HZ=$(getconf CLK_TCK)
-: > "$OUT/runs.jsonl"
-for alg in $ALGS; do
-    urls="$OUT/urls-$alg.txt"
+start_server() { # label: writ on a fresh store, pinned, one tokio worker
     rm -rf "$OUT/data"
-    say "$alg: starting writ on CPU $SERVER_CPU (1 tokio worker)"
+    say "$1: starting writ on CPU $SERVER_CPU (1 tokio worker)"
     TOKIO_WORKER_THREADS=1 taskset -c "$SERVER_CPU" "$WRIT" serve --config "$OUT/writ.toml" \
-        2> "$OUT/server-$alg.log" &
+        2> "$OUT/server-$1.log" &
     SERVER_PID=$!
     for _ in $(seq 100); do
         curl -sf "http://$ADDR/health" >/dev/null && break
         sleep 0.1
     done
-    curl -sf "http://$ADDR/health" >/dev/null || { echo "writ did not start" >&2; cat "$OUT/server-$alg.log" >&2; exit 1; }
+    curl -sf "http://$ADDR/health" >/dev/null || { echo "writ did not start" >&2; cat "$OUT/server-$1.log" >&2; exit 1; }
+}
+
+HZ=$(getconf CLK_TCK)
+: > "$OUT/runs.jsonl"
+for alg in $ALGS; do
+    urls="$OUT/urls-$alg.txt"
+    start_server "$alg"
 
     line=0
-    run() { # label connections duration
+    run() { # label connections duration [expected status]
         local label=$1 conns=$2 dur=$3 acc0 ref0 t0 out
         acc0=$(accepted); ref0=$(refused); t0=$(cpu_ticks "$SERVER_PID")
-        out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"$dur" -s "$LUA" "http://$ADDR" -- "$urls" "$line" 2>&1)
+        out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"$dur" -s "$LUA" "http://$ADDR" -- "$urls" "$line" ${4:-} 2>&1)
         echo "$out" > "$OUT/wrk-$alg-$label.txt"
         local json
         json=$(echo "$out" | sed -n 's/^RESULT //p')
@@ -147,6 +156,20 @@ PY
     done
     stop_server
 done
+
+# The HTTP floor: the first algorithm's queries, sent to a path with no route.
+floor_alg=${ALGS%% *}
+urls="$OUT/urls-floor.txt"
+head -n 20000 "$OUT/urls-$floor_alg.txt" | sed 's#/authorize?#/no-such-endpoint?#' > "$urls"
+alg=floor
+start_server floor
+line=0
+run warmup 64 "$WARMUP" 404
+for c in $CONNS; do
+    say "floor: $DURATION at $c connection(s), 404 for the same queries"
+    run "c$c" "$c" "$DURATION" 404
+done
+stop_server
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
 python3 "$ROOT/bench/load/report.py" "$OUT" "$TARGET/criterion" "$ALGS" | tee "$OUT/results.md"
