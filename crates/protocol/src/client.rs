@@ -196,10 +196,27 @@ fn default_scopes() -> Vec<String> {
 /// Longest accepted `client_id`.
 pub const MAX_CLIENT_ID_LEN: usize = 255;
 
-/// Whether a `request_uris` prefix ends its host: `scheme://host[:port]/` comes before `*`.
-fn prefix_fixes_the_host(base: &str) -> bool {
-    base.split_once("://")
-        .is_some_and(|(_, rest)| rest.contains('/'))
+/// Whether `id` could be a registered client id: 1 to [`MAX_CLIENT_ID_LEN`] printable ASCII
+/// characters, no space. Lookups check it before asking the store, so an id no client can
+/// have (one with a NUL byte, which PostgreSQL refuses in text) is simply unknown.
+pub fn is_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CLIENT_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether a `request_uris` prefix (the text before `*`) fixes the host: `scheme://host[:port]/`
+/// comes first, with no `?`, `#` or backslash in the authority, and no `#` anywhere (a fetched URI
+/// never has a fragment, so a prefix with one would either never match or, cut at the `#`,
+/// match more than it says: `https://rp.example#/` would become `https://rp.example`, which
+/// `https://rp.example.evil/` starts with). Checked when a client is registered and again by
+/// the matcher (`writ_core::authorize::request_uri`).
+pub fn prefix_fixes_the_host(base: &str) -> bool {
+    let Some((_, rest)) = base.split_once("://") else {
+        return false;
+    };
+    let Some(end) = rest.find('/') else {
+        return false;
+    };
+    !rest[..end].contains(['?', '#', '\\']) && !base.contains('#')
 }
 
 impl ClientConfig {
@@ -226,7 +243,7 @@ impl ClientConfig {
             errs.push(format!(
                 "client_id: must be 1 to {MAX_CLIENT_ID_LEN} characters"
             ));
-        } else if !id.chars().all(|c| c.is_ascii_graphic()) {
+        } else if !is_client_id(id) {
             errs.push("client_id: only printable ASCII without spaces is allowed".into());
         }
         for (i, uri) in self.redirect_uris.iter().enumerate() {
@@ -513,8 +530,18 @@ mod tests {
         assert!(with("https://rp.example/requests/*").is_ok());
         assert!(with("https://rp.example/ro/1").is_ok());
         assert!(with("*").is_ok());
-        let errs = with("https://rp.example*").unwrap_err();
-        assert!(errs.iter().any(|e| e.contains("whole host")), "{errs:?}");
+        for p in [
+            "https://rp.example*",
+            "https://rp.example#/*",
+            "https://rp.example?/*",
+            "https://rp.example/ro#*",
+        ] {
+            let errs = with(p).unwrap_err();
+            assert!(
+                errs.iter().any(|e| e.contains("whole host")),
+                "{p}: {errs:?}"
+            );
+        }
         assert!(with("not a url*").is_err());
     }
 }

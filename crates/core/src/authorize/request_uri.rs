@@ -6,6 +6,7 @@
 //! that tripped.
 
 use crate::client_keys::FetchFailure;
+use writ_protocol::client::prefix_fixes_the_host;
 
 /// Longest accepted `request_uri`, in characters (RFC 9101 §5.2 suggests at most 512 ASCII
 /// characters; SPEC §4.2).
@@ -16,11 +17,6 @@ pub const MAX_REQUEST_URI_CHARS: usize = 512;
 pub trait RequestUriFetcher: Send + Sync {
     /// Fetch the request object at `uri` (RFC 9101 §5.2.3: the body is the JWT).
     async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure>;
-}
-
-/// `uri` without its fragment.
-fn without_fragment(uri: &str) -> &str {
-    uri.split_once('#').map_or(uri, |(before, _)| before)
 }
 
 /// `uri` as the fetcher will request it: parsed (dot segments removed, host lower-cased,
@@ -45,7 +41,7 @@ pub fn is_registered(patterns: &[String], uri: &str) -> bool {
     let fetched = fetched.as_str();
     patterns.iter().any(|p| match p.strip_suffix('*') {
         Some("") => true,
-        Some(prefix) => fetched.starts_with(without_fragment(prefix)),
+        Some(prefix) => prefix_fixes_the_host(prefix) && fetched.starts_with(prefix),
         None => as_fetched(p).is_some_and(|p| p.as_str() == fetched),
     })
 }
@@ -75,6 +71,23 @@ mod tests {
         assert!(is_registered(&p, "https://rp.example/ro/abc#frag"));
         assert!(!is_registered(&p, "https://rp.example/other"));
         assert!(!is_registered(&p, "https://rp.example.evil/ro/abc"));
+    }
+
+    #[test]
+    fn a_prefix_that_does_not_fix_the_host_matches_nothing() {
+        // Registration refuses these; a stored one that predates the rule still never matches.
+        for pattern in [
+            "https://rp.example#/*",
+            "https://rp.example*",
+            "https://rp.example/ro#*",
+        ] {
+            let p = pats(&[pattern]);
+            assert!(
+                !is_registered(&p, "https://rp.example.evil/ro/1"),
+                "{pattern}"
+            );
+            assert!(!is_registered(&p, "https://rp.example/ro/1"), "{pattern}");
+        }
     }
 
     #[test]
