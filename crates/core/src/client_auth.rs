@@ -335,7 +335,7 @@ async fn verify_assertion(
     let fresh = store
         .replay_insert_once(
             "client_assertion",
-            &format!("{id}\u{1f}{jti}"),
+            &crate::secret::replay_key(id, jti),
             exp + ctx.skew,
             now,
         )

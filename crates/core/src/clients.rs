@@ -222,7 +222,7 @@ impl ClientRegistry {
     /// Load a client. `Ok(None)` if unknown. A stored registration that no longer parses is
     /// a server error (logged), never a panic.
     pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
-        if client_id.is_empty() || client_id.len() > writ_protocol::client::MAX_CLIENT_ID_LEN {
+        if !writ_protocol::client::is_client_id(client_id) {
             return Ok(None);
         }
         if let Ok(cache) = self.cache.read()

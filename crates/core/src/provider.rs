@@ -368,7 +368,10 @@ impl Provider {
         id: &str,
         session_cookie: Option<&str>,
     ) -> Result<Interaction, InteractionError> {
-        if id.is_empty() || id.len() > 64 {
+        // Ids are made by `new_interaction_id` (hex and base64url); anything else (a NUL byte
+        // would make PostgreSQL refuse the query) is unknown without asking the store.
+        let made_here = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if id.is_empty() || id.len() > 64 || !id.bytes().all(made_here) {
             return Err(page(
                 ErrorCode::InvalidRequest,
                 "unknown or expired interaction",

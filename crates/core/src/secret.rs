@@ -22,6 +22,13 @@ pub fn hash_token(value: &str) -> String {
     ))
 }
 
+/// The replay-cache key of a `jti` sent by `client_id` (request objects, client assertions):
+/// hashed, so that whatever a client puts in its `jti` (a NUL byte, which PostgreSQL refuses
+/// in text; any length up to the claim's limit) is stored as 43 safe characters.
+pub fn replay_key(client_id: &str, jti: &str) -> String {
+    hash_token(&format!("{client_id}\u{1f}{jti}"))
+}
+
 /// Constant-time equality of two byte strings (length is not secret).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()

@@ -32,6 +32,40 @@ async fn admin() -> PgConnection {
     })
 }
 
+/// Run `test` with a new PostgreSQL database (its URL) and a temporary directory, then drop
+/// the database whether `test` passed or panicked (and re-raise the panic).
+async fn on_fresh_database<F, Fut>(prefix: &str, test: F)
+where
+    F: FnOnce(String, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        common::now() % 1_000_000
+    );
+    let mut conn = admin().await;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = tokio::spawn(test(
+        format!("{}/{name}", pg_server()),
+        dir.path().to_path_buf(),
+    ))
+    .await;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
 /// A `writ serve` process, killed when dropped.
 struct Node {
     child: Child,
@@ -53,8 +87,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Start `writ serve` on `db` with `issuer`, and wait until it answers `/health`.
-async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str) -> Node {
+/// Start `writ serve` on `db` with `issuer` and `[jar]` settings `jar`, and wait until it
+/// answers `/health`.
+async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str, jar: &str) -> Node {
     let port = free_port();
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(
@@ -66,12 +101,15 @@ async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str) -> Node
             data_dir = "{data}"
             [store]
             url = "{db}"
+            [jar]
+            {jar}
             [[clients]]
             client_id = "rp"
             redirect_uris = ["{REDIRECT}"]
-            secrets = [{{ type = "shared", value = "{SECRET}" }}]
+            secrets = [{{ type = "shared", value = "{SECRET}" }}, {{ type = "jwks", value = '{rp}' }}]
             "#,
             data = dir.join(name).display(),
+            rp = common::rp_jwks(),
         ),
     )
     .unwrap();
@@ -142,64 +180,103 @@ async fn use_once(http: &reqwest::Client, node: &Node, uri: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pushed_on_one_node_is_used_once_across_two_nodes() {
-    let name = format!(
-        "writ_par_{}_{}",
-        std::process::id(),
-        common::now() % 1_000_000
-    );
-    let mut conn = admin().await;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let db = format!("{}/{name}", pg_server());
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = {
-        let dir = dir.path().to_path_buf();
-        let db = db.clone();
-        tokio::spawn(async move {
-            // A migrates the schema and creates the keys; B starts on them.
-            let a = node(&dir, "a", &db, "http://writ.test").await;
-            let b = node(&dir, "b", &db, "http://writ.test").await;
-            let http = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
+    on_fresh_database("writ_par", |db, dir| async move {
+        // A migrates the schema and creates the keys; B starts on them.
+        let a = node(&dir, "a", &db, "http://writ.test", "").await;
+        let b = node(&dir, "b", &db, "http://writ.test", "").await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
 
-            // Pushed on A, used on B; a second use fails on both.
-            let uri = push(&http, &a).await;
-            assert!(use_once(&http, &b, &uri).await);
-            assert!(!use_once(&http, &b, &uri).await);
-            assert!(!use_once(&http, &a, &uri).await);
+        // Pushed on A, used on B; a second use fails on both.
+        let uri = push(&http, &a).await;
+        assert!(use_once(&http, &b, &uri).await);
+        assert!(!use_once(&http, &b, &uri).await);
+        assert!(!use_once(&http, &a, &uri).await);
 
-            // Fifty concurrent uses of one pushed request over both nodes: exactly one wins.
-            let uri = push(&http, &b).await;
-            let a = std::sync::Arc::new(a);
-            let b = std::sync::Arc::new(b);
-            let mut tasks = Vec::new();
-            for i in 0..50 {
-                let node = if i % 2 == 0 { a.clone() } else { b.clone() };
-                let http = http.clone();
-                let uri = uri.clone();
-                tasks.push(tokio::spawn(
-                    async move { use_once(&http, &node, &uri).await },
-                ));
-            }
-            let mut wins = 0;
-            for t in tasks {
-                wins += usize::from(t.await.unwrap());
-            }
-            assert_eq!(wins, 1, "exactly one of 50 concurrent uses may succeed");
-        })
-        .await
-    };
-    sqlx::query(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+        // Fifty concurrent uses of one pushed request over both nodes: exactly one wins.
+        let uri = push(&http, &b).await;
+        let a = std::sync::Arc::new(a);
+        let b = std::sync::Arc::new(b);
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let http = http.clone();
+            let uri = uri.clone();
+            tasks.push(tokio::spawn(
+                async move { use_once(&http, &node, &uri).await },
+            ));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            wins += usize::from(t.await.unwrap());
+        }
+        assert_eq!(wins, 1, "exactly one of 50 concurrent uses may succeed");
+    })
+    .await;
+}
+
+/// PostgreSQL refuses a NUL byte in text. An id or a `jti` carrying one is unknown or
+/// refused like any other bad value, never a server error: ids that no client or
+/// interaction can have are not looked up, and `jti`s are stored hashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_byte_in_an_id_or_jti_is_not_a_server_error_on_postgresql() {
+    on_fresh_database("writ_nul", |db, dir| async move {
+        let n = node(
+            &dir,
+            "n",
+            &db,
+            "http://writ.test",
+            r#"replay = "require-jti""#,
+        )
+        .await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let status = |r: &reqwest::Response| r.status().as_u16();
+        let b = &n.base;
+        let authorize = http
+            .get(format!("{b}/authorize?client_id=%00&response_type=code"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status(&authorize), 400, "/authorize with a NUL client_id");
+        let token = http
+            .post(format!("{b}/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", "\0"),
+                ("client_secret", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status(&token), 401, "/token with a NUL client_id");
+        let interaction = http
+            .get(format!("{b}/interaction/%00"))
+            .send()
+            .await
+            .unwrap();
+        assert!(status(&interaction) < 500, "/interaction/%00");
+
+        let mut claims = common::claims("http://writ.test", "rp");
+        claims.insert("jti".into(), "a\0b".into());
+        let ro = common::sign(&claims);
+        let q = format!("client_id=rp&request={}", common::enc(&ro));
+        let first = http.get(format!("{b}/authorize?{q}")).send().await.unwrap();
+        assert_eq!(status(&first), 303, "a jti with a NUL byte is just a jti");
+        let loc = common::location(&first);
+        assert!(loc.starts_with("http://writ.test/interaction/"), "{loc}");
+        let again = http.get(format!("{b}/authorize?{q}")).send().await.unwrap();
+        assert_eq!(status(&again), 303);
+        let loc = common::location(&again);
+        assert!(
+            loc.contains("error=invalid_request_object"),
+            "replayed: {loc}"
+        );
+    })
+    .await;
 }

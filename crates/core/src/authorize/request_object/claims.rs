@@ -282,7 +282,7 @@ pub fn evaluate(
                     .flatten()
                     .unwrap_or(now.saturating_add(p.max_lifetime));
                 replay = Some(ReplayKey {
-                    key: format!("{}\u{1f}{j}", ctx.client.id()),
+                    key: crate::secret::replay_key(ctx.client.id(), j),
                     expires_at: until.saturating_add(skew),
                 });
                 Ok(note(
