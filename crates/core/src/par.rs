@@ -8,7 +8,6 @@
 
 use crate::authorize::pushed::{self, PushedAuthorizationResponse};
 use crate::authorize::{self, params::RawParams};
-use crate::client_auth::{self, AuthContext};
 use crate::error::OAuthError;
 use crate::provider::{Provider, audit_refused_request_object, for_audit};
 use writ_protocol::ErrorCode;
@@ -46,27 +45,10 @@ impl Provider {
         }
         let max = self.settings.jar.max_request_object_bytes.as_usize() + 16 * 1024;
         let raw = RawParams::parse(form, max)?;
-        let endpoint = self.settings.endpoint("/par");
         let token_endpoint = self.settings.endpoint("/token");
-        let other_audiences = [token_endpoint.as_str()];
-        let ctx = AuthContext {
-            issuer: &self.settings.issuer,
-            endpoint_url: &endpoint,
-            other_audiences: &other_audiences,
-            max_assertion_lifetime: self.settings.lifetimes.client_assertion,
-            assertion_algs: self.settings.assertion_signing_algs(),
-            skew: self.settings.jar.clock_skew.as_i64(),
-            remote_keys: Some(&self.remote_keys),
-        };
-        let client = client_auth::authenticate(
-            &self.clients,
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &ctx,
-            &raw,
-            authorization,
-        )
-        .await?;
+        let client = self
+            .authenticate_client(&raw, authorization, "/par", &[token_endpoint.as_str()])
+            .await?;
         if raw.get("client_id").is_some_and(|id| id != client.id()) {
             return Err(OAuthError::invalid_request(
                 "client_id does not name the authenticated client (RFC 9126 §2.1)",

@@ -4,8 +4,9 @@
 
 use crate::authorize::request_uri::RequestUriFetcher;
 use crate::authorize::{self, ValidatedRequest, params::RawParams, request_object};
+use crate::client_auth::{self, AuthContext};
 use crate::client_keys::{JwksFetcher, RemoteKeys};
-use crate::clients::ClientRegistry;
+use crate::clients::{Client, ClientRegistry};
 use crate::error::OAuthError;
 use crate::keys::{KeyRing, KeySnapshot};
 use crate::ports::{
@@ -330,6 +331,37 @@ impl Provider {
             set_session_cookie: set_cookie,
             transport,
         })
+    }
+
+    /// Authenticate the client of a request to `endpoint` (`/token`, `/par`) with this
+    /// server's settings (SPEC §2 client authentication; RFC 7523 §3 for assertions, whose
+    /// `aud` may also name one of `other_audiences`).
+    pub(crate) async fn authenticate_client(
+        &self,
+        form: &RawParams,
+        authorization: Option<&str>,
+        endpoint: &str,
+        other_audiences: &[&str],
+    ) -> Result<Arc<Client>, OAuthError> {
+        let endpoint_url = self.settings.endpoint(endpoint);
+        let ctx = AuthContext {
+            issuer: &self.settings.issuer,
+            endpoint_url: &endpoint_url,
+            other_audiences,
+            max_assertion_lifetime: self.settings.lifetimes.client_assertion,
+            assertion_algs: self.settings.assertion_signing_algs(),
+            skew: self.settings.jar.clock_skew.as_i64(),
+            remote_keys: Some(&self.remote_keys),
+        };
+        client_auth::authenticate(
+            &self.clients,
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &ctx,
+            form,
+            authorization,
+        )
+        .await
     }
 
     /// What the request-object stages need, now.

@@ -3,7 +3,6 @@
 
 use crate::authorize::params::RawParams;
 use crate::authorize::pkce;
-use crate::client_auth::{self, AuthContext};
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{Consumed, StoredRefreshToken, UnixTime};
@@ -85,25 +84,9 @@ impl Provider {
         authorization: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let form = RawParams::parse(form, 64 * 1024)?;
-        let endpoint = self.settings.endpoint("/token");
-        let ctx = AuthContext {
-            issuer: &self.settings.issuer,
-            endpoint_url: &endpoint,
-            other_audiences: &[],
-            max_assertion_lifetime: self.settings.lifetimes.client_assertion,
-            assertion_algs: self.settings.assertion_signing_algs(),
-            skew: self.settings.jar.clock_skew.as_i64(),
-            remote_keys: Some(&self.remote_keys),
-        };
-        let client = client_auth::authenticate(
-            &self.clients,
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &ctx,
-            &form,
-            authorization,
-        )
-        .await?;
+        let client = self
+            .authenticate_client(&form, authorization, "/token", &[])
+            .await?;
         let grant_type = form
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;

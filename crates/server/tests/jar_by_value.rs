@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -13,10 +12,12 @@ use writ_jose::{
     encrypt_compact, sign_compact,
 };
 
-const SECRET: &str = "a-shared-client-secret-long-enough-for-hs512-0123456789abcdefghijklmnopq";
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+mod common;
+
+use common::{
+    CHALLENGE, REDIRECT, SECRET, Srv, VERIFIER, accepted, enc as urlencode, interaction_json,
+    location, now, query, unique,
+};
 
 struct Keys {
     rsa: SigningKey,
@@ -83,12 +84,6 @@ fn rp_jwks() -> String {
         jwk(&k.ed, "ed-1"),
     ]});
     jwks.to_string()
-}
-
-struct Srv {
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
 }
 
 /// Start a server with `[jar]` settings `jar` (TOML lines) and the standard clients.
@@ -163,35 +158,7 @@ async fn start_with(jar: &str, more_clients: &str) -> Srv {
         jarred = client("jarred", "require_signed_request_object = true"),
         rsa_jwk = serde_json::to_string(&k.rsa.public_jwk("rsa-1").unwrap()).unwrap(),
     );
-    let file = dir.path().join("writ.toml");
-    std::fs::write(&file, toml).unwrap();
-    let o = writ_server::config::Overrides {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Default::default()
-    };
-    let config = writ_server::config::load(Some(&file), &o).unwrap();
-    let store = writ_store::open(&writ_server::config::store_url(&config).unwrap())
-        .await
-        .unwrap();
-    let provider = writ_server::build_provider(&config, store).await.unwrap();
-    tokio::spawn(writ_server::serve(provider, listener));
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    Srv {
-        base,
-        http,
-        _dir: dir,
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    common::serve(dir, listener, &toml).await
 }
 
 /// A complete, valid claim set for `client`.
@@ -202,7 +169,7 @@ fn claims(s: &Srv, client: &str) -> Map<String, Value> {
         "aud": s.base,
         "iat": t,
         "exp": t + 300,
-        "jti": format!("jti-{}", rand_suffix()),
+        "jti": format!("jti-{}", unique()),
         "client_id": client,
         "response_type": "code",
         "scope": "openid profile",
@@ -215,12 +182,6 @@ fn claims(s: &Srv, client: &str) -> Map<String, Value> {
     .as_object()
     .unwrap()
     .clone()
-}
-
-fn rand_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", now(), N.fetch_add(1, Ordering::SeqCst))
 }
 
 fn sign_with(claims: &Map<String, Value>, alg: JwsAlg, key: &SigningKey, header: Value) -> String {
@@ -283,10 +244,6 @@ async fn encrypt(s: &Srv, plaintext: &str, alg: JweAlg, enc: JweEnc, secret: &st
     encrypt_compact(&h, plaintext.as_bytes(), alg, enc, &key).unwrap()
 }
 
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// `GET /authorize?client_id=..&request=..` plus `extra` query parameters.
 async fn send(s: &Srv, client: &str, ro: &str, extra: &str) -> reqwest::Response {
     s.http
@@ -298,34 +255,6 @@ async fn send(s: &Srv, client: &str, ro: &str, extra: &str) -> reqwest::Response
         .send()
         .await
         .unwrap()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .unwrap_or_else(|| panic!("no Location; status {}", r.status()))
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-fn query(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-/// The request was accepted: a 303 to the interaction page.
-fn accepted(s: &Srv, r: &reqwest::Response) -> String {
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let loc = location(r);
-    assert!(
-        loc.starts_with(&format!("{}/interaction/", s.base)),
-        "expected the interaction, got {loc}"
-    );
-    loc
 }
 
 /// The request was refused with `code`, redirected to the registered redirect URI.
@@ -355,18 +284,6 @@ async fn refused_because(s: &Srv, client: &str, ro: &str, code: &str, why: &str)
     let q = refused(&r, code);
     let d = q.get("error_description").cloned().unwrap_or_default();
     assert!(d.contains(why), "description {d:?} should mention {why:?}");
-}
-
-async fn interaction_json(s: &Srv, loc: &str) -> Value {
-    s.http
-        .get(loc)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 // ---------------------------------------------------------------- accepted
@@ -1581,7 +1498,7 @@ async fn private_key_jwt_uses_jwks_uri_keys() {
     let assertion = |key: &SigningKey, kid: &str| {
         let t = now();
         let c = json!({"iss": "svc", "sub": "svc", "aud": format!("{}/token", s.base),
-                       "iat": t, "exp": t + 60, "jti": rand_suffix()});
+                       "iat": t, "exp": t + 60, "jti": unique()});
         sign_with(
             c.as_object().unwrap(),
             JwsAlg::ES256,
@@ -1735,7 +1652,7 @@ async fn ed25519_alg_rfc9864_signs_request_objects_and_assertions() {
     let code = code_for(&s, "ed-any", &ro("ed-any", JwsAlg::Ed25519)).await;
     let t = now();
     let c = json!({"iss": "ed-any", "sub": "ed-any", "aud": format!("{}/token", s.base),
-                   "iat": t, "exp": t + 60, "jti": rand_suffix()});
+                   "iat": t, "exp": t + 60, "jti": unique()});
     let assertion = sign_compact(
         &json!({"kid": "ed-1", "typ": "JWT"})
             .as_object()

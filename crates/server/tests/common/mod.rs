@@ -68,6 +68,13 @@ pub async fn start(sections: &str, clients: &str) -> Srv {
         password_hash = "{hash}"
         "#
     );
+    serve(dir, listener, &toml).await
+}
+
+/// Write `toml` as `writ.toml` in `dir` (also the data directory), load it as `writ serve`
+/// would, and serve it on `listener`.
+pub async fn serve(dir: tempfile::TempDir, listener: tokio::net::TcpListener, toml: &str) -> Srv {
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let file = dir.path().join("writ.toml");
     std::fs::write(&file, toml).unwrap();
     let o = writ_server::config::Overrides {
