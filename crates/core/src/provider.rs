@@ -118,8 +118,9 @@ pub struct AuthorizeNext {
     pub interaction_id: String,
     /// A new session cookie value to set, when the browser had none.
     pub set_session_cookie: Option<String>,
-    /// How the request arrived (for the request-object metrics).
-    pub transport: authorize::source::Transport,
+    /// How the request object arrived, when the request was one (SPEC §12: the accepted
+    /// request-object metrics). `None` for plain parameters, by query or pushed.
+    pub request_object_transport: Option<authorize::source::Transport>,
 }
 
 /// SPEC §12: one audit event per refused request object, with the failing check.
@@ -311,7 +312,10 @@ impl Provider {
             }
         };
         let id = new_interaction_id(self.rng.as_ref());
-        let transport = request.transport;
+        let request_object_transport = request
+            .request_object
+            .is_some()
+            .then_some(request.transport);
         let interaction = Interaction {
             request,
             session_id,
@@ -329,7 +333,7 @@ impl Provider {
             location,
             interaction_id: id,
             set_session_cookie: set_cookie,
-            transport,
+            request_object_transport,
         })
     }
 

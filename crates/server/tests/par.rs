@@ -103,6 +103,45 @@ async fn a_pushed_request_object_completes_the_code_flow() {
     redeem(&s, &q["code"]).await;
 }
 
+/// SPEC §12: `writ_request_objects_total{outcome="accepted"}` counts request objects; a plain
+/// pushed request is not one, a pushed request object is (transport `pushed`).
+#[tokio::test]
+async fn only_pushed_request_objects_count_as_accepted_request_objects() {
+    use writ_core::authorize::source::Transport;
+    let s = start("", "").await;
+    let plain = pushed(push(&s, &plain_params()).await).await;
+    assert_eq!(next(&s, &pushed_uri(&plain)).await, None);
+    let ro = sign(&claims(&s.base, "rp"));
+    let object = pushed(push(&s, &[("request", &ro)]).await).await;
+    assert_eq!(
+        next(&s, &pushed_uri(&object)).await,
+        Some(Transport::Pushed)
+    );
+    let by_value = format!(
+        "client_id=rp&request={}",
+        enc(&sign(&claims(&s.base, "rp")))
+    );
+    assert_eq!(next(&s, &by_value).await, Some(Transport::ByValue));
+    let plain_query = plain_params()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let plain_query = format!("client_id=rp&{plain_query}");
+    assert_eq!(next(&s, &plain_query).await, None);
+}
+
+/// The query that uses a pushed request.
+fn pushed_uri(uri: &str) -> String {
+    format!("client_id=rp&request_uri={}", enc(uri))
+}
+
+/// What `/authorize?{query}` counts as an accepted request object, if anything.
+async fn next(s: &Srv, query: &str) -> Option<writ_core::authorize::source::Transport> {
+    let next = s.provider.authorize(query.as_bytes(), None).await.unwrap();
+    next.request_object_transport
+}
+
 #[tokio::test]
 async fn the_request_uri_carries_at_least_128_random_bits() {
     let s = start("", "").await;

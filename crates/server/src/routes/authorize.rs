@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use writ_core::authorize::source::Transport;
 
 /// `GET /authorize`.
 pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
@@ -44,12 +43,12 @@ async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
         Ok(next) => {
             metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
                 .increment(1);
-            if next.transport != Transport::Query {
+            if let Some(transport) = next.request_object_transport {
                 metrics::counter!(
                     "writ_request_objects_total",
                     "outcome" => "accepted",
                     "reason" => "ok",
-                    "transport" => next.transport.as_str()
+                    "transport" => transport.as_str()
                 )
                 .increment(1);
             }
