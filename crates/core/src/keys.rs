@@ -7,7 +7,10 @@
 //! keys already `retiring` to `retired` (no longer published). So a key stays verifiable for
 //! one full rotation period after it stops signing.
 
+use crate::interaction_handle::{self, SealingKey};
 use crate::ports::{KeyState, KeyUse, Store, StoreError, StoredKey, UnixTime};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -26,6 +29,32 @@ pub const SERVER_DECRYPTION_KEYS: &[(&str, DecryptionKeyKind)] = &[
     ("RSA-OAEP-256", DecryptionKeyKind::Rsa),
     ("ECDH-ES", DecryptionKeyKind::Ec(EcCurve::P256)),
 ];
+
+/// The stored `alg` label of the keys that seal pending interactions into their ids
+/// ([`crate::interaction_handle`]): 32 random bytes (AES-256-GCM) in the `private_pkcs8`
+/// column, kept with the decryption keys (`use` `enc`) so that `writ keys rotate --use enc`
+/// rotates them too, never published and never used for request objects.
+pub const INTERACTION_SEAL_LABEL: &str = "interaction-seal";
+
+/// Make a new stored interaction sealing key; its `kid` is random (it names a secret, so it is
+/// not derived from it).
+pub fn new_sealing_key(now: UnixTime) -> Result<StoredKey, KeyError> {
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let mut secret = vec![0u8; 32];
+    let mut kid = [0u8; 16];
+    aws_lc_rs::rand::SecureRandom::fill(&rng, &mut secret)
+        .and_then(|()| aws_lc_rs::rand::SecureRandom::fill(&rng, &mut kid))
+        .map_err(|_| KeyError::Crypto("random generator failed".into()))?;
+    Ok(StoredKey {
+        kid: URL_SAFE_NO_PAD.encode(kid),
+        key_use: KeyUse::Enc,
+        alg: INTERACTION_SEAL_LABEL.to_string(),
+        private_pkcs8: secret,
+        public_jwk: "{}".to_string(),
+        state: KeyState::Active,
+        created_at: now,
+    })
+}
 
 fn decryption_kind(label: &str) -> Option<DecryptionKeyKind> {
     SERVER_DECRYPTION_KEYS
@@ -143,6 +172,7 @@ pub struct KeySnapshot {
     signing: HashMap<JwsAlg, (String, SigningKey)>,
     verifying: Vec<VerifyingKey>,
     decryption: Vec<DecryptionKey>,
+    sealing: Vec<SealingKey>,
     jwks: String,
 }
 
@@ -162,6 +192,15 @@ impl KeySnapshot {
     /// Keys that decrypt request objects (active and retiring), each with its `kid`.
     pub fn decryption_keys(&self) -> &[DecryptionKey] {
         &self.decryption
+    }
+    /// Keys that open sealed interaction handles (active and retiring).
+    pub fn sealing_keys(&self) -> &[SealingKey] {
+        &self.sealing
+    }
+    /// The key that seals interaction handles at `now`
+    /// ([`interaction_handle::sealing_key`]).
+    pub fn sealing_key(&self, now: UnixTime) -> Option<&SealingKey> {
+        interaction_handle::sealing_key(&self.sealing, now)
     }
 }
 
@@ -241,6 +280,15 @@ pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<Stri
             made.push(k.kid);
         }
     }
+    let has_seal = keys.iter().any(|k| {
+        k.key_use == KeyUse::Enc && k.state == KeyState::Active && k.alg == INTERACTION_SEAL_LABEL
+    });
+    if !has_seal {
+        let k = new_sealing_key(now)?;
+        store.key_insert(&k).await?;
+        tracing::info!(kid = %k.kid, "generated an interaction sealing key");
+        made.push(k.kid);
+    }
     Ok(made)
 }
 
@@ -282,6 +330,9 @@ pub async fn rotate(
             store.key_insert(&k).await?;
             made.push(k.kid);
         }
+        let k = new_sealing_key(now)?;
+        store.key_insert(&k).await?;
+        made.push(k.kid);
         return Ok(made);
     }
     for alg in algs {
@@ -322,6 +373,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
         }
     }
     let mut decryption = Vec::new();
+    let mut sealing = Vec::new();
     for k in keys.iter().filter(|k| k.key_use == KeyUse::Enc) {
         if k.state == KeyState::Retired {
             continue;
@@ -330,6 +382,13 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
             kid: k.kid.clone(),
             reason,
         };
+        if k.alg == INTERACTION_SEAL_LABEL {
+            let active = k.state == KeyState::Active;
+            sealing.push(
+                SealingKey::new(&k.kid, &k.private_pkcs8, k.created_at, active).map_err(corrupt)?,
+            );
+            continue;
+        }
         let kind = decryption_kind(&k.alg)
             .ok_or_else(|| corrupt(format!("unknown decryption key family {}", k.alg)))?;
         let key = DecryptionKey::from_pkcs8(kind, &k.private_pkcs8)
@@ -351,6 +410,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
             .collect(),
         verifying,
         decryption,
+        sealing,
         jwks,
     })
 }

@@ -12,6 +12,7 @@ pub mod client_keys;
 pub mod clients;
 pub mod discovery;
 pub mod error;
+pub mod interaction_handle;
 pub mod keys;
 pub mod par;
 pub mod ports;

@@ -174,10 +174,13 @@ pub struct StoredKey {
 pub struct StoredInteraction {
     /// Interaction id (random, URL-safe), primary key.
     pub id: String,
-    /// The validated request and interaction progress, JSON.
+    /// The validated request and interaction progress, JSON (empty once answered).
     pub payload: String,
     /// Expiry.
     pub expires_at: UnixTime,
+    /// Answered (consent given or refused, or ended): a tombstone kept until it expires, so
+    /// that the interaction cannot be started again from a sealed handle. Writers set `false`.
+    pub answered: bool,
 }
 
 /// A browser session (login state), referenced by an opaque cookie.
@@ -301,20 +304,19 @@ pub trait Store: Send + Sync + 'static {
     async fn key_set_state(&self, kid: &str, state: KeyState) -> Result<bool, StoreError>;
 
     // --- interactions (pending authorization requests) ---
-    /// Insert or replace an interaction.
+    /// Insert or replace an interaction, unless it was answered: an answered interaction is
+    /// never replaced.
     async fn interaction_put(&self, interaction: &StoredInteraction) -> Result<(), StoreError>;
-    /// An unexpired interaction.
+    /// An unexpired interaction, answered or not.
     async fn interaction_get(
         &self,
         id: &str,
         now: UnixTime,
     ) -> Result<Option<StoredInteraction>, StoreError>;
-    /// Atomically remove and return an unexpired interaction (one-time completion).
-    async fn interaction_take(
-        &self,
-        id: &str,
-        now: UnixTime,
-    ) -> Result<Option<StoredInteraction>, StoreError>;
+    /// Atomically mark an unexpired, unanswered interaction answered and drop its payload
+    /// (one-time completion); `true` for exactly one of concurrent callers. The row stays, as
+    /// a tombstone, until it expires.
+    async fn interaction_take(&self, id: &str, now: UnixTime) -> Result<bool, StoreError>;
 
     // --- browser sessions ---
     /// Insert or replace a session.

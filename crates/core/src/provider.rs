@@ -8,6 +8,7 @@ use crate::client_auth::{self, AuthContext};
 use crate::client_keys::{JwksFetcher, RemoteKeys};
 use crate::clients::{Client, ClientRegistry};
 use crate::error::OAuthError;
+use crate::interaction_handle;
 use crate::keys::{KeyRing, KeySnapshot};
 use crate::ports::{
     Clock, Rng, Store, StoredCode, StoredGrant, StoredInteraction, StoredSession, UnixTime,
@@ -79,6 +80,28 @@ pub struct LoggedIn {
     /// login (OWASP ASVS V3.2.1, RFC 6749 §10.12's session-fixation concern): the cookie the
     /// browser held before signing in no longer authenticates anything.
     pub session_cookie: String,
+}
+
+/// Where an interaction is kept once it changes.
+#[derive(Debug, Clone)]
+struct Located {
+    /// Its row's id.
+    row_id: String,
+    /// Its row's expiry: the interaction's for a stored row; for a sealed handle, the
+    /// handle's plus [`interaction_handle::TOMBSTONE_GRACE`].
+    row_expires_at: UnixTime,
+    /// Whether `/authorize` sealed it into a handle instead of storing it.
+    sealed: bool,
+}
+
+impl Located {
+    fn row(row_id: &str, expires_at: UnixTime) -> Self {
+        Located {
+            row_id: row_id.to_string(),
+            row_expires_at: expires_at,
+            sealed: false,
+        }
+    }
 }
 
 /// Random bytes in a session cookie (256 bits, base64url: 43 characters).
@@ -311,7 +334,7 @@ impl Provider {
                 (hash_token(&cookie), Some(cookie))
             }
         };
-        let id = new_interaction_id(self.rng.as_ref());
+        let row_id = new_interaction_id(self.rng.as_ref());
         let request_object_transport = request
             .request_object
             .is_some()
@@ -324,7 +347,22 @@ impl Provider {
             login: None,
             failed_logins: 0,
         };
-        self.save_interaction(&id, &interaction).await?;
+        // The pending interaction travels sealed in its id; it is written to the store only once
+        // it changes (`interaction_handle`). One too large for a URL is stored now.
+        let expires_at = now + self.settings.lifetimes.interaction;
+        let sealed = match keys.sealing_key(now) {
+            Some(k) => interaction_handle::seal(k, &row_id, expires_at, &interaction)
+                .map_err(|e| OAuthError::server(e.to_string()))?,
+            None => None,
+        };
+        let id = match sealed {
+            Some(handle) => handle,
+            None => {
+                let at = Located::row(&row_id, expires_at);
+                self.save_interaction(&at, &interaction).await?;
+                row_id
+            }
+        };
         let location = match &self.settings.interaction_url {
             Some(u) => format!("{}/{id}", u.trim_end_matches('/')),
             None => self.settings.endpoint(&format!("/interaction/{id}")),
@@ -385,17 +423,33 @@ impl Provider {
         }
     }
 
-    async fn save_interaction(&self, id: &str, i: &Interaction) -> Result<(), OAuthError> {
+    async fn save_interaction(&self, at: &Located, i: &Interaction) -> Result<(), OAuthError> {
         let payload = serde_json::to_string(i)
             .map_err(|e| OAuthError::server(format!("interaction encode: {e}")))?;
         self.store
             .interaction_put(&StoredInteraction {
-                id: id.to_string(),
+                id: at.row_id.clone(),
                 payload,
-                expires_at: i.created_at + self.settings.lifetimes.interaction,
+                expires_at: at.row_expires_at,
+                answered: false,
             })
             .await?;
         Ok(())
+    }
+
+    /// Answer the interaction at `at`, once: `false` when it was answered already. A sealed
+    /// interaction that never changed has no row yet; it is written first, so that answering
+    /// leaves the tombstone that keeps its handle from starting it again.
+    async fn answer_interaction(
+        &self,
+        at: &Located,
+        i: &Interaction,
+        now: UnixTime,
+    ) -> Result<bool, OAuthError> {
+        if at.sealed {
+            self.save_interaction(at, i).await?;
+        }
+        Ok(self.store.interaction_take(&at.row_id, now).await?)
     }
 
     /// Load an interaction for the browser holding `session_cookie`.
@@ -404,24 +458,74 @@ impl Provider {
         id: &str,
         session_cookie: Option<&str>,
     ) -> Result<Interaction, InteractionError> {
-        // Ids are made by `new_interaction_id` (hex and base64url); anything else (a NUL byte
-        // would make PostgreSQL refuse the query) is unknown without asking the store.
-        let made_here = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(made_here) {
-            return Err(page(
-                ErrorCode::InvalidRequest,
-                "unknown or expired interaction",
-            ));
-        }
+        self.load_interaction(id, session_cookie)
+            .await
+            .map(|(_, i)| i)
+    }
+
+    /// The interaction named by `id` (a sealed handle or a row id), where it is kept, bound to
+    /// the browser holding `session_cookie`.
+    async fn load_interaction(
+        &self,
+        id: &str,
+        session_cookie: Option<&str>,
+    ) -> Result<(Located, Interaction), InteractionError> {
+        let unknown = || page(ErrorCode::InvalidRequest, "unknown or expired interaction");
         let now = self.clock.now();
+        let (at, sealed) = if interaction_handle::is_handle(id) {
+            let keys = self.keys.current();
+            let opened = interaction_handle::open::<Interaction>(keys.sealing_keys(), id, now)
+                .map_err(|e| {
+                    tracing::debug!(error = %e, "interaction handle refused");
+                    unknown()
+                })?;
+            let at = Located {
+                row_id: opened.row_id,
+                row_expires_at: opened.expires_at + interaction_handle::TOMBSTONE_GRACE,
+                sealed: true,
+            };
+            (at, Some(opened.interaction))
+        } else {
+            // Row ids are made by `new_interaction_id` (hex and base64url); anything else (a
+            // NUL byte would make PostgreSQL refuse the query) is unknown without asking the
+            // store.
+            let made_here = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            if id.is_empty() || id.len() > 64 || !id.bytes().all(made_here) {
+                return Err(unknown());
+            }
+            (Located::row(id, 0), None)
+        };
         let row = self
             .store
-            .interaction_get(id, now)
+            .interaction_get(&at.row_id, now)
             .await
-            .map_err(OAuthError::from)?
-            .ok_or_else(|| page(ErrorCode::InvalidRequest, "unknown or expired interaction"))?;
-        let i: Interaction = serde_json::from_str(&row.payload)
-            .map_err(|e| OAuthError::server(format!("interaction decode: {e}")))?;
+            .map_err(OAuthError::from)?;
+        let (at, i) = match (row, sealed) {
+            (Some(r), _) if r.answered => {
+                return Err(page(
+                    ErrorCode::InvalidRequest,
+                    "this request was already answered",
+                ));
+            }
+            (Some(r), _) => {
+                let i: Interaction = serde_json::from_str(&r.payload)
+                    .map_err(|e| OAuthError::server(format!("interaction decode: {e}")))?;
+                let row_expires_at = if at.sealed {
+                    at.row_expires_at
+                } else {
+                    r.expires_at
+                };
+                (
+                    Located {
+                        row_expires_at,
+                        ..at
+                    },
+                    i,
+                )
+            }
+            (None, Some(i)) => (at, i),
+            (None, None) => return Err(unknown()),
+        };
         let bound = session_cookie
             .is_some_and(|c| constant_time_eq(hash_token(c).as_bytes(), i.session_id.as_bytes()));
         if !bound {
@@ -430,7 +534,7 @@ impl Provider {
                 "this sign-in was started in another browser session",
             ));
         }
-        Ok(i)
+        Ok((at, i))
     }
 
     fn check_csrf(i: &Interaction, csrf: Option<&str>) -> Result<(), InteractionError> {
@@ -457,7 +561,7 @@ impl Provider {
         username: &str,
         password: &str,
     ) -> Result<LoggedIn, InteractionError> {
-        let mut i = self.interaction(id, session_cookie).await?;
+        let (at, mut i) = self.load_interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let user = if username.is_empty() || username.len() > 255 {
             None
@@ -476,7 +580,7 @@ impl Provider {
         let Some(user) = user.filter(|_| ok) else {
             i.failed_logins += 1;
             if i.failed_logins >= MAX_FAILED_LOGINS {
-                let _ = self.store.interaction_take(id, now).await;
+                let _ = self.answer_interaction(&at, &i, now).await;
                 let e =
                     OAuthError::new(ErrorCode::AccessDenied, "too many failed sign-in attempts")
                         .redirect_to(&i.request.redirect_target());
@@ -485,7 +589,7 @@ impl Provider {
                     None => InteractionError::Page(e),
                 });
             }
-            self.save_interaction(id, &i).await?;
+            self.save_interaction(&at, &i).await?;
             return Err(InteractionError::BadCredentials {
                 remaining: MAX_FAILED_LOGINS - i.failed_logins,
             });
@@ -517,7 +621,7 @@ impl Provider {
         });
         // A new CSRF token after login (the session's privilege changed).
         i.csrf = random_token(self.rng.as_ref(), 24);
-        self.save_interaction(id, &i).await?;
+        self.save_interaction(&at, &i).await?;
         Ok(LoggedIn {
             interaction: i,
             session_cookie: cookie,
@@ -554,7 +658,7 @@ impl Provider {
         csrf: Option<&str>,
         decision: &str,
     ) -> Result<String, InteractionError> {
-        let i = self.interaction(id, session_cookie).await?;
+        let (at, i) = self.load_interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let Some(login) = i.login.clone() else {
             return Err(page(
@@ -574,13 +678,7 @@ impl Provider {
         };
         let now = self.clock.now();
         // One-time: of two concurrent submissions only one proceeds.
-        if self
-            .store
-            .interaction_take(id, now)
-            .await
-            .map_err(OAuthError::from)?
-            .is_none()
-        {
+        if !self.answer_interaction(&at, &i, now).await? {
             return Err(page(
                 ErrorCode::InvalidRequest,
                 "this request was already answered",

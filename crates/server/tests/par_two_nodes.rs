@@ -1,6 +1,7 @@
 //! SPEC §10 for pushed requests: two `writ serve` processes on one PostgreSQL database behave
 //! as one. A request pushed on node A is used on node B; a second use fails on both; and of 50
-//! concurrent uses of one pushed request, spread over both nodes, exactly one succeeds.
+//! concurrent uses of one pushed request, spread over both nodes, exactly one succeeds. An
+//! interaction started on A (sealed in its id) is finished on B, and is then answered on both.
 //!
 //! The database is created fresh (`writ_par_<random>`) on the server at `WRIT_TEST_PG_URL`
 //! (default `postgres://postgres@127.0.0.1:5432`, trust auth) and dropped afterwards. If the
@@ -107,9 +108,13 @@ async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str, jar: &s
             client_id = "rp"
             redirect_uris = ["{REDIRECT}"]
             secrets = [{{ type = "shared", value = "{SECRET}" }}, {{ type = "jwks", value = '{rp}' }}]
+            [[users]]
+            username = "alice"
+            password_hash = "{hash}"
             "#,
             data = dir.join(name).display(),
             rp = common::rp_jwks(),
+            hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap(),
         ),
     )
     .unwrap();
@@ -277,6 +282,85 @@ async fn a_nul_byte_in_an_id_or_jti_is_not_a_server_error_on_postgresql() {
             loc.contains("error=invalid_request_object"),
             "replayed: {loc}"
         );
+    })
+    .await;
+}
+
+/// The interaction form `view` (JSON of `GET /interaction/{id}`) posted to `node` as `step`.
+async fn post_step(
+    http: &reqwest::Client,
+    node: &Node,
+    handle: &str,
+    step: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(format!("{}/interaction/{handle}/{step}", node.base))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn view(http: &reqwest::Client, node: &Node, handle: &str) -> reqwest::Response {
+    http.get(format!("{}/interaction/{handle}", node.base))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_interaction_started_on_one_node_is_finished_on_the_other_once() {
+    on_fresh_database("writ_ia", |db, dir| async move {
+        let a = node(&dir, "a", &db, "http://writ.test", "").await;
+        let b = node(&dir, "b", &db, "http://writ.test", "").await;
+        let http = common::browser();
+        let mut q = String::from("client_id=rp");
+        for (k, v) in plain_params() {
+            q.push_str(&format!("&{k}={}", enc(v)));
+        }
+        let r = http
+            .get(format!("{}/authorize?{q}", a.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let loc = common::location(&r);
+        let handle = loc
+            .strip_prefix("http://writ.test/interaction/")
+            .unwrap()
+            .to_string();
+
+        // B opens what A sealed, and signs in.
+        let v: Value = view(&http, &b, &handle).await.json().await.unwrap();
+        assert_eq!(v["client"]["client_id"], "rp", "{v}");
+        let csrf = v["csrf_token"].as_str().unwrap().to_string();
+        let login = [
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", csrf.as_str()),
+        ];
+        let r = post_step(&http, &b, &handle, "login", &login).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+        // A sees the sign-in B stored, and takes the consent.
+        let v: Value = view(&http, &a, &handle).await.json().await.unwrap();
+        assert_eq!(v["login"]["username"], "alice", "{v}");
+        let csrf = v["csrf_token"].as_str().unwrap().to_string();
+        let allow = [("decision", "allow"), ("csrf_token", csrf.as_str())];
+        let r = post_step(&http, &a, &handle, "consent", &allow).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(common::location(&r).contains("code="));
+
+        // Answered, on both nodes.
+        for n in [&a, &b] {
+            assert_eq!(
+                view(&http, n, &handle).await.status(),
+                StatusCode::BAD_REQUEST
+            );
+            let r = post_step(&http, n, &handle, "consent", &allow).await;
+            assert!(r.status().is_client_error(), "{}", r.status());
+        }
     })
     .await;
 }

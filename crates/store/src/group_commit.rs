@@ -135,7 +135,8 @@ fn upsert_sql(n: usize) -> String {
     }
     sql.push_str(
         " ON CONFLICT (id) DO UPDATE \
-         SET payload = excluded.payload, expires_at = excluded.expires_at",
+         SET payload = excluded.payload, expires_at = excluded.expires_at \
+         WHERE NOT interactions.answered",
     );
     sql
 }
@@ -151,7 +152,8 @@ mod tests {
             upsert_sql(2),
             "INSERT INTO interactions (id, payload, expires_at) VALUES ($1, $2, $3), \
              ($4, $5, $6) ON CONFLICT (id) DO UPDATE \
-             SET payload = excluded.payload, expires_at = excluded.expires_at"
+             SET payload = excluded.payload, expires_at = excluded.expires_at \
+             WHERE NOT interactions.answered"
         );
     }
 }

@@ -49,14 +49,18 @@ pub(crate) const KEY_LIST: &str = "SELECT kid, key_use, alg, private_pkcs8, publ
      created_at FROM server_keys ORDER BY created_at, kid";
 pub(crate) const KEY_SET_STATE: &str = "UPDATE server_keys SET state = $2 WHERE kid = $1";
 
+/// Insert or replace a pending interaction; an answered one (a tombstone) is never replaced.
 pub(crate) const INTERACTION_PUT: &str = "INSERT INTO interactions (id, payload, expires_at) \
      VALUES ($1, $2, $3) \
      ON CONFLICT (id) DO UPDATE \
-     SET payload = excluded.payload, expires_at = excluded.expires_at";
-pub(crate) const INTERACTION_GET: &str =
-    "SELECT id, payload, expires_at FROM interactions WHERE id = $1 AND expires_at > $2";
-pub(crate) const INTERACTION_TAKE: &str = "DELETE FROM interactions \
-     WHERE id = $1 AND expires_at > $2 RETURNING id, payload, expires_at";
+     SET payload = excluded.payload, expires_at = excluded.expires_at \
+     WHERE NOT interactions.answered";
+pub(crate) const INTERACTION_GET: &str = "SELECT id, payload, expires_at, answered \
+     FROM interactions WHERE id = $1 AND expires_at > $2";
+/// One statement: of concurrent takes, exactly one turns the row into a tombstone (its
+/// payload dropped, kept until it expires) and is told so.
+pub(crate) const INTERACTION_TAKE: &str = "UPDATE interactions SET answered = TRUE, payload = '' \
+     WHERE id = $1 AND expires_at > $2 AND NOT answered RETURNING id";
 
 pub(crate) const PUSHED_INSERT: &str = "INSERT INTO pushed_requests \
      (uri_hash, client_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
@@ -204,6 +208,7 @@ pub(crate) struct InteractionRow {
     id: String,
     payload: String,
     expires_at: i64,
+    answered: bool,
 }
 
 impl From<InteractionRow> for StoredInteraction {
@@ -212,6 +217,7 @@ impl From<InteractionRow> for StoredInteraction {
             id: r.id,
             payload: r.payload,
             expires_at: r.expires_at,
+            answered: r.answered,
         }
     }
 }
@@ -501,19 +507,15 @@ macro_rules! impl_store {
                 &self,
                 id: &str,
                 now: ::writ_core::ports::UnixTime,
-            ) -> Result<
-                Option<::writ_core::ports::StoredInteraction>,
-                ::writ_core::ports::StoreError,
-            > {
-                let row = ::sqlx::query_as::<_, $crate::sql::InteractionRow>(
-                    $crate::sql::INTERACTION_TAKE,
-                )
-                .bind(id)
-                .bind(now)
-                .fetch_optional(self.writer())
-                .await
-                .map_err($crate::backend)?;
-                Ok(row.map(Into::into))
+            ) -> Result<bool, ::writ_core::ports::StoreError> {
+                let row: Option<(String,)> =
+                    ::sqlx::query_as($crate::sql::INTERACTION_TAKE)
+                        .bind(id)
+                        .bind(now)
+                        .fetch_optional(self.writer())
+                        .await
+                        .map_err($crate::backend)?;
+                Ok(row.is_some())
             }
 
             async fn pushed_request_insert(

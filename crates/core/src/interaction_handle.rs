@@ -1,0 +1,338 @@
+//! Sealed interaction handles: a pending interaction carried, encrypted, in its own id.
+//!
+//! `/authorize` is the hot path (SPEC §8, issue 4), and until someone opens the interaction
+//! page nothing about a pending request has to be shared: it only has to come back intact.
+//! So instead of a store write per request, the validated request is sealed into the
+//! interaction id itself, a compact JWE (RFC 7516 §7.1) with `alg: dir` and `enc: A256GCM`
+//! (RFC 7518 §4.5, §5.3) under a server key that never leaves the store:
+//!
+//! - confidentiality and integrity: AES-256-GCM over the payload, with the protected header
+//!   (`kid`, `typ`) as associated data (RFC 7516 §5.1 step 14); a changed byte is an unknown
+//!   interaction;
+//! - expiry: the payload carries `exp`, checked on every open;
+//! - one-time use: the payload carries a random row id. The first change to the interaction
+//!   (a login attempt) writes the row, and answering it turns the row into a tombstone that is
+//!   kept for [`TOMBSTONE_GRACE`] past `exp`, so a handle cannot start an answered interaction
+//!   again (`Store::interaction_take`);
+//! - every node opens every handle: the keys are server keys in the shared store
+//!   ([`crate::keys`]), rotated with the decryption keys (`writ keys rotate --use enc`), and a
+//!   new key seals only once every node has loaded it ([`SEAL_AFTER`]).
+//!
+//! A request whose handle would be longer than [`MAX_HANDLE_BYTES`] (a large request object)
+//! is stored as a row at `/authorize` instead, under a short random id, as before.
+
+use crate::ports::UnixTime;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use writ_jose::{DecryptionKey, EncryptedJwe, EncryptionKey, JweAlg, JweEnc};
+
+/// The `typ` of a sealed handle's protected header: a handle is only ever opened as one.
+pub const HANDLE_TYP: &str = "writ-interaction";
+
+/// Longest sealed handle made or opened (bytes). Past this the interaction is stored as a row
+/// with a short id: the handle is a URL path segment, and URLs past 8 KiB are cut by common
+/// proxies.
+pub const MAX_HANDLE_BYTES: usize = 6 * 1024;
+
+/// Seconds a new sealing key waits before it seals: other nodes reload keys every 30 s, so by
+/// then every node can open what it seals.
+pub const SEAL_AFTER: UnixTime = 60;
+
+/// Seconds an answered interaction's tombstone outlives the handle's `exp`: clocks of the nodes
+/// may differ by this much without a purged tombstone letting a handle start again.
+pub const TOMBSTONE_GRACE: UnixTime = 300;
+
+/// A key that seals and opens handles (32 bytes, AES-256-GCM).
+pub struct SealingKey {
+    kid: String,
+    seal: EncryptionKey,
+    open: DecryptionKey,
+    created_at: UnixTime,
+    active: bool,
+}
+
+impl SealingKey {
+    /// A sealing key from its stored form.
+    pub fn new(
+        kid: &str,
+        secret: &[u8],
+        created_at: UnixTime,
+        active: bool,
+    ) -> Result<Self, String> {
+        if secret.len() != 32 {
+            return Err(format!(
+                "an interaction sealing key has 32 bytes, not {}",
+                secret.len()
+            ));
+        }
+        let seal = EncryptionKey::from_symmetric(secret).map_err(|e| e.to_string())?;
+        let open = DecryptionKey::from_symmetric(secret).map_err(|e| e.to_string())?;
+        Ok(SealingKey {
+            kid: kid.to_string(),
+            seal,
+            open,
+            created_at,
+            active,
+        })
+    }
+
+    /// Key id, in the handle's header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+}
+
+/// The key that seals now: the newest active key at least [`SEAL_AFTER`] old; just after a
+/// rotation (the active key younger than that), the newest retiring key that old, which every
+/// node has; else the newest active key (a fresh store, whose first node made it).
+pub fn sealing_key(keys: &[SealingKey], now: UnixTime) -> Option<&SealingKey> {
+    let newest = |active_only: bool, settled: bool| {
+        keys.iter()
+            .filter(|k| {
+                (k.active || !active_only) && (!settled || k.created_at <= now - SEAL_AFTER)
+            })
+            .max_by_key(|k| (k.created_at, k.active))
+    };
+    newest(true, true)
+        .or_else(|| newest(false, true))
+        .or_else(|| newest(true, false))
+}
+
+#[derive(Serialize)]
+struct Payload<'a, T> {
+    id: &'a str,
+    exp: UnixTime,
+    i: &'a T,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedPayload<T> {
+    id: String,
+    exp: UnixTime,
+    i: T,
+}
+
+/// An opened handle.
+#[derive(Debug)]
+pub struct Opened<T> {
+    /// The row id the interaction is stored under once it changes.
+    pub row_id: String,
+    /// When the handle expires.
+    pub expires_at: UnixTime,
+    /// The interaction as `/authorize` made it.
+    pub interaction: T,
+}
+
+/// Why a handle did not open. The caller answers every one the same way ("unknown or expired
+/// interaction"); the variants are for logs and tests.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// Not a handle of this server (shape, header, `typ`, unknown `kid`), or tampered with.
+    #[error("not an interaction handle of this server: {0}")]
+    Invalid(&'static str),
+    /// Past its `exp`.
+    #[error("the interaction handle expired")]
+    Expired,
+    /// Sealing failed, or the handle would be too long.
+    #[error("sealing the interaction failed: {0}")]
+    Seal(String),
+}
+
+/// Whether `id` has the shape of a sealed handle (five base64url parts); other ids are row ids.
+pub fn is_handle(id: &str) -> bool {
+    id.len() <= MAX_HANDLE_BYTES
+        && id.bytes().filter(|b| *b == b'.').count() == 4
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Seal `interaction` under `key`, to be stored as `row_id` once it changes, valid until
+/// `expires_at`. `Ok(None)` when the handle would exceed [`MAX_HANDLE_BYTES`].
+pub fn seal<T: Serialize>(
+    key: &SealingKey,
+    row_id: &str,
+    expires_at: UnixTime,
+    interaction: &T,
+) -> Result<Option<String>, HandleError> {
+    let payload = serde_json::to_vec(&Payload {
+        id: row_id,
+        exp: expires_at,
+        i: interaction,
+    })
+    .map_err(|e| HandleError::Seal(e.to_string()))?;
+    // base64url of the payload plus ~120 bytes of header, IV and tag.
+    if payload.len().div_ceil(3) * 4 + 160 > MAX_HANDLE_BYTES {
+        return Ok(None);
+    }
+    let mut header = Map::new();
+    header.insert("kid".into(), Value::String(key.kid.clone()));
+    header.insert("typ".into(), Value::String(HANDLE_TYP.into()));
+    let handle =
+        writ_jose::encrypt_compact(&header, &payload, JweAlg::Dir, JweEnc::A256Gcm, &key.seal)
+            .map_err(|e| HandleError::Seal(e.to_string()))?;
+    Ok((handle.len() <= MAX_HANDLE_BYTES).then_some(handle))
+}
+
+/// Open `handle` with one of `keys` (chosen by `kid`), refusing it at or after its `exp`.
+pub fn open<T: DeserializeOwned>(
+    keys: &[SealingKey],
+    handle: &str,
+    now: UnixTime,
+) -> Result<Opened<T>, HandleError> {
+    if !is_handle(handle) {
+        return Err(HandleError::Invalid("shape"));
+    }
+    let jwe = EncryptedJwe::parse(handle, MAX_HANDLE_BYTES)
+        .map_err(|_| HandleError::Invalid("not a compact JWE"))?;
+    let header = jwe.header();
+    if header.alg != JweAlg::Dir || header.enc != JweEnc::A256Gcm {
+        return Err(HandleError::Invalid("alg or enc"));
+    }
+    if header.typ.as_deref() != Some(HANDLE_TYP) {
+        return Err(HandleError::Invalid("typ"));
+    }
+    let kid = header.kid.as_deref().ok_or(HandleError::Invalid("kid"))?;
+    let key = keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .ok_or(HandleError::Invalid("unknown kid"))?;
+    let plain = jwe
+        .decrypt(&key.open)
+        .map_err(|_| HandleError::Invalid("decryption"))?;
+    let p: OwnedPayload<T> =
+        serde_json::from_slice(plain.plaintext()).map_err(|_| HandleError::Invalid("payload"))?;
+    if now >= p.exp {
+        return Err(HandleError::Expired);
+    }
+    Ok(Opened {
+        row_id: p.id,
+        expires_at: p.exp,
+        interaction: p.i,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn key(kid: &str, byte: u8, created_at: UnixTime) -> SealingKey {
+        SealingKey::new(kid, &[byte; 32], created_at, true).unwrap()
+    }
+
+    #[test]
+    fn a_sealed_handle_opens_to_what_was_sealed_until_it_expires() {
+        let k = key("k1", 7, 0);
+        let h = seal(&k, "row-1", 1_000, &serde_json::json!({"a": 1}))
+            .unwrap()
+            .unwrap();
+        assert!(is_handle(&h));
+        let o: Opened<Value> = open(std::slice::from_ref(&k), &h, 999).unwrap();
+        assert_eq!(o.row_id, "row-1");
+        assert_eq!(o.expires_at, 1_000);
+        assert_eq!(o.interaction, serde_json::json!({"a": 1}));
+        let late = open::<Value>(std::slice::from_ref(&k), &h, 1_000).unwrap_err();
+        assert_eq!(late, HandleError::Expired);
+    }
+
+    #[test]
+    fn a_changed_byte_anywhere_does_not_open() {
+        let k = key("k1", 7, 0);
+        let h = seal(&k, "row-1", 1_000, &"x".repeat(40)).unwrap().unwrap();
+        let keys = std::slice::from_ref(&k);
+        for (i, c) in h.char_indices() {
+            if c == '.' {
+                continue;
+            }
+            let swapped = if c == 'A' { 'B' } else { 'A' };
+            let mut t = h.clone();
+            t.replace_range(i..i + 1, &swapped.to_string());
+            assert!(open::<String>(keys, &t, 0).is_err(), "byte {i} of {h}");
+        }
+    }
+
+    #[test]
+    fn another_key_under_the_same_kid_does_not_open() {
+        let h = seal(&key("k1", 7, 0), "r", 1_000, &1).unwrap().unwrap();
+        let err = open::<i32>(&[key("k1", 8, 0)], &h, 0).unwrap_err();
+        assert_eq!(err, HandleError::Invalid("decryption"));
+        let err = open::<i32>(&[key("k2", 7, 0)], &h, 0).unwrap_err();
+        assert_eq!(err, HandleError::Invalid("unknown kid"));
+    }
+
+    #[test]
+    fn a_jwe_of_another_typ_or_alg_is_not_a_handle() {
+        let k = key("k1", 7, 0);
+        let plain = br#"{"id":"r","exp":1000,"i":1}"#;
+        let mut header = Map::new();
+        header.insert("kid".into(), Value::String("k1".into()));
+        header.insert("typ".into(), Value::String("JWT".into()));
+        let other_typ =
+            writ_jose::encrypt_compact(&header, plain, JweAlg::Dir, JweEnc::A256Gcm, &k.seal)
+                .unwrap();
+        assert_eq!(
+            open::<i32>(std::slice::from_ref(&k), &other_typ, 0).unwrap_err(),
+            HandleError::Invalid("typ")
+        );
+        header.insert("typ".into(), Value::String(HANDLE_TYP.into()));
+        let kw =
+            writ_jose::encrypt_compact(&header, plain, JweAlg::A256Kw, JweEnc::A256Gcm, &k.seal)
+                .unwrap();
+        assert!(open::<i32>(std::slice::from_ref(&k), &kw, 0).is_err());
+    }
+
+    #[test]
+    fn a_payload_too_large_for_a_url_is_not_sealed() {
+        let k = key("k1", 7, 0);
+        let big = "x".repeat(MAX_HANDLE_BYTES);
+        assert_eq!(seal(&k, "r", 1_000, &big).unwrap(), None);
+        let fits = "x".repeat(MAX_HANDLE_BYTES / 2);
+        let h = seal(&k, "r", 1_000, &fits).unwrap().unwrap();
+        assert!(h.len() <= MAX_HANDLE_BYTES);
+    }
+
+    #[test]
+    fn garbage_is_refused_without_panic() {
+        let k = [key("k1", 7, 0)];
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"dir","enc":"A256GCM"}"#);
+        for h in [
+            String::new(),
+            "....".into(),
+            "a.b.c.d.e".into(),
+            format!("{header}..AAAA.AAAA.AAAA"),
+            "A.".repeat(3000),
+            "a b.c.d.e.f".into(),
+        ] {
+            assert!(open::<Value>(&k, &h, 0).is_err(), "{h:.40}");
+        }
+    }
+
+    #[test]
+    fn a_new_key_seals_only_once_every_node_has_loaded_it() {
+        let old = key("old", 1, 0);
+        let new = key("new", 2, 1_000);
+        let keys = [old, new];
+        assert_eq!(
+            sealing_key(&keys, 1_000 + SEAL_AFTER - 1).unwrap().kid(),
+            "old"
+        );
+        assert_eq!(sealing_key(&keys, 1_000 + SEAL_AFTER).unwrap().kid(), "new");
+        // A fresh store: only a new key, which seals at once.
+        assert_eq!(sealing_key(&keys[1..], 1_000).unwrap().kid(), "new");
+        // Just after a rotation the retiring key seals until the new one has settled.
+        let rotated = [
+            SealingKey::new("old", &[1; 32], 0, false).unwrap(),
+            key("new", 2, 1_000),
+        ];
+        assert_eq!(sealing_key(&rotated, 1_000).unwrap().kid(), "old");
+        assert_eq!(
+            sealing_key(&rotated, 1_000 + SEAL_AFTER).unwrap().kid(),
+            "new"
+        );
+        let retiring = SealingKey::new("r", &[3; 32], 10_000, false).unwrap();
+        assert!(sealing_key(&[retiring], 10_000).is_none());
+    }
+}

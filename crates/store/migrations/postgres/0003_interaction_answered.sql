@@ -1,0 +1,4 @@
+-- An answered interaction stays as a tombstone until it expires, so that a pending interaction
+-- carried in a sealed handle (writ-core `interaction_handle`) cannot be started again once it
+-- has been answered.
+ALTER TABLE interactions ADD COLUMN answered BOOLEAN NOT NULL DEFAULT FALSE;
