@@ -13,7 +13,7 @@ use crate::keys::{KeyRing, KeySnapshot};
 use crate::ports::{
     Clock, Rng, Store, StoredCode, StoredGrant, StoredInteraction, StoredSession, UnixTime,
 };
-use crate::secret::{constant_time_eq, hash_token, random_token};
+use crate::secret::{constant_time_eq, hash_token, random_token, token_text};
 use crate::settings::Settings;
 use crate::users;
 use serde::{Deserialize, Serialize};
@@ -113,12 +113,38 @@ const SESSION_COOKIE_BYTES: usize = 32;
 /// `writ-store`) touches a page or two of the index instead of one page per row; the random
 /// part alone makes the id unique and unguessable. The prefix is not the [`Clock`]: it takes
 /// part in no rule, the expiry is stored on the row.
-fn new_interaction_id(rng: &dyn Rng) -> String {
+fn new_interaction_id(random: &[u8; 24]) -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     // 11 hex digits last until the year 2527; later ones are longer and still sort after.
-    format!("{millis:011x}{}", random_token(rng, 24))
+    format!("{millis:011x}{}", token_text(random))
+}
+
+/// The random values of a new interaction, drawn at once (one call into the generator, not
+/// three: each call costs a hardware random read on top of the bytes).
+struct AuthorizeRandom {
+    row_id: [u8; 24],
+    csrf: [u8; 24],
+    cookie: [u8; SESSION_COOKIE_BYTES],
+}
+
+impl AuthorizeRandom {
+    fn draw(rng: &dyn Rng) -> Self {
+        let mut all = [0u8; 24 + 24 + SESSION_COOKIE_BYTES];
+        rng.fill(&mut all);
+        let mut r = AuthorizeRandom {
+            row_id: [0; 24],
+            csrf: [0; 24],
+            cookie: [0; SESSION_COOKIE_BYTES],
+        };
+        let (row_id, rest) = all.split_at(24);
+        let (csrf, cookie) = rest.split_at(24);
+        r.row_id.copy_from_slice(row_id);
+        r.csrf.copy_from_slice(csrf);
+        r.cookie.copy_from_slice(cookie);
+        r
+    }
 }
 
 /// Whether `c` could be a cookie made by [`random_token`] with [`SESSION_COOKIE_BYTES`]:
@@ -303,6 +329,8 @@ impl Provider {
             .await
             .map_err(|e| for_audit(e, &client))?;
         let target = request.redirect_target();
+        // Every random value of a new interaction, in one draw.
+        let random = AuthorizeRandom::draw(self.rng.as_ref());
 
         let session = match session_cookie {
             Some(c) if c.len() <= 128 => self.store.session_get(&hash_token(c), now).await?,
@@ -330,11 +358,11 @@ impl Provider {
             (Some(s), _) => (s.id, None),
             (None, Some(c)) if is_session_cookie_shaped(c) => (hash_token(c), None),
             (None, _) => {
-                let cookie = random_token(self.rng.as_ref(), SESSION_COOKIE_BYTES);
+                let cookie = token_text(&random.cookie);
                 (hash_token(&cookie), Some(cookie))
             }
         };
-        let row_id = new_interaction_id(self.rng.as_ref());
+        let row_id = new_interaction_id(&random.row_id);
         let request_object_transport = request
             .request_object
             .is_some()
@@ -342,7 +370,7 @@ impl Provider {
         let interaction = Interaction {
             request,
             session_id,
-            csrf: random_token(self.rng.as_ref(), 24),
+            csrf: token_text(&random.csrf),
             created_at: now,
             login: None,
             failed_logins: 0,
@@ -746,12 +774,21 @@ mod tests {
 
     #[test]
     fn interaction_ids_sort_by_creation_time_and_fit_the_route() {
-        let a = new_interaction_id(&SystemRng);
+        let a = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
         std::thread::sleep(std::time::Duration::from_millis(2));
-        let b = new_interaction_id(&SystemRng);
+        let b = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
         assert!(a < b, "{a} then {b}");
         assert_eq!(a.len(), 43);
         assert_ne!(a[11..], b[11..]);
+    }
+
+    #[test]
+    fn one_draw_gives_three_different_values() {
+        let r = AuthorizeRandom::draw(&SystemRng);
+        assert_ne!(r.row_id, r.csrf);
+        assert_ne!(r.row_id[..], r.cookie[..24]);
+        assert_ne!(r.csrf[..], r.cookie[..24]);
+        assert!(is_session_cookie_shaped(&token_text(&r.cookie)));
     }
 
     #[test]

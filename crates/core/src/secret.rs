@@ -11,7 +11,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub fn random_token(rng: &dyn Rng, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rng.fill(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
+    token_text(&buf)
+}
+
+/// Random bytes drawn earlier (one draw for several values) as a token: base64url without
+/// padding, as [`random_token`] makes.
+pub fn token_text(random: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(random)
 }
 
 /// SHA-256 of `value`, base64url without padding: how bearer secrets are stored and looked up.

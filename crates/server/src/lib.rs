@@ -28,6 +28,15 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
+/// Bucket bounds (seconds) of the latency histograms (`writ_request_duration_seconds`).
+/// Histograms, not summaries: buckets add up across the nodes of a cluster, and folding a
+/// sample into a bucket is a comparison, where a summary's sketch is an insert (about 26 ms of
+/// the core every upkeep at 26,000 requests per second, all of it a stall for the requests in
+/// flight on a one-core server).
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 /// Install the process-wide Prometheus recorder once.
 pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
@@ -35,6 +44,8 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
     HANDLE
         .get_or_init(|| {
             metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(LATENCY_BUCKETS)
+                .ok()?
                 .install_recorder()
                 .ok()
         })
@@ -177,7 +188,7 @@ pub const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 /// `install_recorder`, which spawns no upkeep of its own: without this task every recorded
 /// latency (`writ_request_duration_seconds`) stays queued in memory until the next scrape, and
 /// a server nobody scrapes grows without bound. Each run folds the queued samples into the
-/// summaries' fixed-size sketches; it runs on the blocking pool, never on a runtime worker.
+/// histograms' buckets; it runs on the blocking pool, never on a runtime worker.
 pub fn spawn_metrics_upkeep(
     handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> tokio::task::JoinHandle<()> {

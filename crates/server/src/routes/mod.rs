@@ -17,6 +17,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
+    // A new route needs its pattern in `meta::ROUTE_LABELS` too (else its metrics say `other`).
     // RFC 9126 §5: the endpoint exists only when pushed requests are enabled.
     let par_enabled = state.provider.settings.par.enabled;
     let router = Router::new()
