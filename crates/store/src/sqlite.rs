@@ -4,11 +4,13 @@
 //! connection (every write and every consumption goes there, in turn, instead of fighting
 //! over the file lock) and a separate read-only pool for lookups. The file runs in WAL mode,
 //! so readers never block the writer nor the writer them. Checkpoints run in the background
-//! on a connection of their own, so their `fsync`s stay out of the commits. Interaction writes, one per
-//! `/authorize`, are group-committed (see `group_commit.rs`).
+//! on a connection of their own, so their `fsync`s stay out of the commits. Interaction writes
+//! (the first change of an interaction, or one too large to seal at `/authorize`) are
+//! group-committed (see `group_commit.rs`).
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -41,6 +43,8 @@ pub struct SqliteStore {
     interactions: InteractionWriter,
     /// The background checkpointer (file databases only), stopped with the last clone.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// Writes handed to the writer so far: the checkpointer sleeps through ticks without one.
+    writes: Arc<AtomicU64>,
 }
 
 /// Runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own every
@@ -50,20 +54,41 @@ pub struct SqliteStore {
 /// on the test machine) sat inside whichever commit crossed the threshold, stalling it and
 /// every interaction write grouped behind it. A passive checkpoint never waits for a lock and
 /// runs beside the writer (WAL mode allows that), on its connection's own thread.
+///
+/// A tick with no write since the one before it does nothing (after one more checkpoint, for a
+/// write that was handed over just before the previous tick and committed after it), so an
+/// idle or read-only server, and `/authorize`, which writes nothing, cost it no wake-up of a
+/// connection thread.
 #[derive(Debug)]
 struct Checkpointer {
     pool: SqlitePool,
     task: tokio::task::JoinHandle<()>,
+    /// Checkpoints run so far.
+    runs: Arc<AtomicU64>,
 }
 
 impl Checkpointer {
-    fn spawn(pool: SqlitePool) -> Self {
+    fn spawn(pool: SqlitePool, writes: Arc<AtomicU64>) -> Self {
         let p = pool.clone();
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = runs.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut seen = writes.load(Ordering::Relaxed);
+            let mut settled = true;
             loop {
                 tick.tick().await;
+                let now = writes.load(Ordering::Relaxed);
+                if now != seen {
+                    seen = now;
+                    settled = false;
+                } else if settled {
+                    continue;
+                } else {
+                    settled = true;
+                }
+                counted.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&p)
                     .await
@@ -72,7 +97,7 @@ impl Checkpointer {
                 }
             }
         });
-        Checkpointer { pool, task }
+        Checkpointer { pool, task, runs }
     }
 }
 
@@ -129,9 +154,11 @@ impl SqliteStore {
             .map_err(backend)?;
 
         tracing::info!(backend = "sqlite", "store opened");
+        let writes = Arc::new(AtomicU64::new(0));
         Ok(SqliteStore {
             interactions: InteractionWriter::spawn(writer.clone()),
-            checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints))),
+            checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints, writes.clone()))),
+            writes,
             writer,
             reader,
         })
@@ -159,6 +186,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             interactions: InteractionWriter::spawn(pool.clone()),
             checkpointer: None,
+            writes: Arc::new(AtomicU64::new(0)),
             writer: pool.clone(),
             reader: pool,
         })
@@ -179,6 +207,7 @@ impl SqliteStore {
     }
 
     fn writer(&self) -> &SqlitePool {
+        self.writes.fetch_add(1, Ordering::Relaxed);
         &self.writer
     }
 
@@ -186,7 +215,14 @@ impl SqliteStore {
         &self,
         interaction: &writ_core::ports::StoredInteraction,
     ) -> Result<(), StoreError> {
-        self.interactions.put(&self.writer, interaction).await
+        self.interactions.put(self.writer(), interaction).await
+    }
+
+    /// Checkpoints the background checkpointer has run (none for an in-memory database).
+    pub fn checkpoints_run(&self) -> u64 {
+        self.checkpointer
+            .as_ref()
+            .map_or(0, |c| c.runs.load(Ordering::Relaxed))
     }
 }
 
@@ -206,3 +242,53 @@ pub(crate) fn is_memory_url(url: &str) -> bool {
 }
 
 crate::sql::impl_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use writ_core::ports::{Store, StoredInteraction};
+
+    /// The checkpointer wakes a connection only after writes: idle ticks do nothing.
+    #[tokio::test]
+    async fn the_checkpointer_skips_ticks_without_writes() {
+        let dir = std::env::temp_dir().join(format!(
+            "writ-checkpointer-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(dir.join("w.db").to_str().unwrap())
+            .await
+            .unwrap();
+        // Migrations wrote through the writer pool directly; let the start settle.
+        tokio::time::sleep(CHECKPOINT_EVERY * 5).await;
+        let idle = store.checkpoints_run();
+        tokio::time::sleep(CHECKPOINT_EVERY * 15).await;
+        assert_eq!(store.checkpoints_run(), idle, "checkpoints while idle");
+
+        let row = StoredInteraction {
+            id: "i".into(),
+            payload: "{}".into(),
+            expires_at: i64::MAX,
+            answered: false,
+        };
+        store.interaction_put(&row).await.unwrap();
+        tokio::time::sleep(CHECKPOINT_EVERY * 15).await;
+        let after = store.checkpoints_run();
+        assert!(after > idle, "no checkpoint after a write");
+        // One for the write, one more to settle; then quiet again.
+        assert!(
+            after - idle <= 3,
+            "{} checkpoints for one write",
+            after - idle
+        );
+        tokio::time::sleep(CHECKPOINT_EVERY * 15).await;
+        assert_eq!(store.checkpoints_run(), after);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
