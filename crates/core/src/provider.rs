@@ -704,6 +704,21 @@ impl Provider {
                 ));
             }
         };
+        // The registration may have changed since `/authorize` (a sealed interaction carries
+        // its validated request for up to its lifetime): the client must still exist and the
+        // redirect_uri still be one of its, or nothing is sent there.
+        let registered = self
+            .clients
+            .get(&i.request.client_id)
+            .await?
+            .is_some_and(|c| c.has_redirect_uri(&i.request.redirect_uri));
+        if !registered {
+            return Err(page(
+                ErrorCode::InvalidRequest,
+                "the application's registration changed since this sign-in began; start \
+                 again from the application",
+            ));
+        }
         let now = self.clock.now();
         // One-time: of two concurrent submissions only one proceeds.
         if !self.answer_interaction(&at, &i, now).await? {

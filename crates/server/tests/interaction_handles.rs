@@ -244,3 +244,37 @@ async fn a_request_too_large_to_seal_is_stored_at_authorize() {
     assert!(query(&done).contains_key("code"), "{done}");
     assert!(row(&s, &id).await.unwrap().answered);
 }
+
+#[tokio::test]
+async fn consent_is_refused_when_the_redirect_uri_was_unregistered_meanwhile() {
+    let s = start("", "").await;
+    let loc = accepted(&s, &authorize(&s, &plain_query()).await);
+    let r = sign_in(&s, &loc, "wonderland").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let view = interaction_json(&s, &loc).await;
+    let mut config = s
+        .provider
+        .clients
+        .get("rp")
+        .await
+        .unwrap()
+        .unwrap()
+        .config
+        .clone();
+    config.redirect_uris = vec!["http://127.0.0.1:9/elsewhere".into()];
+    s.provider.clients.put(config, now()).await.unwrap();
+    let r = s
+        .http
+        .post(view["endpoints"]["consent"].as_str().unwrap())
+        .form(&[
+            ("decision", "allow"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // A page, never a redirect to a URI that is no longer the client's, and no code.
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+    assert!(r.text().await.unwrap().contains("registration changed"));
+}

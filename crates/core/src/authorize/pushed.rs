@@ -94,7 +94,7 @@ pub async fn take(
     }
     // The registration may have changed since the push: the redirect_uri must still be one
     // of the client's.
-    if !client.config.redirect_uris.contains(&request.redirect_uri) {
+    if !client.has_redirect_uri(&request.redirect_uri) {
         return Err(Refusal::new(
             Check::Pushed,
             "the pushed request's redirect_uri is no longer registered for this client",

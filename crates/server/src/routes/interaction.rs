@@ -221,7 +221,11 @@ pub async fn login(
             r
         }
         Err(InteractionError::BadCredentials { remaining }) => {
-            tracing::info!(target: "audit", interaction = %id, "failed sign-in");
+            tracing::info!(
+                target: "audit",
+                interaction = %writ_core::interaction_handle::log_name(&id),
+                "failed sign-in"
+            );
             if wants_json(&headers) {
                 return (
                     StatusCode::UNAUTHORIZED,
