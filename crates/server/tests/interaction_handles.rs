@@ -48,6 +48,19 @@ async fn sign_in(s: &Srv, loc: &str, password: &str) -> reqwest::Response {
     post_login(s, &view, password).await
 }
 
+/// The consent form of `view` (the interaction's JSON), posted with `decision=allow`.
+async fn allow(s: &Srv, view: &Value) -> reqwest::Response {
+    s.http
+        .post(view["endpoints"]["consent"].as_str().unwrap())
+        .form(&[
+            ("decision", "allow"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The login form of `view` (the interaction's JSON), posted with `password`.
 async fn post_login(s: &Srv, view: &Value, password: &str) -> reqwest::Response {
     s.http
@@ -106,16 +119,7 @@ async fn an_answered_interaction_cannot_be_started_again_from_its_handle() {
     assert!(page.text().await.unwrap().contains("already answered"));
     let again = post_login(&s, &view, "wonderland").await;
     assert!(again.status().is_client_error(), "{}", again.status());
-    let consent = s
-        .http
-        .post(view["endpoints"]["consent"].as_str().unwrap())
-        .form(&[
-            ("decision", "allow"),
-            ("csrf_token", view["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let consent = allow(&s, &view).await;
     assert!(consent.status().is_client_error(), "{}", consent.status());
     assert!(row(&s, &row_id).await.unwrap().answered);
 }
@@ -263,16 +267,7 @@ async fn consent_is_refused_when_the_redirect_uri_was_unregistered_meanwhile() {
         .clone();
     config.redirect_uris = vec!["http://127.0.0.1:9/elsewhere".into()];
     s.provider.clients.put(config, now()).await.unwrap();
-    let r = s
-        .http
-        .post(view["endpoints"]["consent"].as_str().unwrap())
-        .form(&[
-            ("decision", "allow"),
-            ("csrf_token", view["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = allow(&s, &view).await;
     // A page, never a redirect to a URI that is no longer the client's, and no code.
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.headers().get("location").is_none());
