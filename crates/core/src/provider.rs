@@ -87,21 +87,11 @@ pub struct LoggedIn {
 struct Located {
     /// Its row's id.
     row_id: String,
-    /// Its row's expiry: the interaction's for a stored row; for a sealed handle, the
-    /// handle's plus [`interaction_handle::TOMBSTONE_GRACE`].
+    /// Its row's expiry: the interaction's for a request stored at `/authorize`; for a sealed
+    /// handle, the handle's plus [`interaction_handle::TOMBSTONE_GRACE`].
     row_expires_at: UnixTime,
-    /// Whether `/authorize` sealed it into a handle instead of storing it.
-    sealed: bool,
-}
-
-impl Located {
-    fn row(row_id: &str, expires_at: UnixTime) -> Self {
-        Located {
-            row_id: row_id.to_string(),
-            row_expires_at: expires_at,
-            sealed: false,
-        }
-    }
+    /// Whether the row exists (a sealed interaction has none until it first changes).
+    stored: bool,
 }
 
 /// Random bytes in a session cookie (256 bits, base64url: 43 characters).
@@ -386,9 +376,13 @@ impl Provider {
         let id = match sealed {
             Some(handle) => handle,
             None => {
-                let at = Located::row(&row_id, expires_at);
+                let at = Located {
+                    row_id,
+                    row_expires_at: expires_at,
+                    stored: false,
+                };
                 self.save_interaction(&at, &interaction).await?;
-                row_id
+                at.row_id
             }
         };
         let location = match &self.settings.interaction_url {
@@ -474,7 +468,7 @@ impl Provider {
         i: &Interaction,
         now: UnixTime,
     ) -> Result<bool, OAuthError> {
-        if at.sealed {
+        if !at.stored {
             self.save_interaction(at, i).await?;
         }
         Ok(self.store.interaction_take(&at.row_id, now).await?)
@@ -510,7 +504,7 @@ impl Provider {
             let at = Located {
                 row_id: opened.row_id,
                 row_expires_at: opened.expires_at + interaction_handle::TOMBSTONE_GRACE,
-                sealed: true,
+                stored: false,
             };
             (at, Some(opened.interaction))
         } else {
@@ -521,7 +515,12 @@ impl Provider {
             if id.is_empty() || id.len() > 64 || !id.bytes().all(made_here) {
                 return Err(unknown());
             }
-            (Located::row(id, 0), None)
+            let at = Located {
+                row_id: id.to_string(),
+                row_expires_at: 0,
+                stored: false,
+            };
+            (at, None)
         };
         let row = self
             .store
@@ -538,18 +537,14 @@ impl Provider {
             (Some(r), _) => {
                 let i: Interaction = serde_json::from_str(&r.payload)
                     .map_err(|e| OAuthError::server(format!("interaction decode: {e}")))?;
-                let row_expires_at = if at.sealed {
-                    at.row_expires_at
-                } else {
-                    r.expires_at
+                // The row keeps the expiry it was written with (for a sealed handle, the
+                // handle's plus the grace).
+                let at = Located {
+                    row_expires_at: r.expires_at,
+                    stored: true,
+                    ..at
                 };
-                (
-                    Located {
-                        row_expires_at,
-                        ..at
-                    },
-                    i,
-                )
+                (at, i)
             }
             (None, Some(i)) => (at, i),
             (None, None) => return Err(unknown()),
