@@ -9,6 +9,9 @@
 //!   `authorize::run` with `store: None`, on a current-thread runtime), to show what the rest of
 //!   the validation adds on top.
 //! - `raw_params/*`: stage 1's query parsing alone, against the url crate's decoder.
+//! - `interaction_seal/*`: sealing the pending interaction of an ES256 request into its id
+//!   (`interaction_handle::seal`), against the general JWE path it replaced (header map,
+//!   key schedule and IV per call).
 //!
 //! `cargo bench -p writ-core --bench request_object` (add a filter such as `pipeline/ES256`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -26,6 +29,7 @@ use writ_core::authorize::request_object::{
 use writ_core::authorize::source::Transport;
 use writ_core::client_keys::RemoteKeys;
 use writ_core::clients::Client;
+use writ_core::interaction_handle;
 use writ_core::settings::Settings;
 use writ_jose::{EcCurve, JwsAlg, SigningKey, SigningKeyKind, sign_compact};
 use writ_protocol::client::ClientConfig;
@@ -179,6 +183,22 @@ fn bench_pipeline(c: &mut Criterion) {
     group.finish();
 }
 
+/// The request-object context of a by-value request: no decryption keys, no store, no fetcher.
+fn by_value_context<'a>(
+    settings: &'a Settings,
+    remote: &'a RemoteKeys,
+) -> request_object::Context<'a> {
+    request_object::Context {
+        policy: &settings.jar_policy,
+        issuer: ISSUER,
+        now: NOW,
+        decryption_keys: &[],
+        remote_keys: remote,
+        store: None,
+        request_uri_fetcher: None,
+    }
+}
+
 fn bench_authorize_run(c: &mut Criterion) {
     let keys = Keys::new();
     let client = keys.client();
@@ -204,15 +224,7 @@ fn bench_authorize_run(c: &mut Criterion) {
                 let q = &queries[next % POOL];
                 next = next.wrapping_add(1);
                 let raw = RawParams::parse(q.as_bytes(), 1 << 20).unwrap();
-                let ctx = request_object::Context {
-                    policy: &settings.jar_policy,
-                    issuer: ISSUER,
-                    now: NOW,
-                    decryption_keys: &[],
-                    remote_keys: &remote,
-                    store: None,
-                    request_uri_fetcher: None,
-                };
+                let ctx = by_value_context(&settings, &remote);
                 let r = rt
                     .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))
                     .unwrap();
@@ -249,11 +261,76 @@ fn bench_raw_params(c: &mut Criterion) {
     group.finish();
 }
 
+/// Sealing a pending interaction (`interaction_handle::seal`: the key schedule and the
+/// protected header made once per key, the IV given), against serialising it and calling the
+/// general `encrypt_compact` (a header map, a key schedule and a random IV per call).
+fn bench_interaction_seal(c: &mut Criterion) {
+    let keys = Keys::new();
+    let client = keys.client();
+    let settings = settings();
+    let remote = RemoteKeys::new(None);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let query = format!(
+        "client_id={CLIENT_ID}&request={}",
+        request_object(&keys, JwsAlg::ES256, 0)
+    );
+    let raw = RawParams::parse(query.as_bytes(), 1 << 20).unwrap();
+    let ctx = by_value_context(&settings, &remote);
+    let request = rt
+        .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))
+        .unwrap();
+    let interaction = writ_core::provider::Interaction {
+        request,
+        session_id: "x".repeat(43),
+        csrf: "y".repeat(32),
+        created_at: NOW,
+        login: None,
+        failed_logins: 0,
+    };
+    let secret = [7u8; 32];
+    let key = interaction_handle::SealingKey::new("k-20261201", &secret, 0, true).unwrap();
+    let general = writ_jose::EncryptionKey::from_symmetric(&secret).unwrap();
+    let mut header = Map::new();
+    header.insert("kid".into(), Value::String("k-20261201".into()));
+    header.insert(
+        "typ".into(),
+        Value::String(interaction_handle::HANDLE_TYP.into()),
+    );
+    let row_id = "0193a4b5c6d7e8f9AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+    let mut group = c.benchmark_group("interaction_seal");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("seal", |b| {
+        let mut iv = [0u8; 12];
+        b.iter(|| {
+            iv[0] = iv[0].wrapping_add(1);
+            let h = interaction_handle::seal(&key, row_id, NOW + 600, &interaction, &iv);
+            std::hint::black_box(h.unwrap().unwrap())
+        });
+    });
+    group.bench_function("encrypt_compact", |b| {
+        b.iter(|| {
+            // The same fields serialised the same way, as a tuple: no `Value` tree.
+            let payload = serde_json::to_vec(&(row_id, NOW + 600, &interaction)).unwrap();
+            let h = writ_jose::encrypt_compact(
+                &header,
+                &payload,
+                writ_jose::JweAlg::Dir,
+                writ_jose::JweEnc::A256Gcm,
+                &general,
+            );
+            std::hint::black_box(h.unwrap())
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = bench_pipeline, bench_authorize_run, bench_raw_params
+    targets = bench_pipeline, bench_authorize_run, bench_raw_params, bench_interaction_seal
 }
 criterion_main!(benches);

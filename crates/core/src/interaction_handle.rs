@@ -25,7 +25,7 @@ use crate::ports::UnixTime;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use writ_jose::{DecryptionKey, EncryptedJwe, EncryptionKey, JweAlg, JweEnc};
+use writ_jose::{DecryptionKey, DirA256GcmSealer, EncryptedJwe, GCM_IV_BYTES, JweAlg, JweEnc};
 
 /// The `typ` of a sealed handle's protected header: a handle is only ever opened as one.
 pub const HANDLE_TYP: &str = "writ-interaction";
@@ -46,7 +46,8 @@ pub const TOMBSTONE_GRACE: UnixTime = 300;
 /// A key that seals and opens handles (32 bytes, AES-256-GCM).
 pub struct SealingKey {
     kid: String,
-    seal: EncryptionKey,
+    /// Seals with the key schedule and the protected header (`kid`, `typ`) made once.
+    seal: DirA256GcmSealer,
     open: DecryptionKey,
     created_at: UnixTime,
     active: bool,
@@ -66,7 +67,10 @@ impl SealingKey {
                 secret.len()
             ));
         }
-        let seal = EncryptionKey::from_symmetric(secret).map_err(|e| e.to_string())?;
+        let mut header = Map::new();
+        header.insert("kid".into(), Value::String(kid.to_string()));
+        header.insert("typ".into(), Value::String(HANDLE_TYP.into()));
+        let seal = DirA256GcmSealer::new(secret, &header).map_err(|e| e.to_string())?;
         let open = DecryptionKey::from_symmetric(secret).map_err(|e| e.to_string())?;
         Ok(SealingKey {
             kid: kid.to_string(),
@@ -160,31 +164,34 @@ pub fn log_name(id: &str) -> String {
     }
 }
 
-/// Seal `interaction` under `key`, to be stored as `row_id` once it changes, valid until
-/// `expires_at`. `Ok(None)` when the handle would exceed [`MAX_HANDLE_BYTES`].
+/// Seal `interaction` under `key` with the random `iv` (never reused: drawn for this handle),
+/// to be stored as `row_id` once it changes, valid until `expires_at`. `Ok(None)` when the
+/// handle would exceed [`MAX_HANDLE_BYTES`].
 pub fn seal<T: Serialize>(
     key: &SealingKey,
     row_id: &str,
     expires_at: UnixTime,
     interaction: &T,
+    iv: &[u8; GCM_IV_BYTES],
 ) -> Result<Option<String>, HandleError> {
-    let payload = serde_json::to_vec(&Payload {
-        id: row_id,
-        exp: expires_at,
-        i: interaction,
-    })
+    let mut payload = Vec::with_capacity(2048);
+    serde_json::to_writer(
+        &mut payload,
+        &Payload {
+            id: row_id,
+            exp: expires_at,
+            i: interaction,
+        },
+    )
     .map_err(|e| HandleError::Seal(e.to_string()))?;
-    // base64url of the payload plus ~120 bytes of header, IV and tag.
-    if payload.len().div_ceil(3) * 4 + 160 > MAX_HANDLE_BYTES {
+    if key.seal.sealed_len(payload.len()) > MAX_HANDLE_BYTES {
         return Ok(None);
     }
-    let mut header = Map::new();
-    header.insert("kid".into(), Value::String(key.kid.clone()));
-    header.insert("typ".into(), Value::String(HANDLE_TYP.into()));
-    let handle =
-        writ_jose::encrypt_compact(&header, &payload, JweAlg::Dir, JweEnc::A256Gcm, &key.seal)
-            .map_err(|e| HandleError::Seal(e.to_string()))?;
-    Ok((handle.len() <= MAX_HANDLE_BYTES).then_some(handle))
+    let handle = key
+        .seal
+        .seal(iv, &mut payload)
+        .map_err(|e| HandleError::Seal(e.to_string()))?;
+    Ok(Some(handle))
 }
 
 /// Open `handle` with one of `keys` (chosen by `kid`), refusing it at or after its `exp`.
@@ -231,6 +238,8 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+    const IV: [u8; 12] = [5; 12];
+
     fn key(kid: &str, byte: u8, created_at: UnixTime) -> SealingKey {
         SealingKey::new(kid, &[byte; 32], created_at, true).unwrap()
     }
@@ -238,7 +247,7 @@ mod tests {
     #[test]
     fn a_sealed_handle_opens_to_what_was_sealed_until_it_expires() {
         let k = key("k1", 7, 0);
-        let h = seal(&k, "row-1", 1_000, &serde_json::json!({"a": 1}))
+        let h = seal(&k, "row-1", 1_000, &serde_json::json!({"a": 1}), &IV)
             .unwrap()
             .unwrap();
         assert!(is_handle(&h));
@@ -253,7 +262,9 @@ mod tests {
     #[test]
     fn a_changed_byte_anywhere_does_not_open() {
         let k = key("k1", 7, 0);
-        let h = seal(&k, "row-1", 1_000, &"x".repeat(40)).unwrap().unwrap();
+        let h = seal(&k, "row-1", 1_000, &"x".repeat(40), &IV)
+            .unwrap()
+            .unwrap();
         let keys = std::slice::from_ref(&k);
         for (i, c) in h.char_indices() {
             if c == '.' {
@@ -268,7 +279,9 @@ mod tests {
 
     #[test]
     fn another_key_under_the_same_kid_does_not_open() {
-        let h = seal(&key("k1", 7, 0), "r", 1_000, &1).unwrap().unwrap();
+        let h = seal(&key("k1", 7, 0), "r", 1_000, &1, &IV)
+            .unwrap()
+            .unwrap();
         let err = open::<i32>(&[key("k1", 8, 0)], &h, 0).unwrap_err();
         assert_eq!(err, HandleError::Invalid("decryption"));
         let err = open::<i32>(&[key("k2", 7, 0)], &h, 0).unwrap_err();
@@ -278,12 +291,13 @@ mod tests {
     #[test]
     fn a_jwe_of_another_typ_or_alg_is_not_a_handle() {
         let k = key("k1", 7, 0);
+        let seal_key = writ_jose::EncryptionKey::from_symmetric(&[7; 32]).unwrap();
         let plain = br#"{"id":"r","exp":1000,"i":1}"#;
         let mut header = Map::new();
         header.insert("kid".into(), Value::String("k1".into()));
         header.insert("typ".into(), Value::String("JWT".into()));
         let other_typ =
-            writ_jose::encrypt_compact(&header, plain, JweAlg::Dir, JweEnc::A256Gcm, &k.seal)
+            writ_jose::encrypt_compact(&header, plain, JweAlg::Dir, JweEnc::A256Gcm, &seal_key)
                 .unwrap();
         assert_eq!(
             open::<i32>(std::slice::from_ref(&k), &other_typ, 0).unwrap_err(),
@@ -291,14 +305,16 @@ mod tests {
         );
         header.insert("typ".into(), Value::String(HANDLE_TYP.into()));
         let kw =
-            writ_jose::encrypt_compact(&header, plain, JweAlg::A256Kw, JweEnc::A256Gcm, &k.seal)
+            writ_jose::encrypt_compact(&header, plain, JweAlg::A256Kw, JweEnc::A256Gcm, &seal_key)
                 .unwrap();
         assert!(open::<i32>(std::slice::from_ref(&k), &kw, 0).is_err());
     }
 
     #[test]
     fn a_handle_is_logged_by_a_short_digest() {
-        let h = seal(&key("k1", 7, 0), "r", 1_000, &1).unwrap().unwrap();
+        let h = seal(&key("k1", 7, 0), "r", 1_000, &1, &IV)
+            .unwrap()
+            .unwrap();
         let name = log_name(&h);
         assert_eq!(name.len(), 18);
         assert_eq!(name, log_name(&h));
@@ -310,9 +326,9 @@ mod tests {
     fn a_payload_too_large_for_a_url_is_not_sealed() {
         let k = key("k1", 7, 0);
         let big = "x".repeat(MAX_HANDLE_BYTES);
-        assert_eq!(seal(&k, "r", 1_000, &big).unwrap(), None);
+        assert_eq!(seal(&k, "r", 1_000, &big, &IV).unwrap(), None);
         let fits = "x".repeat(MAX_HANDLE_BYTES / 2);
-        let h = seal(&k, "r", 1_000, &fits).unwrap().unwrap();
+        let h = seal(&k, "r", 1_000, &fits, &IV).unwrap().unwrap();
         assert!(h.len() <= MAX_HANDLE_BYTES);
     }
 

@@ -19,6 +19,7 @@ use crate::users;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+use writ_jose::GCM_IV_BYTES;
 use writ_protocol::ErrorCode;
 
 /// Everything the flows need.
@@ -117,22 +118,27 @@ struct AuthorizeRandom {
     row_id: [u8; 24],
     csrf: [u8; 24],
     cookie: [u8; SESSION_COOKIE_BYTES],
+    /// The AES-GCM IV of the sealed handle (RFC 7518 §5.3: 96 random bits).
+    seal_iv: [u8; GCM_IV_BYTES],
 }
 
 impl AuthorizeRandom {
     fn draw(rng: &dyn Rng) -> Self {
-        let mut all = [0u8; 24 + 24 + SESSION_COOKIE_BYTES];
+        let mut all = [0u8; 24 + 24 + SESSION_COOKIE_BYTES + GCM_IV_BYTES];
         rng.fill(&mut all);
         let mut r = AuthorizeRandom {
             row_id: [0; 24],
             csrf: [0; 24],
             cookie: [0; SESSION_COOKIE_BYTES],
+            seal_iv: [0; GCM_IV_BYTES],
         };
         let (row_id, rest) = all.split_at(24);
-        let (csrf, cookie) = rest.split_at(24);
+        let (csrf, rest) = rest.split_at(24);
+        let (cookie, seal_iv) = rest.split_at(SESSION_COOKIE_BYTES);
         r.row_id.copy_from_slice(row_id);
         r.csrf.copy_from_slice(csrf);
         r.cookie.copy_from_slice(cookie);
+        r.seal_iv.copy_from_slice(seal_iv);
         r
     }
 }
@@ -369,8 +375,10 @@ impl Provider {
         // it changes (`interaction_handle`). One too large for a URL is stored now.
         let expires_at = now + self.settings.lifetimes.interaction;
         let sealed = match keys.sealing_key(now) {
-            Some(k) => interaction_handle::seal(k, &row_id, expires_at, &interaction)
-                .map_err(|e| OAuthError::server(e.to_string()))?,
+            Some(k) => {
+                interaction_handle::seal(k, &row_id, expires_at, &interaction, &random.seal_iv)
+                    .map_err(|e| OAuthError::server(e.to_string()))?
+            }
             None => None,
         };
         let id = match sealed {

@@ -18,6 +18,11 @@ pub(crate) fn encode(input: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(input)
 }
 
+/// Appends the base64url (no padding) encoding of `input` to `out`.
+pub(crate) fn encode_into(input: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(input, out);
+}
+
 /// Decodes standard base64 with padding, as `x5c` uses (RFC 7517 §4.7).
 pub(crate) fn decode_standard(input: &str, part: &'static str) -> Result<Vec<u8>> {
     STANDARD

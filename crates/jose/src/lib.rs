@@ -21,6 +21,7 @@ mod content;
 mod error;
 mod json;
 mod jwe;
+mod jwe_dir;
 mod jwe_keys;
 mod jwk;
 mod jws;
@@ -34,6 +35,7 @@ pub use json::{parse_object_strict, parse_value_strict};
 pub use jwe::{
     DecryptedJwe, EncryptedJwe, JweAlg, JweEnc, JweHeader, encrypt_compact, select_decryption_keys,
 };
+pub use jwe_dir::{DIR_A256GCM_KEY_BYTES, DirA256GcmSealer, GCM_IV_BYTES};
 pub use jwe_keys::{
     DecryptionKey, DecryptionKeyKind, EncryptionKey, derive_key_from_client_secret,
 };
