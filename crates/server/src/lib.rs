@@ -10,7 +10,6 @@ pub mod pages;
 pub mod respond;
 pub mod routes;
 
-use axum::Router;
 use axum::http::{HeaderValue, header};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,19 +106,37 @@ pub async fn build_provider_with(
     Ok(Arc::new(provider))
 }
 
-/// The router with every endpoint of SPEC §3 and the common layers.
-pub fn app(provider: Arc<Provider>) -> Router {
+/// The router with every endpoint of SPEC §3, inside the common layers.
+///
+/// The layers wrap the router once, as one service. `Router::layer` would wrap every route in
+/// each of them and box the result: each request would then clone one boxed service per
+/// layer (an allocation and a virtual call each) before reaching its handler. Only the
+/// metrics layer, which needs the matched route, sits inside the router
+/// ([`routes::router`]).
+pub fn app(
+    provider: Arc<Provider>,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
     let state = AppState {
         provider,
         metrics: metrics_handle(),
     };
-    routes::router(state)
-        .layer(axum::middleware::map_response(security_headers))
+    tower::ServiceBuilder::new()
+        .map_response(axum::response::IntoResponse::into_response)
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .map_response(security_headers)
+        .layer(axum::extract::DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
+        .service(routes::router(state))
 }
 
 /// Headers every response carries unless its handler set them: no MIME sniffing, no
@@ -137,7 +154,7 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
 
 /// Add [`SECURITY_HEADERS`] that are not present. One layer for the four (there were four
 /// `SetResponseHeaderLayer`s: four futures wrapped around every request).
-async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
     let headers = r.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         if !headers.contains_key(&name) {
@@ -170,7 +187,8 @@ pub async fn serve(
         })
     };
     let upkeep = metrics_handle().map(spawn_metrics_upkeep);
-    let result = axum::serve(listener, app(provider))
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(provider));
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     purger.abort();
@@ -228,14 +246,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[tokio::test]
-    async fn security_headers_are_added_but_never_replace_a_handlers_own() {
+    #[test]
+    fn security_headers_are_added_but_never_replace_a_handlers_own() {
         let mut own = axum::response::Response::new(axum::body::Body::empty());
         own.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'"),
         );
-        let r = security_headers(own).await;
+        let r = security_headers(own);
         let h = r.headers();
         assert_eq!(h[header::CONTENT_SECURITY_POLICY], "default-src 'self'");
         assert_eq!(h.get_all(header::CONTENT_SECURITY_POLICY).iter().count(), 1);

@@ -69,3 +69,36 @@ async fn every_kind_of_response_carries_the_security_headers() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// The body limit (`routes::MAX_BODY_BYTES`) holds on every route now that the common layers
+/// wrap the router once: a `/token` or `/authorize` body one byte over it is a 413, still
+/// hardened; one at the limit is read (and refused for what it says, not for its size).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_refused_with_413_on_every_post_route() {
+    let srv = common::start("", "").await;
+    let b = &srv.base;
+    let max = writ_server::routes::MAX_BODY_BYTES;
+    for path in ["/token", "/authorize", "/interaction/x/login"] {
+        let over = format!("grant_type={}", "x".repeat(max + 1 - "grant_type=".len()));
+        let r = srv
+            .http
+            .post(format!("{b}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(over)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+        assert_hardened(&format!("{path} 413"), &r);
+    }
+    let at = format!("grant_type={}", "x".repeat(max - "grant_type=".len()));
+    let r = srv
+        .http
+        .post(format!("{b}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(at)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 413);
+}

@@ -8,7 +8,6 @@ mod token;
 
 use crate::AppState;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
@@ -40,8 +39,8 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     };
+    // The body limit and the other common layers wrap the whole router (`crate::app`).
     router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(meta::observe))
         .with_state(state)
 }
