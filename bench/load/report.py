@@ -58,11 +58,13 @@ for alg in algs:
         for r in measured
     )
     cpu_us = r64["server_cpu_s"] * 1e6 / max(r64["ok"], 1)
+    wakes = r64.get("load_cpu_ipis")
+    wakes = f"{wakes / max(r64['ok'], 1):.2f}" if wakes is not None else "–"
     share = rate / ceil if ceil else None
     p50, p99 = r64["latency_us"]["p50"], r64["latency_us"]["p99"]
     p99_1 = r1["latency_us"]["p99"] if r1 else None
     rows.append(
-        "| {alg} | {ceil} | {rate:,.0f} | {share} | {p50} | {p99} | {p99_1} | {errors} | {cpu:.1f} µs | {cap} |".format(
+        "| {alg} | {ceil} | {rate:,.0f} | {share} | {p50} | {p99} | {p99_1} | {errors} | {cpu:.1f} µs | {cap} | {wakes} |".format(
             alg=alg,
             ceil=f"{ceil:,.0f} ({op_us:.1f} µs)" if ceil else "–",
             rate=rate,
@@ -73,6 +75,7 @@ for alg in algs:
             errors=errors,
             cpu=cpu_us,
             cap=f"{1e6 / cpu_us:,.0f}" if cpu_us else "–",
+            wakes=wakes,
         )
     )
     goals = []
@@ -98,16 +101,16 @@ for alg in algs:
                 f"- {alg} {r['label']}: {r['requests']} requests from a pool of {r['pool']} request objects: some were sent twice (replay protection is off in this config, so that is legal)"
             )
 
-print("| alg | criterion ceiling, ops/s (per op) | accepted req/s at 64 conns | % of ceiling | p50 at 64 | p99 at 64 | p99 at 1 conn | errors | server CPU per request at 64 | req/s if the server had its core alone |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| alg | criterion ceiling, ops/s (per op) | accepted req/s at 64 conns | % of ceiling | p50 at 64 | p99 at 64 | p99 at 1 conn | errors | server CPU per request at 64 | req/s if the server had its core alone | wake-ups of wrk's core per request at 64 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
 floor = [(label, run("floor", label)) for label in ("c64", "c1")]
 if floor[0][1]:
     print()
     print("HTTP floor (the same queries to a path with no route: 404, no pipeline, no store):")
     print()
-    print("| connections | responses/s | p50 | p90 | p99 | server CPU per request | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("| connections | responses/s | p50 | p90 | p99 | server CPU per request | errors | wake-ups of wrk's core per response |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, r in floor:
         if r is None:
             continue
@@ -116,7 +119,8 @@ if floor[0][1]:
         print(
             f"| {r['connections']} | {r['ok'] / secs:,.0f} | {ms(lat['p50'])} | {ms(lat['p90'])} | "
             f"{ms(lat['p99'])} | {r['server_cpu_s'] * 1e6 / max(r['ok'], 1):.1f} µs | "
-            f"{r['bad'] + sum(r['socket_errors'].values())} |"
+            f"{r['bad'] + sum(r['socket_errors'].values())} | "
+            + (f"{r['load_cpu_ipis'] / max(r['ok'], 1):.2f} |" if "load_cpu_ipis" in r else "– |")
         )
 print()
 print("\n".join(summary))

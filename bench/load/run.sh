@@ -19,7 +19,8 @@
 #    pipeline, no store), at 64 and 1 connections. What a request costs there is spent before
 #    any request object is looked at, so ceiling / (ceiling + floor) bounds the share of the
 #    ceiling that any /authorize can reach on this machine;
-# 6. prints the table (also in $OUT/results.md).
+# 6. prints the table (also in $OUT/results.md), with the interrupts that woke wrk's core per
+#    response: in a VM, each one costs the server's core a VM exit in the write that sends it.
 #
 # Knobs (environment): N (request objects per algorithm, default 300000), DURATION (10s),
 # WARMUP (2s), ALGS ("RS256 ES256 EdDSA"; PS256 also works), CONNS ("64 1"), PORT (18080),
@@ -97,6 +98,11 @@ refused() { # every /authorize answered with an error, by the server's count
         | awk '/^writ_authorize_total\{outcome="error"/ {s += $NF} END {print s + 0}'
 }
 
+ipis() { # rescheduling and function-call interrupts received by the load generator's core:
+    # the server's core sends one whenever a response wakes wrk from its sleep
+    awk -v col=$((LOAD_CPU + 2)) '$1 == "RES:" || $1 == "CAL:" {s += $col} END {print s + 0}' /proc/interrupts
+}
+
 SERVER_PID=""
 stop_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -128,23 +134,24 @@ for alg in $ALGS; do
 
     line=0
     run() { # label connections duration [expected status, or -] [lean]
-        local label=$1 conns=$2 dur=$3 acc0 ref0 t0 out
-        acc0=$(accepted); ref0=$(refused); t0=$(cpu_ticks "$SERVER_PID")
+        local label=$1 conns=$2 dur=$3 acc0 ref0 t0 i0 out
+        acc0=$(accepted); ref0=$(refused); t0=$(cpu_ticks "$SERVER_PID"); i0=$(ipis)
         out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"$dur" -s "$LUA" "http://$ADDR" -- "$urls" "$line" "${4:--}" "${5:-}" 2>&1)
         echo "$out" > "$OUT/wrk-$alg-$label.txt"
         local json
         json=$(echo "$out" | sed -n 's/^RESULT //p')
         [ -n "$json" ] || { echo "wrk failed:" >&2; echo "$out" >&2; exit 1; }
-        local cpu acc ref
-        cpu=$(( $(cpu_ticks "$SERVER_PID") - t0 )); acc=$(( $(accepted) - acc0 )); ref=$(( $(refused) - ref0 ))
-        python3 - "$alg" "$label" "$conns" "$cpu" "$HZ" "$acc" "$ref" "$line" "$N" "$(cut -d' ' -f1 /proc/loadavg)" "$json" \
+        local cpu acc ref ipi
+        cpu=$(( $(cpu_ticks "$SERVER_PID") - t0 )); ipi=$(( $(ipis) - i0 ))
+        acc=$(( $(accepted) - acc0 )); ref=$(( $(refused) - ref0 ))
+        python3 - "$alg" "$label" "$conns" "$cpu" "$HZ" "$acc" "$ref" "$line" "$N" "$(cut -d' ' -f1 /proc/loadavg)" "$ipi" "$json" \
             >> "$OUT/runs.jsonl" <<'PY'
 import json, sys
-alg, label, conns, cpu, hz, acc, ref, start, n, load, raw = sys.argv[1:]
+alg, label, conns, cpu, hz, acc, ref, start, n, load, ipi, raw = sys.argv[1:]
 r = json.loads(raw)
 r.update(alg=alg, label=label, connections=int(conns), server_cpu_s=int(cpu) / int(hz),
          server_accepted=int(acc), server_refused=int(ref), first_line=int(start),
-         pool=int(n), loadavg_after=float(load))
+         pool=int(n), loadavg_after=float(load), load_cpu_ipis=int(ipi))
 print(json.dumps(r))
 PY
         line=$(( line + $(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') ))
