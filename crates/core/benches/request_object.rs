@@ -199,25 +199,31 @@ fn by_value_context<'a>(
     }
 }
 
+/// The query of `/authorize` with request object `i` of `alg` by value.
+fn by_value_query(keys: &Keys, alg: JwsAlg, i: usize) -> String {
+    format!(
+        "client_id={CLIENT_ID}&request={}",
+        request_object(keys, alg, i)
+    )
+}
+
+/// The runtime `authorize::run` is driven on: one thread, as the server's one worker.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
 fn bench_authorize_run(c: &mut Criterion) {
     let keys = Keys::new();
     let client = keys.client();
     let settings = settings();
     let remote = RemoteKeys::new(None);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     let mut group = c.benchmark_group("authorize_run");
     group.throughput(Throughput::Elements(1));
     for alg in ALGS {
-        let queries: Vec<String> = (0..POOL)
-            .map(|i| {
-                format!(
-                    "client_id={CLIENT_ID}&request={}",
-                    request_object(&keys, alg, i)
-                )
-            })
-            .collect();
+        let queries: Vec<String> = (0..POOL).map(|i| by_value_query(&keys, alg, i)).collect();
         let mut next = 0usize;
         group.bench_function(BenchmarkId::from_parameter(alg), |b| {
             b.iter(|| {
@@ -240,10 +246,7 @@ fn bench_authorize_run(c: &mut Criterion) {
 /// borrowed unescaped pairs.
 fn bench_raw_params(c: &mut Criterion) {
     let keys = Keys::new();
-    let query = format!(
-        "client_id={CLIENT_ID}&request={}",
-        request_object(&keys, JwsAlg::RS256, 0)
-    );
+    let query = by_value_query(&keys, JwsAlg::RS256, 0);
     let mut group = c.benchmark_group("raw_params");
     group.throughput(Throughput::Bytes(query.len() as u64));
     group.bench_function("RawParams::parse", |b| {
@@ -269,13 +272,8 @@ fn bench_interaction_seal(c: &mut Criterion) {
     let client = keys.client();
     let settings = settings();
     let remote = RemoteKeys::new(None);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let query = format!(
-        "client_id={CLIENT_ID}&request={}",
-        request_object(&keys, JwsAlg::ES256, 0)
-    );
+    let rt = current_thread();
+    let query = by_value_query(&keys, JwsAlg::ES256, 0);
     let raw = RawParams::parse(query.as_bytes(), 1 << 20).unwrap();
     let ctx = by_value_context(&settings, &remote);
     let request = rt

@@ -66,6 +66,17 @@ async fn every_kind_of_response_carries_the_security_headers() {
     }
 }
 
+/// POST a form body of exactly `len` bytes (`grant_type=xxx…`).
+async fn post_form_of_len(http: &reqwest::Client, url: &str, len: usize) -> Response {
+    let body = format!("grant_type={}", "x".repeat(len - "grant_type=".len()));
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -79,26 +90,10 @@ async fn a_body_over_the_limit_is_refused_with_413_on_every_post_route() {
     let b = &srv.base;
     let max = writ_server::routes::MAX_BODY_BYTES;
     for path in ["/token", "/authorize", "/interaction/x/login"] {
-        let over = format!("grant_type={}", "x".repeat(max + 1 - "grant_type=".len()));
-        let r = srv
-            .http
-            .post(format!("{b}{path}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(over)
-            .send()
-            .await
-            .unwrap();
+        let r = post_form_of_len(&srv.http, &format!("{b}{path}"), max + 1).await;
         assert_eq!(r.status(), 413, "{path}");
         assert_hardened(&format!("{path} 413"), &r);
     }
-    let at = format!("grant_type={}", "x".repeat(max - "grant_type=".len()));
-    let r = srv
-        .http
-        .post(format!("{b}/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(at)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form_of_len(&srv.http, &format!("{b}/token"), max).await;
     assert_ne!(r.status(), 413);
 }
