@@ -26,7 +26,7 @@ use writ_core::authorize::request_object::policy::JarPolicy;
 use writ_core::authorize::request_object::{
     self, ResolvedRequestObject, claims, decrypt, merge, verify,
 };
-use writ_core::authorize::source::Transport;
+use writ_core::authorize::{Endpoint, Transport};
 use writ_core::client_keys::RemoteKeys;
 use writ_core::clients::Client;
 use writ_core::interaction_handle;
@@ -143,22 +143,13 @@ fn bench_pipeline(c: &mut Criterion) {
             b.iter(|| {
                 let token = &pool[next % POOL];
                 next = next.wrapping_add(1);
-                let ro = ResolvedRequestObject {
-                    token: token.clone(),
-                    transport: Transport::ByValue,
-                };
+                let ro =
+                    ResolvedRequestObject::new(token.clone(), Transport::ByValue, policy.max_bytes)
+                        .unwrap();
                 // Stage 3.
                 let d = decrypt::decrypt(ro, policy, &client, &[], NOW).unwrap();
                 // Stage 4.
-                let v = verify::verify(
-                    &d,
-                    Transport::ByValue,
-                    policy,
-                    &client,
-                    &[&client.public_keys],
-                    NOW,
-                )
-                .unwrap();
+                let v = verify::verify(&d, policy, &client, &[&client.public_keys], NOW).unwrap();
                 // Stage 5.
                 let cctx = claims::ClaimsContext {
                     policy,
@@ -169,13 +160,8 @@ fn bench_pipeline(c: &mut Criterion) {
                 };
                 let (validated, _replay) = claims::check(v, &cctx).map_err(|_| ()).unwrap();
                 // Stage 6, first half.
-                let e = merge::effective(
-                    policy.parameter_policy,
-                    &query,
-                    validated.claims(),
-                    validated.is_signed(),
-                )
-                .unwrap();
+                let e =
+                    merge::effective(policy.parameter_policy, &query, Some(&validated)).unwrap();
                 std::hint::black_box((validated, e))
             });
         });
@@ -183,18 +169,21 @@ fn bench_pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-/// The request-object context of a by-value request: no decryption keys, no store, no fetcher.
+/// The pipeline context of a by-value request: no decryption keys, no store, no fetcher.
 fn by_value_context<'a>(
     settings: &'a Settings,
     remote: &'a RemoteKeys,
-) -> request_object::Context<'a> {
-    request_object::Context {
-        policy: &settings.jar_policy,
-        issuer: ISSUER,
-        now: NOW,
-        decryption_keys: &[],
-        remote_keys: remote,
-        store: None,
+) -> writ_core::authorize::Context<'a> {
+    writ_core::authorize::Context {
+        settings,
+        objects: request_object::Context {
+            policy: &settings.jar_policy,
+            issuer: ISSUER,
+            now: NOW,
+            decryption_keys: &[],
+            remote_keys: remote,
+            store: None,
+        },
         request_uri_fetcher: None,
     }
 }
@@ -232,7 +221,12 @@ fn bench_authorize_run(c: &mut Criterion) {
                 let raw = RawParams::parse(q.as_bytes(), 1 << 20).unwrap();
                 let ctx = by_value_context(&settings, &remote);
                 let r = rt
-                    .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))
+                    .block_on(writ_core::authorize::run(
+                        &ctx,
+                        Endpoint::Authorize,
+                        &client,
+                        &raw,
+                    ))
                     .unwrap();
                 std::hint::black_box(r)
             });
@@ -277,9 +271,14 @@ fn bench_interaction_seal(c: &mut Criterion) {
     let raw = RawParams::parse(query.as_bytes(), 1 << 20).unwrap();
     let ctx = by_value_context(&settings, &remote);
     let request = rt
-        .block_on(writ_core::authorize::run(&settings, &ctx, &client, &raw))
+        .block_on(writ_core::authorize::run(
+            &ctx,
+            Endpoint::Authorize,
+            &client,
+            &raw,
+        ))
         .unwrap();
-    let interaction = writ_core::provider::Interaction {
+    let interaction = writ_core::flows::interaction::Interaction {
         request,
         session_id: "x".repeat(43),
         csrf: "y".repeat(32),

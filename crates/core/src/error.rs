@@ -1,22 +1,13 @@
 //! The one protocol error type (DESIGN "Errors know where they go").
 //!
 //! An [`OAuthError`] carries the RFC error code, a public description (safe to show to the
-//! client and the person), an internal detail (logged, never sent), and — once the client and
-//! a registered `redirect_uri` are known — where it may be redirected (RFC 6749 §4.1.2.1).
-//! Only the HTTP layer turns it into a redirect, an HTML page or JSON.
+//! client and the person), an internal detail (logged, never sent) and, for a refused request
+//! object, the audit record. Where an authorization error goes (a redirect or a page) is not
+//! the error's business: [`crate::response::AuthorizeError`] carries that.
 
 use crate::ports::StoreError;
 use std::borrow::Cow;
 use writ_protocol::ErrorCode;
-
-/// Where an authorization error may be delivered, once the redirect URI is trusted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedirectTarget {
-    /// A redirect URI registered for the client.
-    pub redirect_uri: String,
-    /// `state` to echo (RFC 6749 §4.1.2.1).
-    pub state: Option<String>,
-}
 
 /// A protocol error.
 #[derive(Debug, Clone)]
@@ -27,8 +18,6 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// Internal detail for logs; never sent.
     pub detail: Option<String>,
-    /// Set once the client and its redirect URI are known.
-    pub redirect: Option<RedirectTarget>,
     /// Set when a request object was refused: what the audit log records (SPEC §12).
     pub request_object: Option<Box<RequestObjectAudit>>,
 }
@@ -48,13 +37,12 @@ pub struct RequestObjectAudit {
 }
 
 impl OAuthError {
-    /// A new error, not redirectable.
+    /// A new error.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         OAuthError {
             code,
             description: description.into(),
             detail: None,
-            redirect: None,
             request_object: None,
         }
     }
@@ -73,13 +61,6 @@ impl OAuthError {
     /// Attach internal detail.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
-        self
-    }
-    /// Mark as redirectable to `target` unless already set.
-    pub fn redirect_to(mut self, target: &RedirectTarget) -> Self {
-        if self.redirect.is_none() {
-            self.redirect = Some(target.clone());
-        }
         self
     }
     /// The HTTP status for direct (non-redirect) responses (RFC 6749 §5.2, RFC 6750 §3.1).

@@ -1,8 +1,9 @@
 //! Writ's core: the authorization logic, free of web framework and database driver.
 //!
 //! `ports` declares what the core needs from outside (clock, randomness, storage);
-//! [`provider::Provider`] holds it all and runs the flows; [`authorize`] is the request
-//! pipeline of SPEC §4, one module per stage.
+//! [`provider::Provider`] holds it all; [`flows`] are what it does, one file per flow;
+//! [`authorize`] is the request pipeline of SPEC §4, one module per stage; [`response`] is
+//! where an authorization response or error goes.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -12,15 +13,14 @@ pub mod client_keys;
 pub mod clients;
 pub mod discovery;
 pub mod error;
+pub mod flows;
 pub mod interaction_handle;
 pub mod keys;
-pub mod par;
 pub mod ports;
 pub mod provider;
+pub mod response;
 pub mod secret;
 pub mod settings;
-pub mod token;
-pub mod userinfo;
 pub mod users;
 
 pub use error::OAuthError;

@@ -27,7 +27,6 @@ pub async fn run(
         decryption_keys: keys.decryption_keys(),
         remote_keys: &provider.remote_keys,
         store: None,
-        request_uri_fetcher: None,
     };
     let report = request_object::inspect::inspect(&provider.settings, &ctx, &client, token).await;
     Ok((

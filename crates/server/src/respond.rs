@@ -6,6 +6,7 @@ use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
+use writ_core::response::{AuthorizationResponse, AuthorizeError};
 
 /// Whether the body is declared `application/x-www-form-urlencoded`.
 pub fn is_form(headers: &HeaderMap) -> bool {
@@ -62,12 +63,18 @@ pub fn html_error(e: &OAuthError) -> Response {
     r
 }
 
-/// An authorization endpoint error: redirect when allowed, else page or JSON.
-pub fn authorize_error(state: &AppState, headers: &HeaderMap, e: &OAuthError) -> Response {
+/// An authorization endpoint error: delivered to the client when it carries a trusted
+/// target, else a page or JSON.
+pub fn authorize_error(state: &AppState, headers: &HeaderMap, error: &AuthorizeError) -> Response {
+    let e = error.error();
     log("authorize", e);
     metrics::counter!("writ_authorize_total", "outcome" => "error", "reason" => e.code.as_str())
         .increment(1);
-    if let Some(url) = state.provider.error_redirect(e) {
+    if let AuthorizeError::Redirect(e, target) = error
+        && let Ok(url) = state
+            .provider
+            .deliver(target, AuthorizationResponse::Error(e))
+    {
         return see_other(&url);
     }
     let mut r = if wants_json(headers) {

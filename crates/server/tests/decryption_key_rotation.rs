@@ -128,7 +128,8 @@ async fn rotated_decryption_keys_keep_decrypting_until_retired() {
     let e = provider
         .authorize(before.as_bytes(), None)
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_error();
     assert_eq!(e.code.as_str(), "invalid_request_object");
     assert!(
         e.description.contains("no decryption key"),

@@ -8,9 +8,9 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use writ_core::flows::interaction::Interaction;
 use writ_core::interaction_handle::{self, HANDLE_TYP};
 use writ_core::ports::KeyUse;
-use writ_core::provider::Interaction;
 
 fn plain_query() -> String {
     let mut q = String::from("client_id=rp");

@@ -107,7 +107,7 @@ async fn a_pushed_request_object_completes_the_code_flow() {
 /// pushed request is not one, a pushed request object is (transport `pushed`).
 #[tokio::test]
 async fn only_pushed_request_objects_count_as_accepted_request_objects() {
-    use writ_core::authorize::source::Transport;
+    use writ_core::authorize::Transport;
     let s = start("", "").await;
     let plain = pushed(push(&s, &plain_params()).await).await;
     assert_eq!(next(&s, &pushed_uri(&plain)).await, None);
@@ -137,7 +137,7 @@ fn pushed_uri(uri: &str) -> String {
 }
 
 /// What `/authorize?{query}` counts as an accepted request object, if anything.
-async fn next(s: &Srv, query: &str) -> Option<writ_core::authorize::source::Transport> {
+async fn next(s: &Srv, query: &str) -> Option<writ_core::authorize::Transport> {
     let next = s.provider.authorize(query.as_bytes(), None).await.unwrap();
     next.request_object_transport
 }

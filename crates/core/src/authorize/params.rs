@@ -118,6 +118,21 @@ fn decode_pair(pair: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), OAuthError> 
     Ok((k, v))
 }
 
+/// A parameter's value, refused with `invalid_request` when longer than `max` bytes (SPEC
+/// §11: every size bounded).
+pub fn bounded(
+    v: Option<&str>,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<String>, OAuthError> {
+    match v {
+        Some(s) if s.len() > max => Err(OAuthError::invalid_request(format!(
+            "{name} is longer than {max} bytes"
+        ))),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
 /// A parameter name made safe to quote in a description (printable ASCII, at most 40 chars).
 pub fn printable(s: &str) -> String {
     let cleaned: String = s

@@ -1,22 +1,22 @@
-//! Pushed authorization requests (RFC 9126; SPEC §6): the `request_uri` that `/par` hands
-//! out, and its one-time use at `/authorize`.
+//! Pushed authorization requests (RFC 9126; SPEC §6): what `/par` accepts (stage 1 of the
+//! pipeline, [`super::run`] with `Endpoint::Par`), the `request_uri` that `/par` hands out,
+//! and its one-time use at `/authorize`. (That a client must push is checked in stage 6,
+//! [`super::validated`].)
 //!
-//! `/par` runs the same stages as `/authorize` ([`super::run_pushed`]) and stores the
-//! [`ValidatedRequest`] under the SHA-256 of a random reference; `/authorize` takes it back,
-//! once, for the client that pushed it, before it expires ([`take`]). The row is removed by
-//! one atomic statement, so of any number of uses across any number of nodes sharing the
-//! store exactly one succeeds.
+//! `/par` runs the same stages as `/authorize` and stores the [`ValidatedRequest`] under the
+//! SHA-256 of a random reference ([`push`]); `/authorize` takes it back, once, for the client
+//! that pushed it, before it expires ([`take`]). **The row is removed by one atomic statement
+//! of the store (`pushed_request_take`)**, so of any number of uses across any number of nodes
+//! sharing the store exactly one succeeds.
 
-use super::ValidatedRequest;
+use super::params::{RawParams, printable};
 use super::request_object::refusal::{Check, Refusal};
-use super::source::Transport;
+use super::source::PAR_URN_PREFIX;
+use super::validated::ValidatedRequest;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{Rng, Store, StoredPushedRequest, UnixTime};
 use crate::secret::{hash_token, random_token};
-
-/// RFC 9126 §2.2: the `request_uri` is this URN followed by the reference.
-pub const PAR_URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 /// Random bytes in a reference: 256 bits, above the 128 that SPEC §6 asks for, so that a
 /// reference cannot be guessed (RFC 9126 §7.1).
@@ -25,6 +25,15 @@ pub const REFERENCE_BYTES: usize = 32;
 /// Longest reference looked up (a real one is 43 characters); longer ones are refused
 /// without touching the store.
 const MAX_REFERENCE_CHARS: usize = 128;
+
+/// Client-authentication parameters (RFC 6749 §2.3.1, RFC 7523 §2.2): the only ones that may
+/// stand beside a pushed `request` object (SPEC §6), and never part of the request itself.
+pub const CLIENT_AUTHENTICATION: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
 
 /// What `/par` answers (RFC 9126 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -35,23 +44,44 @@ pub struct PushedAuthorizationResponse {
     pub expires_in: i64,
 }
 
-/// Store `request` (already validated, pushed by `request.client_id`) for `lifetime` seconds
-/// and return its `request_uri`.
+/// Stage 1 at `/par`: what may be pushed. `request_uri` is refused (RFC 9126 §2.1), and
+/// beside a `request` object only client authentication may stand (RFC 9126 §3).
+pub fn check_shape(raw: &RawParams) -> Result<(), OAuthError> {
+    if raw.get("request_uri").is_some() {
+        return Err(OAuthError::invalid_request(
+            "request_uri must not be sent to the pushed authorization request endpoint \
+             (RFC 9126 §2.1)",
+        ));
+    }
+    if raw.get("request").is_some()
+        && let Some((name, _)) = raw
+            .iter()
+            .find(|(k, _)| *k != "request" && !CLIENT_AUTHENTICATION.contains(k))
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {} must be inside the request object, not beside it (RFC 9126 §3)",
+            printable(name)
+        )));
+    }
+    Ok(())
+}
+
+/// Store `request` (validated at `/par`, pushed by its client) for `lifetime` seconds and
+/// return its `request_uri`.
 pub async fn push(
     store: &dyn Store,
     rng: &dyn Rng,
-    mut request: ValidatedRequest,
+    request: &ValidatedRequest,
     now: UnixTime,
     lifetime: i64,
 ) -> Result<PushedAuthorizationResponse, OAuthError> {
-    request.transport = Transport::Pushed;
     let reference = random_token(rng, REFERENCE_BYTES);
-    let payload = serde_json::to_string(&request)
+    let payload = serde_json::to_string(request)
         .map_err(|e| OAuthError::server(format!("pushed request encode: {e}")))?;
     store
         .pushed_request_insert(&StoredPushedRequest {
             uri_hash: hash_token(&reference),
-            client_id: request.client_id.clone(),
+            client_id: request.client_id().to_string(),
             payload,
             expires_at: now + lifetime,
         })
@@ -70,8 +100,9 @@ fn unusable() -> OAuthError {
     .into_error()
 }
 
-/// Take the pushed request `reference` of `client_id` (RFC 9126 §4): once, unexpired, only
-/// for the client that pushed it.
+/// Stage 2 for a pushed `request_uri` (RFC 9126 §4): take the pushed request `reference` of
+/// `client`, once, unexpired, only for the client that pushed it. It is the whole request:
+/// the other query parameters are not used.
 pub async fn take(
     store: &dyn Store,
     client: &Client,
@@ -81,20 +112,21 @@ pub async fn take(
     if reference.is_empty() || reference.chars().count() > MAX_REFERENCE_CHARS {
         return Err(unusable());
     }
+    // The one place a pushed request is consumed: atomically, once across every node.
     let row = store
         .pushed_request_take(&hash_token(reference), client.id(), now)
         .await?
         .ok_or_else(unusable)?;
     let request: ValidatedRequest = serde_json::from_str(&row.payload)
         .map_err(|e| OAuthError::server(format!("pushed request decode: {e}")))?;
-    if request.client_id != client.id() {
+    if request.client_id() != client.id() {
         return Err(OAuthError::server(
             "a stored pushed request names another client than its row",
         ));
     }
     // The registration may have changed since the push: the redirect_uri must still be one
     // of the client's.
-    if !client.has_redirect_uri(&request.redirect_uri) {
+    if !client.has_redirect_uri(request.redirect_uri()) {
         return Err(Refusal::new(
             Check::Pushed,
             "the pushed request's redirect_uri is no longer registered for this client",

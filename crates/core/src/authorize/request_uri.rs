@@ -5,6 +5,9 @@
 //! server's, on `writ-fetch`; the core only sees the body or a failure that names the limit
 //! that tripped.
 
+use super::request_object::ResolvedRequestObject;
+use super::request_object::refusal::{Check, Refusal};
+use super::transport::Transport;
 use crate::client_keys::FetchFailure;
 use writ_protocol::client::prefix_fixes_the_host;
 
@@ -17,6 +20,42 @@ pub const MAX_REQUEST_URI_CHARS: usize = 512;
 pub trait RequestUriFetcher: Send + Sync {
     /// Fetch the request object at `uri` (RFC 9101 §5.2.3: the body is the JWT).
     async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure>;
+}
+
+/// Stage 2 by reference: fetch the client-hosted request object at `uri`, which
+/// [`super::source::classify`] found registered (SPEC §5). Every failure names the limit
+/// that tripped; `fetcher` is `None` when this server cannot fetch at all.
+pub async fn fetch(
+    fetcher: Option<&dyn RequestUriFetcher>,
+    uri: &str,
+    max_bytes: usize,
+) -> Result<ResolvedRequestObject, Refusal> {
+    let fetcher = fetcher.ok_or_else(|| {
+        Refusal::new(
+            Check::ReferenceAllowed,
+            "this server cannot fetch request_uri values",
+        )
+    })?;
+    let body = fetcher.fetch_request_object(uri).await.map_err(|f| {
+        Refusal::new(
+            Check::RequestUri,
+            format!("the request_uri could not be used: {}", f.public),
+        )
+        .detail(f.detail)
+    })?;
+    let token = String::from_utf8(body).map_err(|_| {
+        Refusal::new(
+            Check::RequestUri,
+            "the request_uri could not be used: the response is not UTF-8 text",
+        )
+        .detail("non-UTF-8 body")
+    })?;
+    // A trailing newline from a static file server is not part of the JWT.
+    let token = match token.trim_ascii() {
+        trimmed if trimmed.len() == token.len() => token,
+        trimmed => trimmed.to_owned(),
+    };
+    ResolvedRequestObject::new(token, Transport::ByReference, max_bytes)
 }
 
 /// `uri` as the fetcher will request it: parsed (dot segments removed, host lower-cased,

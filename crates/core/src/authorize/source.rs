@@ -4,41 +4,16 @@
 //! client's registration, without any I/O; the pipeline ([`super::run`]) then resolves it:
 //! by value the object is the `request` parameter itself, by reference it is fetched
 //! ([`super::request_uri`]), and a pushed request is taken from the store
-//! ([`super::pushed`]).
+//! ([`super::pushed`]). Every refusal names its [`Check`], so it is audited and counted.
 
 use super::params::RawParams;
-use super::pushed::PAR_URN_PREFIX;
 use super::request_object::policy::JarPolicy;
+use super::request_object::refusal::{Check, Refusal};
 use super::request_uri::{self, MAX_REQUEST_URI_CHARS};
 use crate::clients::Client;
-use crate::error::OAuthError;
-use writ_protocol::ErrorCode;
 
-/// How the parameters reached the server (SPEC §4.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Transport {
-    /// Plain query or form parameters.
-    Query,
-    /// A request object by value (`request`).
-    ByValue,
-    /// A request object fetched from a client-hosted `request_uri`.
-    ByReference,
-    /// A pushed authorization request (RFC 9126).
-    Pushed,
-}
-
-impl Transport {
-    /// The stable name (`query`, `by_value`, `by_reference`, `pushed`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Query => "query",
-            Transport::ByValue => "by_value",
-            Transport::ByReference => "by_reference",
-            Transport::Pushed => "pushed",
-        }
-    }
-}
+/// RFC 9126 §2.2: a pushed request's `request_uri` is this URN followed by the reference.
+pub const PAR_URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 /// The source of an authorization request's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +37,12 @@ pub fn classify<'a>(
     policy: &JarPolicy,
     par_enabled: bool,
     client: &Client,
-) -> Result<Source<'a>, OAuthError> {
+) -> Result<Source<'a>, Refusal> {
     if let Some(token) = raw.get("request") {
+        // RFC 9101 §10.4 leaves by-value support to the server (`[jar] request_parameter`).
         if !policy.request_parameter {
-            return Err(OAuthError::new(
-                ErrorCode::RequestNotSupported,
+            return Err(Refusal::new(
+                Check::Source,
                 "request objects by value (the request parameter) are not accepted by this server",
             ));
         }
@@ -76,36 +52,39 @@ pub fn classify<'a>(
         return Ok(Source::Query);
     };
     if uri.chars().count() > MAX_REQUEST_URI_CHARS {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidRequestUri,
+        // SPEC §4.2; RFC 9101 §5.2 recommends at most 512 ASCII characters.
+        return Err(Refusal::new(
+            Check::RequestUri,
             format!("the request_uri is longer than {MAX_REQUEST_URI_CHARS} characters"),
         ));
     }
     if let Some(reference) = uri.strip_prefix(PAR_URN_PREFIX) {
         if !par_enabled {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidRequestUri,
+            return Err(Refusal::new(
+                Check::Pushed,
                 "pushed authorization requests are not enabled on this server",
             ));
         }
         return Ok(Source::Pushed(reference));
     }
     if !policy.request_uri_parameter {
-        return Err(OAuthError::new(
-            ErrorCode::RequestUriNotSupported,
+        // RFC 9101 §10.4: fetching client-hosted URIs is off unless the operator turns it on.
+        return Err(Refusal::new(
+            Check::ReferenceAllowed,
             "this server does not fetch client-hosted request_uri values (RFC 9101 §10.4); \
              push the request to the pushed authorization request endpoint instead",
         ));
     }
     if client.config.request_uris.is_empty() {
-        return Err(OAuthError::new(
-            ErrorCode::RequestUriNotSupported,
+        return Err(Refusal::new(
+            Check::ReferenceAllowed,
             "this client has registered no request_uris, so request_uri is not accepted from it",
         ));
     }
+    // RFC 9101 §10.4.1: only URIs the client registered, so the server is no open fetcher.
     if !request_uri::is_registered(&client.config.request_uris, uri) {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidRequestUri,
+        return Err(Refusal::new(
+            Check::RequestUri,
             "the request_uri does not match any of the client's registered request_uris",
         ));
     }

@@ -19,7 +19,7 @@ pub async fn post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
         let e = writ_core::OAuthError::invalid_request(
             "POST /authorize needs Content-Type application/x-www-form-urlencoded",
         );
-        return authorize_error(&s, &headers, &e);
+        return authorize_error(&s, &headers, &e.into());
     }
     handle(&s, &headers, &body).await
 }
@@ -59,7 +59,7 @@ async fn handle(s: &AppState, headers: &HeaderMap, params: &[u8]) -> Response {
             r
         }
         Err(e) => {
-            if let Some(a) = &e.request_object {
+            if let Some(a) = &e.error().request_object {
                 // SPEC §12: refused request objects by the check that failed.
                 metrics::counter!(
                     "writ_request_objects_total",

@@ -9,8 +9,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
-use writ_core::provider::{Interaction, InteractionError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use writ_core::authorize::Transport;
+use writ_core::authorize::request_object::{RequestObjectHeader, RequestObjectInfo};
+use writ_core::flows::interaction::{Interaction, InteractionError};
 
 fn session<'a>(s: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
     cookie(
@@ -41,9 +44,9 @@ fn page(html: String, status: StatusCode) -> Response {
 }
 
 async fn display_name(s: &AppState, i: &Interaction) -> String {
-    match s.provider.clients.get(&i.request.client_id).await {
+    match s.provider.clients.get(i.request.client_id()).await {
         Ok(Some(c)) => c.config.display_name().to_string(),
-        _ => i.request.client_id.clone(),
+        _ => i.request.client_id().to_string(),
     }
 }
 
@@ -60,7 +63,7 @@ fn login_page(
             client_name => name,
             action => s.provider.settings.endpoint(&format!("/interaction/{id}/login")),
             csrf_token => i.csrf,
-            login_hint => i.request.login_hint.clone().unwrap_or_default(),
+            login_hint => i.request.login_hint().unwrap_or_default(),
             error => error,
         },
     )
@@ -71,8 +74,8 @@ fn login_page(
 fn request_origin(i: &Interaction, name: &str) -> String {
     use writ_core::clients::KeySource;
     let r = &i.request;
-    let Some(ro) = &r.request_object else {
-        if r.transport == writ_core::authorize::source::Transport::Pushed {
+    let Some(ro) = r.request_object() else {
+        if r.transport() == Transport::Pushed {
             // Public clients push without authenticating, so this says nothing about who sent it.
             return "This request was pushed to this server directly by the application, as \
                     plain parameters: it was not signed."
@@ -81,9 +84,9 @@ fn request_origin(i: &Interaction, name: &str) -> String {
         return "This request was sent as plain parameters: it was not signed by the application."
             .into();
     };
-    let how = match r.transport {
-        writ_core::authorize::source::Transport::ByReference => " (fetched from the application)",
-        writ_core::authorize::source::Transport::Pushed => " (pushed by the application)",
+    let how = match r.transport() {
+        Transport::ByReference => " (fetched from the application)",
+        Transport::Pushed => " (pushed by the application)",
         _ => "",
     };
     let mut text = match &ro.signer {
@@ -124,15 +127,103 @@ fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
         "consent.html",
         minijinja::context! {
             client_name => name,
-            client_id => i.request.client_id,
-            redirect_uri => i.request.redirect_uri,
+            client_id => i.request.client_id(),
+            redirect_uri => i.request.redirect_uri(),
             username => i.login.as_ref().map(|l| l.username.clone()).unwrap_or_default(),
-            scopes => i.request.scope,
+            scopes => i.request.scope(),
             request_origin => origin,
             action => s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
             csrf_token => i.csrf,
         },
     )
+}
+
+/// What `GET /interaction/{id}` answers a custom UI asking for `application/json` (SPEC §8):
+/// the pending request, what of it the signed request object vouches for, and where to post
+/// the person's answers. Documented in `docs/configuration.md` ("A custom interaction UI").
+#[derive(Debug, Serialize)]
+struct InteractionView<'a> {
+    /// The interaction's id (the `{id}` of the URL).
+    interaction_id: &'a str,
+    /// The client: its id and display name.
+    client: ClientView<'a>,
+    /// The effective request parameters (SPEC §4.8).
+    parameters: &'a BTreeMap<String, String>,
+    /// Names of the parameters that came from a signed request object.
+    trusted: &'a [String],
+    /// The request object's full claim set, when there was one.
+    request_object_values: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    /// The request object's JWS header (`alg`, `kid`, `typ`), when there was one.
+    request_object_header: Option<&'a RequestObjectHeader>,
+    /// The request object's header, signer and encryption, when there was one.
+    request_object: Option<&'a RequestObjectInfo>,
+    /// How the request arrived: `query`, `by_value`, `by_reference` or `pushed`.
+    transport: Transport,
+    /// The scope the person is asked to grant.
+    scope: &'a [String],
+    /// Where the answer goes.
+    redirect_uri: &'a str,
+    /// The signed-in person, once they signed in.
+    login: Option<LoginView<'a>>,
+    /// The anti-CSRF token to post with the forms.
+    csrf_token: &'a str,
+    /// The URLs to post the login and consent forms to.
+    endpoints: EndpointsView,
+}
+
+#[derive(Debug, Serialize)]
+struct ClientView<'a> {
+    client_id: &'a str,
+    client_name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct LoginView<'a> {
+    sub: &'a str,
+    username: &'a str,
+    auth_time: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct EndpointsView {
+    login: String,
+    consent: String,
+}
+
+impl<'a> InteractionView<'a> {
+    fn new(s: &AppState, id: &'a str, i: &'a Interaction, name: &'a str) -> Self {
+        let r = &i.request;
+        let endpoint = |path: &str| {
+            s.provider
+                .settings
+                .endpoint(&format!("/interaction/{id}{path}"))
+        };
+        InteractionView {
+            interaction_id: id,
+            client: ClientView {
+                client_id: r.client_id(),
+                client_name: name,
+            },
+            parameters: r.parameters(),
+            trusted: r.trusted(),
+            request_object_values: r.request_object_values(),
+            request_object_header: r.request_object().map(|ro| &ro.header),
+            request_object: r.request_object(),
+            transport: r.transport(),
+            scope: r.scope(),
+            redirect_uri: r.redirect_uri(),
+            login: i.login.as_ref().map(|l| LoginView {
+                sub: &l.user_id,
+                username: &l.username,
+                auth_time: l.auth_time,
+            }),
+            csrf_token: &i.csrf,
+            endpoints: EndpointsView {
+                login: endpoint("/login"),
+                consent: endpoint("/consent"),
+            },
+        }
+    }
 }
 
 /// `GET /interaction/{id}`.
@@ -147,24 +238,7 @@ pub async fn show(
     };
     let name = display_name(&s, &i).await;
     if wants_json(&headers) {
-        let body = serde_json::json!({
-            "interaction_id": id,
-            "client": { "client_id": i.request.client_id, "client_name": name },
-            "parameters": i.request.parameters,
-            "trusted": i.request.trusted,
-            "request_object_values": i.request.request_object_values,
-            "request_object_header": i.request.request_object.as_ref().map(|ro| &ro.header),
-            "request_object": i.request.request_object,
-            "transport": i.request.transport,
-            "scope": i.request.scope,
-            "redirect_uri": i.request.redirect_uri,
-            "login": i.login.as_ref().map(|l| serde_json::json!({"sub": l.user_id, "username": l.username, "auth_time": l.auth_time})),
-            "csrf_token": i.csrf,
-            "endpoints": {
-                "login": s.provider.settings.endpoint(&format!("/interaction/{id}/login")),
-                "consent": s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
-            },
-        });
+        let body = InteractionView::new(&s, &id, &i, &name);
         let mut r = axum::Json(body).into_response();
         no_store(r.headers_mut());
         return r;

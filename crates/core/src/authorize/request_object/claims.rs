@@ -7,10 +7,11 @@
 
 use super::policy::JarPolicy;
 use super::refusal::{Check, Refusal};
-use super::types::{ValidatedRequestObject, VerifiedRequestObject};
+use super::types::RequestObjectInfo;
+use super::verify::VerifiedRequestObject;
 use crate::clients::Client;
 use crate::ports::UnixTime;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use writ_protocol::config::ReplayPolicy;
 
@@ -40,6 +41,75 @@ pub struct ReplayKey {
     pub expires_at: UnixTime,
 }
 
+/// Stage 5's output: a verified request object whose claims passed every check. Made only by
+/// [`check`]; only its claims become request parameters
+/// ([`merge::effective`](super::merge::effective)).
+#[derive(Debug, Clone)]
+pub struct ValidatedRequestObject(VerifiedRequestObject);
+
+impl ValidatedRequestObject {
+    /// What is known about the object.
+    pub fn info(&self) -> &RequestObjectInfo {
+        self.0.info()
+    }
+    /// The checked claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        self.0.claims()
+    }
+    /// Whether it was signed.
+    pub fn is_signed(&self) -> bool {
+        self.0.is_signed()
+    }
+    /// The verified object it is (to deliver an error with its `state`, SPEC §4.7).
+    pub fn verified(&self) -> &VerifiedRequestObject {
+        &self.0
+    }
+    /// Back to the verified object: a later check refused it.
+    pub fn into_verified(self) -> VerifiedRequestObject {
+        self.0
+    }
+    /// Split into its parts.
+    pub fn into_parts(self) -> (RequestObjectInfo, Map<String, Value>) {
+        self.0.into_parts()
+    }
+}
+
+/// The claims stage 5 evaluates, and whether they are authentic: a verified object's, or
+/// (for `writ request inspect` only) the payload of an object whose signature failed, so
+/// that the integrator sees every problem at once. Only an authentic view comes from a
+/// [`VerifiedRequestObject`]; [`check`] only takes one of those.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimsView<'a> {
+    claims: &'a Map<String, Value>,
+    signed: bool,
+    authentic: bool,
+}
+
+impl<'a> ClaimsView<'a> {
+    /// Claims read from a payload whose signature did not verify.
+    pub fn unverified(claims: &'a Map<String, Value>) -> Self {
+        ClaimsView {
+            claims,
+            signed: false,
+            authentic: false,
+        }
+    }
+    /// Whether the claims are authentic (their signature verified).
+    pub fn is_authentic(&self) -> bool {
+        self.authentic
+    }
+}
+
+impl<'a> From<&'a VerifiedRequestObject> for ClaimsView<'a> {
+    fn from(ro: &'a VerifiedRequestObject) -> Self {
+        ClaimsView {
+            claims: ro.claims(),
+            signed: ro.is_signed(),
+            authentic: true,
+        }
+    }
+}
+
 /// A claims refusal with the (authentic) object it refused.
 pub type ClaimsRefusal = (Refusal, VerifiedRequestObject);
 
@@ -53,9 +123,10 @@ pub fn check(
     ro: VerifiedRequestObject,
     ctx: &ClaimsContext<'_>,
 ) -> Result<(ValidatedRequestObject, Option<ReplayKey>), Box<ClaimsRefusal>> {
-    let (outcomes, replay) = evaluate(&ro, ctx, false);
+    let (outcomes, replay) = evaluate(ClaimsView::from(&ro), ctx, false);
     if let Some((_, Err(r))) = outcomes.into_iter().find(|(_, o)| o.is_err()) {
-        let r = r.about(ro.info.header.kid.as_deref(), &ro.info.header.alg);
+        let h = &ro.info().header;
+        let r = r.about(h.kid.as_deref(), &h.alg);
         return Err(Box::new((r, ro)));
     }
     Ok((ValidatedRequestObject(ro), replay))
@@ -77,11 +148,11 @@ fn numeric(v: Option<&Value>, name: &'static str, check: Check) -> Result<Option
 /// Evaluate every claim check, in order. `verbose` fills in the notes of passed checks
 /// (for `writ request inspect`); the server passes `false` and allocates nothing on success.
 pub fn evaluate(
-    ro: &VerifiedRequestObject,
+    ro: ClaimsView<'_>,
     ctx: &ClaimsContext<'_>,
     verbose: bool,
 ) -> (Vec<(Check, Outcome)>, Option<ReplayKey>) {
-    let c = &ro.claims;
+    let c = ro.claims;
     let p = ctx.policy;
     let now = ctx.now;
     let skew = p.clock_skew;
@@ -100,7 +171,7 @@ pub fn evaluate(
         Check::Iss,
         match c.get("iss") {
             Some(Value::String(s)) if s == want_iss => Ok(note(format!("iss is {want_iss}"))),
-            None if !ro.is_signed() => Ok(note("no iss (unsigned object)".into())),
+            None if !ro.signed => Ok(note("no iss (unsigned object)".into())),
             None => Err(Refusal::new(
                 Check::Iss,
                 "the request object has no iss claim",

@@ -10,18 +10,36 @@
 
 use super::policy::JarPolicy;
 use super::refusal::{Check, Refusal};
-use super::types::{Encryption, ResolvedRequestObject};
+use super::resolve::ResolvedRequestObject;
+use super::types::Encryption;
+use crate::authorize::transport::Transport;
 use crate::clients::Client;
 use crate::ports::UnixTime;
 use writ_jose::{DecryptionKey, EncryptedJwe, JweAlg};
 
-/// The signed JWS carried by a request object, with how it was protected.
+/// Stage 3's output: the compact JWS a request object carries, with how it was protected
+/// and how it arrived. Made only by [`decrypt`]: when it says `encryption`, the JWE
+/// decrypted with an allowed `alg`/`enc` and the inside is a compact JWS.
 #[derive(Debug)]
 pub struct DecryptedRequestObject {
-    /// The compact JWS.
-    pub jws: String,
+    jws: String,
+    encryption: Option<Encryption>,
+    transport: Transport,
+}
+
+impl DecryptedRequestObject {
+    /// The compact JWS (its signature not checked yet).
+    pub fn jws(&self) -> &str {
+        &self.jws
+    }
     /// The JWE parameters, when it was encrypted.
-    pub encryption: Option<Encryption>,
+    pub fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+    /// How the object arrived (by value or by reference).
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
 }
 
 /// Stage 3. A three-part object passes through unchanged (unless the client must encrypt).
@@ -32,8 +50,9 @@ pub fn decrypt(
     server_keys: &[DecryptionKey],
     now: UnixTime,
 ) -> Result<DecryptedRequestObject, Refusal> {
+    let transport = ro.transport();
     // Written as a sum so that it is vectorised: this runs over every request object.
-    let dots: usize = ro.token.bytes().map(|b| usize::from(b == b'.')).sum();
+    let dots: usize = ro.token().bytes().map(|b| usize::from(b == b'.')).sum();
     match dots {
         2 => {
             if policy.requires_encryption(client) {
@@ -43,11 +62,12 @@ pub fn decrypt(
                 ));
             }
             Ok(DecryptedRequestObject {
-                jws: ro.token,
+                jws: ro.into_token(),
                 encryption: None,
+                transport,
             })
         }
-        4 => decrypt_jwe(&ro.token, policy, client, server_keys, now),
+        4 => decrypt_jwe(ro.token(), transport, policy, client, server_keys, now),
         _ => Err(Refusal::new(
             Check::Format,
             "the request object is neither a compact JWS nor a compact JWE",
@@ -57,6 +77,7 @@ pub fn decrypt(
 
 fn decrypt_jwe(
     token: &str,
+    transport: Transport,
     policy: &JarPolicy,
     client: &Client,
     server_keys: &[DecryptionKey],
@@ -139,7 +160,7 @@ fn decrypt_jwe(
                         "the encrypted request object must contain a signed JWT",
                     )
                 })?;
-                return nested_jws(jws, encryption);
+                return nested_jws(jws, encryption, transport);
             }
             Err(e) => last = Some(e),
         }
@@ -151,7 +172,11 @@ fn decrypt_jwe(
 }
 
 /// SPEC §4.3: the plaintext MUST be a signed JWS — not JSON, not `alg: none`.
-fn nested_jws(jws: String, encryption: Encryption) -> Result<DecryptedRequestObject, Refusal> {
+fn nested_jws(
+    jws: String,
+    encryption: Encryption,
+    transport: Transport,
+) -> Result<DecryptedRequestObject, Refusal> {
     let refuse = |why: &'static str| Err(Refusal::new(Check::NestedJws, why));
     if jws.trim_start().starts_with('{') {
         return refuse("the encrypted request object must contain a signed JWT, not bare JSON");
@@ -163,5 +188,6 @@ fn nested_jws(jws: String, encryption: Encryption) -> Result<DecryptedRequestObj
     Ok(DecryptedRequestObject {
         jws,
         encryption: Some(encryption),
+        transport,
     })
 }

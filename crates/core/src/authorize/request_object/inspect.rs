@@ -6,15 +6,17 @@
 //! claims of an object whose signature failed are evaluated and marked *unverified*). The
 //! `jti` replay check needs the running server's cache and is reported as not checked.
 
-use super::claims::{self, ClaimsContext};
+use super::Context;
+use super::claims::{self, ClaimsContext, ClaimsView};
 use super::decrypt::{self, DecryptedRequestObject};
 use super::merge;
 use super::policy::JarPolicy;
 use super::refusal::Check;
-use super::types::{RequestObjectHeader, RequestObjectInfo, VerifiedRequestObject};
-use super::{Context, ResolvedRequestObject, verify};
+use super::resolve::ResolvedRequestObject;
+use super::verify::{self, VerifiedRequestObject};
 use crate::authorize::params::RawParams;
-use crate::authorize::source::Transport;
+use crate::authorize::transport::{Endpoint, Transport};
+use crate::authorize::validated;
 use crate::clients::{Client, ClientKey};
 use crate::settings::Settings;
 use serde_json::{Map, Value};
@@ -124,10 +126,14 @@ pub async fn inspect(
 
     // Stage 3.
     let parts = token.split('.').count();
-    let resolved = ResolvedRequestObject {
-        token: token.to_string(),
-        transport: Transport::ByValue,
-    };
+    let resolved =
+        match ResolvedRequestObject::new(token.to_string(), Transport::ByValue, policy.max_bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                r.push(e.check, Status::Fail, e.public.to_string());
+                return r;
+            }
+        };
     let decrypted = match decrypt::decrypt(resolved, policy, client, ctx.decryption_keys, ctx.now) {
         Ok(d) => {
             let how = if parts == 5 {
@@ -140,7 +146,7 @@ pub async fn inspect(
                 Status::Pass,
                 format!("{how} ({parts} parts)"),
             );
-            match &d.encryption {
+            match d.encryption() {
                 Some(e) => {
                     r.push(
                         Check::Encryption,
@@ -190,15 +196,14 @@ pub async fn inspect(
     r.header = header_of(&decrypted);
     let verified = verify::verify(
         &decrypted,
-        Transport::ByValue,
         policy,
         client,
         &[&client.public_keys, &remote],
         ctx.now,
     );
-    let ro = match verified {
+    let claimed = match verified {
         Ok(v) => {
-            let signer = match &v.info.signer {
+            let signer = match &v.info().signer {
                 Some(s) => format!(
                     "verified with the {} key{}{}",
                     serde_json::to_value(s.source)
@@ -219,16 +224,15 @@ pub async fn inspect(
             r.push(
                 Check::SigningAlg,
                 Status::Pass,
-                format!("{} is allowed", v.info.header.alg),
+                format!("{} is allowed", v.info().header.alg),
             );
             r.push(
                 Check::Typ,
                 Status::Pass,
-                typ_note(v.info.header.typ.as_deref()),
+                typ_note(v.info().header.typ.as_deref()),
             );
             r.push(Check::Signature, Status::Pass, signer);
-            r.verified = true;
-            v
+            Claimed::Verified(Box::new(v))
         }
         Err(e) => {
             let at = VERIFY_ORDER.iter().position(|c| *c == e.check).unwrap_or(0);
@@ -238,22 +242,16 @@ pub async fn inspect(
             r.push(e.check, Status::Fail, e.public.to_string());
             // Go on with the claims, unverified, so the integrator sees every problem.
             match unverified_claims(&decrypted) {
-                Some(claims) => VerifiedRequestObject {
-                    info: RequestObjectInfo {
-                        header: RequestObjectHeader {
-                            alg: e.alg.clone().unwrap_or_default(),
-                            kid: e.kid.clone(),
-                            typ: None,
-                        },
-                        signer: None,
-                        encryption: decrypted.encryption.clone(),
-                    },
-                    claims,
-                },
+                Some(claims) => Claimed::Unverified(claims),
                 None => return r,
             }
         }
     };
+    let view = match &claimed {
+        Claimed::Verified(v) => ClaimsView::from(v.as_ref()),
+        Claimed::Unverified(c) => ClaimsView::unverified(c),
+    };
+    r.verified = view.is_authentic();
 
     // Stage 5.
     let query_client_id = client.id();
@@ -264,7 +262,7 @@ pub async fn inspect(
         issuer: ctx.issuer,
         now: ctx.now,
     };
-    let (outcomes, replay) = claims::evaluate(&ro, &cctx, true);
+    let (outcomes, replay) = claims::evaluate(view, &cctx, true);
     let tag = if r.verified { "" } else { " (unverified)" };
     for (check, outcome) in outcomes {
         match outcome {
@@ -277,10 +275,22 @@ pub async fn inspect(
             Err(e) => r.push(check, Status::Fail, format!("{}{tag}", e.public)),
         }
     }
-    r.claims = Some(ro.claims.clone());
+    let verified = match claimed {
+        Claimed::Verified(v) => {
+            r.claims = Some(v.claims().clone());
+            v
+        }
+        Claimed::Unverified(c) => {
+            r.claims = Some(c);
+            return r;
+        }
+    };
     if r.failed() {
         return r;
     }
+    let Ok((object, _)) = claims::check(*verified, &cctx) else {
+        return r;
+    };
 
     // Stage 6.
     let query = RawParams::from_map(
@@ -288,22 +298,35 @@ pub async fn inspect(
             .into_iter()
             .collect(),
     );
-    match merge::effective(policy.parameter_policy, &query, &ro.claims, ro.is_signed()) {
+    match merge::effective(policy.parameter_policy, &query, Some(&object)) {
         Ok(eff) => {
-            match crate::authorize::check_effective(settings, client, &eff, policy, ro.is_signed())
-            {
+            let checked = validated::check(
+                settings,
+                Endpoint::Authorize,
+                client,
+                &eff,
+                Some(object),
+                Transport::ByValue,
+            );
+            match checked {
                 Ok(_) => r.push(
                     Check::Parameters,
                     Status::Pass,
                     "redirect_uri, response_type, scope, PKCE and prompt are valid",
                 ),
-                Err(e) => r.push(Check::Parameters, Status::Fail, e.to_string()),
+                Err(e) => r.push(Check::Parameters, Status::Fail, e.error().to_string()),
             }
             r.effective = Some(eff);
         }
         Err(e) => r.push(e.check, Status::Fail, e.to_string()),
     }
     r
+}
+
+/// The claims inspect evaluates: a verified object's, or a payload whose signature failed.
+enum Claimed {
+    Verified(Box<VerifiedRequestObject>),
+    Unverified(Map<String, Value>),
 }
 
 fn typ_note(typ: Option<&str>) -> String {
@@ -314,13 +337,13 @@ fn typ_note(typ: Option<&str>) -> String {
 }
 
 fn header_of(d: &DecryptedRequestObject) -> Option<Map<String, Value>> {
-    let h = d.jws.split('.').next()?;
+    let h = d.jws().split('.').next()?;
     let bytes = base64_url_decode(h)?;
     writ_jose::parse_object_strict(&bytes, "JWS header").ok()
 }
 
 fn unverified_claims(d: &DecryptedRequestObject) -> Option<Map<String, Value>> {
-    let p = d.jws.split('.').nth(1)?;
+    let p = d.jws().split('.').nth(1)?;
     let bytes = base64_url_decode(p)?;
     writ_jose::parse_object_strict(&bytes, "JWS payload").ok()
 }

@@ -10,6 +10,7 @@
 //! The JWT claims of the object itself (`iss`, `aud`, `exp`, `nbf`, `iat`, `jti`, `sub`) are
 //! not request parameters.
 
+use super::claims::ValidatedRequestObject;
 use super::refusal::{Check, Refusal};
 use crate::authorize::params::{RawParams, printable};
 use serde_json::{Map, Value};
@@ -48,7 +49,7 @@ fn as_parameter(v: &Value) -> Option<String> {
 }
 
 /// The request without a request object: the query itself.
-pub fn query_only(query: &RawParams) -> Effective {
+fn query_only(query: &RawParams) -> Effective {
     Effective {
         params: query
             .iter()
@@ -59,9 +60,21 @@ pub fn query_only(query: &RawParams) -> Effective {
     }
 }
 
-/// Combine the query with the object's claims. `signed` decides whether the object's
-/// parameters are `trusted`.
+/// The effective request: the query alone without a request object, else the query combined
+/// with the validated object's claims by `policy`. The object's parameters are `trusted` when
+/// it was signed.
 pub fn effective(
+    policy: ParameterPolicy,
+    query: &RawParams,
+    object: Option<&ValidatedRequestObject>,
+) -> Result<Effective, Refusal> {
+    match object {
+        None => Ok(query_only(query)),
+        Some(o) => combine(policy, query, o.claims(), o.is_signed()),
+    }
+}
+
+fn combine(
     policy: ParameterPolicy,
     query: &RawParams,
     claims: &Map<String, Value>,
@@ -124,7 +137,7 @@ mod tests {
 
     #[test]
     fn strict_policy_uses_only_request_object_parameters_rfc9101_5() {
-        let e = effective(ParameterPolicy::Strict, &query(), &claims(), true).unwrap();
+        let e = combine(ParameterPolicy::Strict, &query(), &claims(), true).unwrap();
         assert_eq!(e.get("scope"), Some("openid"));
         assert_eq!(e.get("state"), None, "query-only parameters are ignored");
         assert_eq!(e.get("client_id"), Some("c"));
@@ -138,7 +151,7 @@ mod tests {
 
     #[test]
     fn merge_policy_keeps_query_only_parameters_untrusted_oidc_6_3_3() {
-        let e = effective(ParameterPolicy::Merge, &query(), &claims(), true).unwrap();
+        let e = combine(ParameterPolicy::Merge, &query(), &claims(), true).unwrap();
         assert_eq!(e.get("scope"), Some("openid"), "the object's value wins");
         assert_eq!(e.get("state"), Some("q"));
         assert!(!e.trusted.contains(&"state".to_string()));
@@ -146,17 +159,29 @@ mod tests {
 
     #[test]
     fn reject_conflicts_policy_refuses_a_differing_parameter() {
-        let r = effective(ParameterPolicy::RejectConflicts, &query(), &claims(), true).unwrap_err();
+        let r = combine(ParameterPolicy::RejectConflicts, &query(), &claims(), true).unwrap_err();
         assert_eq!(r.check, Check::Parameters);
         assert!(r.public.contains("scope"));
         let same = RawParams::parse(b"client_id=c&scope=openid&state=q", 10_000).unwrap();
-        let e = effective(ParameterPolicy::RejectConflicts, &same, &claims(), true).unwrap();
+        let e = combine(ParameterPolicy::RejectConflicts, &same, &claims(), true).unwrap();
         assert_eq!(e.get("state"), Some("q"));
     }
 
     #[test]
+    fn without_an_object_the_query_is_the_request_and_vouches_for_nothing() {
+        let e = effective(ParameterPolicy::Strict, &query(), None).unwrap();
+        assert_eq!(e.get("state"), Some("q"));
+        assert_eq!(
+            e.get("request"),
+            None,
+            "transport parameters are not parameters"
+        );
+        assert!(e.trusted.is_empty());
+    }
+
+    #[test]
     fn unsigned_objects_vouch_for_nothing() {
-        let e = effective(ParameterPolicy::Strict, &query(), &claims(), false).unwrap();
+        let e = combine(ParameterPolicy::Strict, &query(), &claims(), false).unwrap();
         assert!(e.trusted.is_empty());
     }
 }

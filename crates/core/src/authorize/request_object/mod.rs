@@ -1,15 +1,16 @@
 //! Request objects (RFC 9101): stages 3–5 of SPEC §4, and the parameter policy of stage 6.
 //!
-//! | # | stage | module | type after it |
+//! | # | stage | module | type after it (made only there) |
 //! |---|-------|--------|---------------|
-//! | 2 | size, then the object as sent | [`process`] | [`ResolvedRequestObject`] |
-//! | 3 | decrypt a JWE; the inside must be a JWS | [`decrypt`] | [`decrypt::DecryptedRequestObject`] |
+//! | 2 | size, before any parsing | [`resolve`] | [`ResolvedRequestObject`] |
+//! | 3 | decrypt a JWE; the inside must be a JWS | [`decrypt`] | [`DecryptedRequestObject`] |
 //! | 4 | `alg`, `typ`, `crit`, key, signature | [`verify`] | [`VerifiedRequestObject`] |
 //! | 5 | `iss`, `aud`, `exp`, `nbf`, `iat`, lifetime, `client_id`, nesting, required claims, `jti` replay | [`claims`] | [`ValidatedRequestObject`] |
 //! | 6 | effective parameters by `parameter_policy` | [`merge`] | [`merge::Effective`] |
 //!
-//! The effective policy (server `[jar]`, profile, client registration) is [`policy`]; every
-//! refusal names its [`refusal::Check`].
+//! Each state's fields are private and its one constructor is the stage that proves it, so
+//! nothing unverified can be used by mistake. The effective policy (server `[jar]`, profile,
+//! client registration) is [`policy`]; every refusal names its [`refusal::Check`].
 
 pub mod claims;
 pub mod decrypt;
@@ -17,6 +18,7 @@ pub mod inspect;
 pub mod merge;
 pub mod policy;
 pub mod refusal;
+pub mod resolve;
 pub mod types;
 pub mod verify;
 
@@ -24,13 +26,14 @@ use crate::client_keys::RemoteKeys;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{Store, UnixTime};
+pub use claims::ValidatedRequestObject;
+pub use decrypt::DecryptedRequestObject;
 use policy::JarPolicy;
 use refusal::{Check, Refusal};
+pub use resolve::ResolvedRequestObject;
 use std::sync::Arc;
-pub use types::{
-    Encryption, RequestObjectHeader, RequestObjectInfo, ResolvedRequestObject, Signer,
-    ValidatedRequestObject, VerifiedRequestObject,
-};
+pub use types::{Encryption, RequestObjectHeader, RequestObjectInfo, Signer};
+pub use verify::VerifiedRequestObject;
 use writ_jose::DecryptionKey;
 
 /// Replay-cache namespace of request-object `jti`s.
@@ -51,8 +54,6 @@ pub struct Context<'a> {
     /// The replay cache and pushed requests; `None` offline (`writ request inspect`), where
     /// replay is not checked.
     pub store: Option<&'a dyn Store>,
-    /// Stage 2: the fetcher of client-hosted `request_uri`s (`None`: not available).
-    pub request_uri_fetcher: Option<&'a dyn crate::authorize::request_uri::RequestUriFetcher>,
 }
 
 /// A refused request object: the error, and the object if its signature verified (its
@@ -82,17 +83,6 @@ pub async fn process(
     ro: ResolvedRequestObject,
 ) -> Result<ValidatedRequestObject, Failure> {
     let policy = ctx.policy;
-    if ro.token.len() > policy.max_bytes {
-        return Err(Refusal::new(
-            Check::Size,
-            format!(
-                "the request object is larger than {} bytes",
-                policy.max_bytes
-            ),
-        )
-        .into());
-    }
-    let transport = ro.transport;
     // Stage 3.
     let decrypted = decrypt::decrypt(ro, policy, client, ctx.decryption_keys, ctx.now)?;
 
@@ -110,7 +100,6 @@ pub async fn process(
     let remote: &[crate::clients::ClientKey] = remote.as_deref().unwrap_or(&[]);
     let mut verified = verify::verify(
         &decrypted,
-        transport,
         policy,
         client,
         &[&client.public_keys, remote],
@@ -128,7 +117,6 @@ pub async fn process(
     {
         verified = verify::verify(
             &decrypted,
-            transport,
             policy,
             client,
             &[&client.public_keys, &fresh],
@@ -158,7 +146,7 @@ pub async fn process(
             .await;
         let refused = |e: OAuthError, v: ValidatedRequestObject| Failure {
             error: e,
-            verified: Some(v.0),
+            verified: Some(v.into_verified()),
         };
         match fresh {
             Ok(true) => {}

@@ -8,8 +8,11 @@ use writ_protocol::ErrorCode;
 /// A check of SPEC §4 stages 2–6 that a request object can fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {
-    /// The source is allowed (`request` enabled, SPEC §4.2).
+    /// A request object by value is accepted (`[jar] request_parameter`, SPEC §4.2).
     Source,
+    /// A client-hosted `request_uri` is accepted from this client (`[jar]
+    /// request_uri_parameter`, its `request_uris`, a fetcher; RFC 9101 §10.4).
+    ReferenceAllowed,
     /// At most `max_request_object_bytes`, checked before parsing.
     Size,
     /// Compact JWS (3 parts) or JWE (5 parts), well formed.
@@ -60,7 +63,7 @@ pub enum Check {
     Replay,
     /// Parameters combine under `parameter_policy`.
     Parameters,
-    /// A signed request object is required (RFC 9101 §10.5).
+    /// A signed request object is required (RFC 9101 §10.5), and one was sent.
     Required,
     /// A client-hosted `request_uri` is registered and could be fetched (SPEC §5).
     RequestUri,
@@ -72,6 +75,7 @@ impl Check {
     /// Every check, in pipeline order.
     pub const ALL: &'static [Check] = &[
         Check::Source,
+        Check::ReferenceAllowed,
         Check::Size,
         Check::Format,
         Check::Encryption,
@@ -106,6 +110,7 @@ impl Check {
     pub fn name(self) -> &'static str {
         match self {
             Check::Source => "source",
+            Check::ReferenceAllowed => "request_uri_allowed",
             Check::Size => "size",
             Check::Format => "format",
             Check::Encryption => "encryption",
@@ -141,6 +146,7 @@ impl Check {
     pub fn error_code(self) -> ErrorCode {
         match self {
             Check::Source => ErrorCode::RequestNotSupported,
+            Check::ReferenceAllowed => ErrorCode::RequestUriNotSupported,
             Check::Parameters | Check::Required => ErrorCode::InvalidRequest,
             Check::RequestUri | Check::Pushed => ErrorCode::InvalidRequestUri,
             _ => ErrorCode::InvalidRequestObject,

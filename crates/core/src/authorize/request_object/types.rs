@@ -1,22 +1,9 @@
-//! The request object's states (DESIGN "Types carry the state"):
-//! [`ResolvedRequestObject`] (stage 2) → [`DecryptedRequestObject`](super::decrypt::DecryptedRequestObject)
-//! (stage 3) → [`VerifiedRequestObject`] (stage 4) → [`ValidatedRequestObject`] (stage 5).
-//! Only stage 4 can make a `VerifiedRequestObject` and only stage 5 a
-//! `ValidatedRequestObject`; only the latter's claims become request parameters.
+//! What a validated request remembers about its request object (SPEC §4.8, §8; RFC 9101 §4
+//! header, RFC 7516 §4.1 JWE parameters): plain data for the interaction, the consent page
+//! and a custom UI. The object's states themselves live with the stage that proves each one.
 
-use crate::authorize::source::Transport;
 use crate::clients::KeySource;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
-/// Stage 2's output: the request object as received, with its transport.
-#[derive(Debug, Clone)]
-pub struct ResolvedRequestObject {
-    /// The compact JWS or JWE.
-    pub token: String,
-    /// How it arrived.
-    pub transport: Transport,
-}
 
 /// The JWE parameters of an encrypted request object (SPEC §4.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,54 +56,4 @@ pub struct RequestObjectInfo {
     /// The JWE parameters when it was encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
-}
-
-/// Stage 4's output: the signature verified (or an allowed unsigned object), claims not
-/// yet checked.
-#[derive(Debug, Clone)]
-pub struct VerifiedRequestObject {
-    pub(super) info: RequestObjectInfo,
-    pub(super) claims: Map<String, Value>,
-}
-
-impl VerifiedRequestObject {
-    /// What is known about the object.
-    pub fn info(&self) -> &RequestObjectInfo {
-        &self.info
-    }
-    /// The claims (authentic, not yet checked).
-    pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
-    }
-    /// Whether it was signed (as opposed to an allowed `alg: none`).
-    pub fn is_signed(&self) -> bool {
-        self.info.signer.is_some()
-    }
-    /// A string claim.
-    pub fn claim_str(&self, name: &str) -> Option<&str> {
-        self.claims.get(name).and_then(Value::as_str)
-    }
-}
-
-/// Stage 5's output: a request object whose claims passed every check.
-#[derive(Debug, Clone)]
-pub struct ValidatedRequestObject(pub(super) VerifiedRequestObject);
-
-impl ValidatedRequestObject {
-    /// What is known about the object.
-    pub fn info(&self) -> &RequestObjectInfo {
-        &self.0.info
-    }
-    /// The checked claims.
-    pub fn claims(&self) -> &Map<String, Value> {
-        &self.0.claims
-    }
-    /// Whether it was signed.
-    pub fn is_signed(&self) -> bool {
-        self.0.is_signed()
-    }
-    /// Split into its parts.
-    pub fn into_parts(self) -> (RequestObjectInfo, Map<String, Value>) {
-        (self.0.info, self.0.claims)
-    }
 }

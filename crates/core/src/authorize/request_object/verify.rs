@@ -14,26 +14,58 @@
 use super::decrypt::DecryptedRequestObject;
 use super::policy::{FOREIGN_TYPS, JarPolicy, REQUEST_OBJECT_TYP};
 use super::refusal::{Check, Refusal};
-use super::types::{RequestObjectHeader, RequestObjectInfo, Signer, VerifiedRequestObject};
+use super::types::{RequestObjectHeader, RequestObjectInfo, Signer};
 use crate::authorize::params::printable_value;
-use crate::authorize::source::Transport;
+use crate::authorize::transport::Transport;
 use crate::clients::{Client, ClientKey, KeySource};
 use crate::ports::UnixTime;
+use serde_json::{Map, Value};
 use writ_jose::{AlgFamily, JoseError, UnsecuredJws, UnverifiedJws, VerifyingKey};
+
+/// Stage 4's output: the signature verified with a key of the client's registration (or an
+/// `alg: none` object this client may send by value), claims not yet checked. Made only by
+/// [`verify`]: its claims are authentic.
+#[derive(Debug, Clone)]
+pub struct VerifiedRequestObject {
+    info: RequestObjectInfo,
+    claims: Map<String, Value>,
+}
+
+impl VerifiedRequestObject {
+    /// What is known about the object: header, signer, encryption.
+    pub fn info(&self) -> &RequestObjectInfo {
+        &self.info
+    }
+    /// The claims (authentic, not yet checked).
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    /// Whether it was signed (as opposed to an allowed `alg: none`).
+    pub fn is_signed(&self) -> bool {
+        self.info.signer.is_some()
+    }
+    /// A string claim.
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+    /// Split into its parts.
+    pub fn into_parts(self) -> (RequestObjectInfo, Map<String, Value>) {
+        (self.info, self.claims)
+    }
+}
 
 /// Stage 4. `key_sets` are the client's registered public keys (its registration, and the
 /// keys fetched from its `jwks_uri`).
 pub fn verify(
     ro: &DecryptedRequestObject,
-    transport: Transport,
     policy: &JarPolicy,
     client: &Client,
     key_sets: &[&[ClientKey]],
     now: UnixTime,
 ) -> Result<VerifiedRequestObject, Refusal> {
-    let jws = match UnverifiedJws::parse(&ro.jws, policy.max_bytes) {
+    let jws = match UnverifiedJws::parse(ro.jws(), policy.max_bytes) {
         Ok(j) => j,
-        Err(JoseError::AlgNone) => return unsigned(ro, transport, policy, client),
+        Err(JoseError::AlgNone) => return unsigned(ro, policy, client),
         Err(e) => return Err(parse_refusal(e)),
     };
     let header = jws.header();
@@ -116,7 +148,7 @@ pub fn verify(
                 typ: h.typ.clone(),
             },
             signer: Some(signer),
-            encryption: ro.encryption.clone(),
+            encryption: ro.encryption().cloned(),
         },
         claims,
     })
@@ -126,25 +158,24 @@ pub fn verify(
 /// limits them to one client at a time, by value, never encrypted, never when JAR is required).
 fn unsigned(
     ro: &DecryptedRequestObject,
-    transport: Transport,
     policy: &JarPolicy,
     client: &Client,
 ) -> Result<VerifiedRequestObject, Refusal> {
     let about = |r: Refusal| r.about(None, "none");
-    if ro.encryption.is_some() {
+    if ro.encryption().is_some() {
         return Err(about(Refusal::new(
             Check::NestedJws,
             "the JWT inside an encrypted request object must be signed, not alg none",
         )));
     }
-    if transport != Transport::ByValue || !policy.unsigned_allowed(client, false) {
+    if ro.transport() != Transport::ByValue || !policy.unsigned_allowed(client, false) {
         return Err(about(Refusal::new(
             Check::Unsigned,
             "unsigned (alg none) request objects are not accepted for this client",
         )));
     }
     let jws =
-        UnsecuredJws::parse(&ro.jws, policy.max_bytes).map_err(|e| about(parse_refusal(e)))?;
+        UnsecuredJws::parse(ro.jws(), policy.max_bytes).map_err(|e| about(parse_refusal(e)))?;
     let typ = jws
         .header()
         .get("typ")

@@ -2,24 +2,15 @@
 //!
 //! The client authenticates as at the token endpoint; what it pushes (plain parameters, or a
 //! `request` object with nothing beside it but client authentication) goes through the same
-//! stages as `/authorize` ([`authorize::run_pushed`]); the validated request is stored for
+//! stages as `/authorize` ([`authorize::run`] with [`Endpoint::Par`]); the validated request is stored for
 //! `[par] lifetime` and the client gets a one-time `request_uri` for it
 //! ([`authorize::pushed`]). Errors are JSON (RFC 9126 §2.3), never redirects.
 
-use crate::authorize::pushed::{self, PushedAuthorizationResponse};
-use crate::authorize::{self, params::RawParams};
+use super::audit::{audit_refused_request_object, for_audit};
+use crate::authorize::pushed::{self, CLIENT_AUTHENTICATION, PushedAuthorizationResponse};
+use crate::authorize::{self, Endpoint, params::RawParams};
 use crate::error::OAuthError;
-use crate::provider::{Provider, audit_refused_request_object, for_audit};
-use writ_protocol::ErrorCode;
-
-/// Client-authentication parameters (RFC 6749 §2.3.1, RFC 7523 §2.2): the only ones that may
-/// stand beside a pushed `request` object (SPEC §6), and never part of the request itself.
-const CLIENT_AUTHENTICATION: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "client_assertion",
-    "client_assertion_type",
-];
+use crate::provider::Provider;
 
 impl Provider {
     /// `POST /par`. `form` is the raw body; `authorization` the `Authorization` header.
@@ -54,19 +45,6 @@ impl Provider {
                 "client_id does not name the authenticated client (RFC 9126 §2.1)",
             ));
         }
-        if raw.get("request").is_some()
-            && let Some((name, _)) = raw
-                .iter()
-                .find(|(k, _)| *k != "request" && !CLIENT_AUTHENTICATION.contains(k))
-        {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidRequest,
-                format!(
-                    "parameter {} must be inside the request object, not beside it (RFC 9126 §3)",
-                    authorize::params::printable(name)
-                ),
-            ));
-        }
         // The request proper: without the client's credentials, with its client_id.
         let mut params = raw.into_map();
         params.retain(|k, _| k == "client_id" || !CLIENT_AUTHENTICATION.contains(&k.as_str()));
@@ -75,14 +53,15 @@ impl Provider {
 
         let now = self.clock.now();
         let keys = self.keys.current();
-        let ro_ctx = self.request_object_context(now, &keys);
-        let request = authorize::run_pushed(&self.settings, &ro_ctx, &client, &params)
+        let ctx = self.pipeline_context(now, &keys);
+        // Errors at /par are JSON (RFC 9126 §2.3): where they would go does not matter.
+        let request = authorize::run(&ctx, Endpoint::Par, &client, &params)
             .await
-            .map_err(|e| for_audit(e, &client))?;
+            .map_err(|e| for_audit(e.into_error(), &client))?;
         pushed::push(
             self.store.as_ref(),
             self.rng.as_ref(),
-            request,
+            &request,
             now,
             self.settings.par.lifetime.as_i64(),
         )

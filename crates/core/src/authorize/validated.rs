@@ -1,0 +1,203 @@
+//! Stage 6 after the redirect boundary (SPEC §4.6; RFC 6749 §4.1.1, OpenID Connect Core
+//! §3.1.2.1, RFC 7636 §4.3, RFC 9101 §10.5, RFC 9126 §6): the ordinary checks of the
+//! effective request, in the order they run, and the one constructor of
+//! [`ValidatedRequest`]. Every error here goes to the client's registered redirect URI.
+
+use super::params::bounded;
+use super::prompt::{self, PromptRequest};
+use super::redirect_uri::{self, MAX_STATE_BYTES};
+use super::request_object::merge::Effective;
+use super::request_object::refusal::{Check, Refusal};
+use super::request_object::{RequestObjectInfo, ValidatedRequestObject};
+use super::transport::{Endpoint, Transport};
+use super::{pkce, response_type, scope};
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::response::{AuthorizeError, RedirectTarget};
+use crate::settings::Settings;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An authorization request that passed every stage of SPEC §4. Only this type reaches
+/// login, consent, code issuance and PAR storage. Made by [`check`] (and read back from what
+/// this server stored: a pushed request, a sealed or stored interaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatedRequest {
+    client_id: String,
+    redirect_uri: String,
+    response_type: String,
+    scope: Vec<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    prompt: PromptRequest,
+    login_hint: Option<String>,
+    parameters: BTreeMap<String, String>,
+    trusted: Vec<String>,
+    request_object_values: Option<serde_json::Map<String, serde_json::Value>>,
+    transport: Transport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_object: Option<RequestObjectInfo>,
+}
+
+impl ValidatedRequest {
+    /// The client.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// A redirect URI registered for the client.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+    /// Always `code`.
+    pub fn response_type(&self) -> &str {
+        &self.response_type
+    }
+    /// The scope granted if the person approves.
+    pub fn scope(&self) -> &[String] {
+        &self.scope
+    }
+    /// `state`, echoed with the response.
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
+    }
+    /// `nonce`, put in the ID token.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+    /// The PKCE S256 challenge (RFC 7636 §4.3).
+    pub fn code_challenge(&self) -> Option<&str> {
+        self.code_challenge.as_deref()
+    }
+    /// `prompt` and `max_age` (OpenID Connect Core §3.1.2.1).
+    pub fn prompt(&self) -> &PromptRequest {
+        &self.prompt
+    }
+    /// `login_hint`.
+    pub fn login_hint(&self) -> Option<&str> {
+        self.login_hint.as_deref()
+    }
+    /// The effective parameters (SPEC §4.8).
+    pub fn parameters(&self) -> &BTreeMap<String, String> {
+        &self.parameters
+    }
+    /// Names of the parameters that came from a signed request object (none for plain
+    /// requests).
+    pub fn trusted(&self) -> &[String] {
+        &self.trusted
+    }
+    /// The request object's full claim set, when there was one.
+    pub fn request_object_values(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.request_object_values.as_ref()
+    }
+    /// How the request arrived.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+    /// The request object's header, signer and encryption, when there was one.
+    pub fn request_object(&self) -> Option<&RequestObjectInfo> {
+        self.request_object.as_ref()
+    }
+    /// Whether this is an OpenID Connect request.
+    pub fn is_openid(&self) -> bool {
+        self.scope.iter().any(|s| s == "openid")
+    }
+    /// Where the response and errors go: the registered redirect URI it was validated with.
+    pub fn redirect_target(&self) -> RedirectTarget {
+        RedirectTarget::registered(self.redirect_uri.clone(), self.state.clone())
+    }
+}
+
+/// Stage 6 on the effective request, in order. `object` is the validated request object the
+/// request came in, if any; `transport` how it arrived.
+pub fn check(
+    settings: &Settings,
+    endpoint: Endpoint,
+    client: &Client,
+    effective: &Effective,
+    object: Option<ValidatedRequestObject>,
+    transport: Transport,
+) -> Result<ValidatedRequest, AuthorizeError> {
+    let p = effective;
+    // The redirect boundary (RFC 6749 §4.1.2.1): until here errors are pages; from here on,
+    // they go to the client.
+    let target = redirect_uri::target(client, p)?;
+    let to_client = |e: OAuthError| AuthorizeError::Redirect(e, target.clone());
+
+    check_signed_if_required(settings, client, object.as_ref()).map_err(to_client)?;
+    response_type::check(client, p.get("response_type"), p.get("response_mode"))
+        .map_err(to_client)?;
+    let scope = scope::check(client, p.get("scope")).map_err(to_client)?;
+    let code_challenge = pkce::check_challenge(
+        client,
+        p.get("code_challenge"),
+        p.get("code_challenge_method"),
+    )
+    .map_err(to_client)?;
+    let prompt = prompt::check(p.get("prompt"), p.get("max_age")).map_err(to_client)?;
+    let nonce = bounded(p.get("nonce"), "nonce", MAX_STATE_BYTES).map_err(to_client)?;
+    let login_hint =
+        bounded(p.get("login_hint"), "login_hint", MAX_STATE_BYTES).map_err(to_client)?;
+    check_pushed_if_required(settings, endpoint, transport, client).map_err(to_client)?;
+
+    let (request_object, request_object_values) = match object {
+        Some(o) => {
+            let (info, claims) = o.into_parts();
+            (Some(info), Some(claims))
+        }
+        None => (None, None),
+    };
+    Ok(ValidatedRequest {
+        client_id: client.id().to_string(),
+        redirect_uri: target.redirect_uri().to_string(),
+        response_type: "code".into(),
+        scope,
+        state: target.state().map(str::to_string),
+        nonce,
+        code_challenge,
+        prompt,
+        login_hint,
+        parameters: p.params.clone(),
+        trusted: p.trusted.clone(),
+        request_object_values,
+        transport,
+        request_object,
+    })
+}
+
+/// RFC 9101 §10.5: a client (or server, or profile) that requires signed request objects
+/// gets `invalid_request` for a plain request or an allowed unsigned object.
+fn check_signed_if_required(
+    settings: &Settings,
+    client: &Client,
+    object: Option<&ValidatedRequestObject>,
+) -> Result<(), OAuthError> {
+    let signed = object.is_some_and(ValidatedRequestObject::is_signed);
+    if settings.jar_policy.requires_signed(client) && !signed {
+        return Err(Refusal::new(
+            Check::Required,
+            "this client must send a signed request object (RFC 9101 §10.5)",
+        )
+        .into_error());
+    }
+    Ok(())
+}
+
+/// Stage 6 at `/authorize`: a client (or profile) that must push its requests (RFC 9126 §6;
+/// `require_par`, `[par] require`) may only come with a pushed `request_uri`.
+fn check_pushed_if_required(
+    settings: &Settings,
+    endpoint: Endpoint,
+    transport: Transport,
+    client: &Client,
+) -> Result<(), OAuthError> {
+    if endpoint == Endpoint::Authorize
+        && transport != Transport::Pushed
+        && settings.par_required(client)
+    {
+        return Err(OAuthError::invalid_request(
+            "this client must use pushed authorization requests (RFC 9126 §6)",
+        ));
+    }
+    Ok(())
+}

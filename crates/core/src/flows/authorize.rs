@@ -1,0 +1,221 @@
+//! `GET|POST /authorize` (RFC 6749 §4.1.1, SPEC §4 and §8): run the pipeline
+//! ([`crate::authorize::run`]), answer `prompt=none`, bind the pending interaction to the
+//! browser session and seal it into its id, then send the browser to the interaction.
+
+use super::audit::{audit_refused_request_object, for_audit};
+use super::interaction::{Interaction, Located};
+use super::session::{SESSION_COOKIE_BYTES, is_session_cookie_shaped};
+use crate::authorize::{self, Endpoint, params::RawParams};
+use crate::error::OAuthError;
+use crate::interaction_handle;
+use crate::ports::Rng;
+use crate::provider::Provider;
+use crate::response::AuthorizeError;
+use crate::secret::{hash_token, token_text};
+use writ_jose::GCM_IV_BYTES;
+use writ_protocol::ErrorCode;
+
+/// A new interaction id: the time in milliseconds as 11 hex digits, then 24 random bytes
+/// (base64url, 32 characters). The prefix only keeps the rows a node writes one after another
+/// next to each other in the store's primary-key index, so that a group of inserts (see
+/// `writ-store`) touches a page or two of the index instead of one page per row; the random
+/// part alone makes the id unique and unguessable. The prefix is not the [`Clock`]: it takes
+/// part in no rule, the expiry is stored on the row.
+fn new_interaction_id(random: &[u8; 24]) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    // 11 hex digits last until the year 2527; later ones are longer and still sort after.
+    format!("{millis:011x}{}", token_text(random))
+}
+
+/// The random values of a new interaction, drawn at once (one call into the generator, not
+/// three: each call costs a hardware random read on top of the bytes).
+struct AuthorizeRandom {
+    row_id: [u8; 24],
+    csrf: [u8; 24],
+    cookie: [u8; SESSION_COOKIE_BYTES],
+    /// The AES-GCM IV of the sealed handle (RFC 7518 §5.3: 96 random bits).
+    seal_iv: [u8; GCM_IV_BYTES],
+}
+
+impl AuthorizeRandom {
+    fn draw(rng: &dyn Rng) -> Self {
+        let mut all = [0u8; 24 + 24 + SESSION_COOKIE_BYTES + GCM_IV_BYTES];
+        rng.fill(&mut all);
+        let mut r = AuthorizeRandom {
+            row_id: [0; 24],
+            csrf: [0; 24],
+            cookie: [0; SESSION_COOKIE_BYTES],
+            seal_iv: [0; GCM_IV_BYTES],
+        };
+        let (row_id, rest) = all.split_at(24);
+        let (csrf, rest) = rest.split_at(24);
+        let (cookie, seal_iv) = rest.split_at(SESSION_COOKIE_BYTES);
+        r.row_id.copy_from_slice(row_id);
+        r.csrf.copy_from_slice(csrf);
+        r.cookie.copy_from_slice(cookie);
+        r.seal_iv.copy_from_slice(seal_iv);
+        r
+    }
+}
+
+/// What `/authorize` does next.
+#[derive(Debug)]
+pub struct AuthorizeNext {
+    /// Where to send the browser (the interaction page or the custom UI).
+    pub location: String,
+    /// The interaction id.
+    pub interaction_id: String,
+    /// A new session cookie value to set, when the browser had none.
+    pub set_session_cookie: Option<String>,
+    /// How the request object arrived, when the request was one (SPEC §12: the accepted
+    /// request-object metrics). `None` for plain parameters, by query or pushed.
+    pub request_object_transport: Option<authorize::Transport>,
+}
+
+impl Provider {
+    /// `GET|POST /authorize` (SPEC §4): validate, then store the pending interaction bound to
+    /// the browser session. `params` is the raw query or form.
+    pub async fn authorize(
+        &self,
+        params: &[u8],
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeNext, AuthorizeError> {
+        self.authorize_inner(params, session_cookie)
+            .await
+            .inspect_err(|e| audit_refused_request_object(e.error()))
+    }
+
+    async fn authorize_inner(
+        &self,
+        params: &[u8],
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeNext, AuthorizeError> {
+        let max = self.settings.jar.max_request_object_bytes.as_usize() + 16 * 1024;
+        let raw = RawParams::parse(params, max)?;
+        let client_id = raw.get("client_id").ok_or_else(|| {
+            OAuthError::invalid_request("client_id is required (RFC 6749 §4.1.1)")
+        })?;
+        let client = self
+            .clients
+            .get(client_id)
+            .await?
+            .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
+        let now = self.clock.now();
+        let keys = self.keys.current();
+        let ctx = self.pipeline_context(now, &keys);
+        let request = authorize::run(&ctx, Endpoint::Authorize, &client, &raw)
+            .await
+            .map_err(|e| e.map(|e| for_audit(e, &client)))?;
+        // Every random value of a new interaction, in one draw.
+        let random = AuthorizeRandom::draw(self.rng.as_ref());
+
+        let session = match session_cookie {
+            Some(c) if c.len() <= 128 => self
+                .store
+                .session_get(&hash_token(c), now)
+                .await
+                .map_err(OAuthError::from)?,
+            _ => None,
+        };
+        if request.prompt().none {
+            let logged_in = session.as_ref().is_some_and(|s| s.user_id.is_some());
+            let e = if logged_in {
+                OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "consent is required and prompt=none forbids asking",
+                )
+            } else {
+                OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in")
+            };
+            return Err(AuthorizeError::Redirect(e, request.redirect_target()));
+        }
+        // The interaction is bound to the browser by the hash of its cookie. No session row is
+        // written here: a row only matters once someone is logged in, and login makes a new
+        // one anyway (rotation). A browser without a cookie gets a new one; a cookie of the
+        // shape this server issues but without a row (a second sign-in started before the
+        // first one finished) is kept, so both stay bound to the browser. Such a cookie grants
+        // nothing: it is not logged in, and login replaces it.
+        let (session_id, set_cookie) = match (session, session_cookie) {
+            (Some(s), _) => (s.id, None),
+            (None, Some(c)) if is_session_cookie_shaped(c) => (hash_token(c), None),
+            (None, _) => {
+                let cookie = token_text(&random.cookie);
+                (hash_token(&cookie), Some(cookie))
+            }
+        };
+        let row_id = new_interaction_id(&random.row_id);
+        let request_object_transport = request
+            .request_object()
+            .is_some()
+            .then_some(request.transport());
+        let interaction = Interaction {
+            request,
+            session_id,
+            csrf: token_text(&random.csrf),
+            created_at: now,
+            login: None,
+            failed_logins: 0,
+        };
+        // The pending interaction travels sealed in its id; it is written to the store only once
+        // it changes (`interaction_handle`). One too large for a URL is stored now.
+        let expires_at = now + self.settings.lifetimes.interaction;
+        let sealed = match keys.sealing_key(now) {
+            Some(k) => {
+                interaction_handle::seal(k, &row_id, expires_at, &interaction, &random.seal_iv)
+                    .map_err(|e| OAuthError::server(e.to_string()))?
+            }
+            None => None,
+        };
+        let id = match sealed {
+            Some(handle) => handle,
+            None => {
+                let at = Located {
+                    row_id,
+                    row_expires_at: expires_at,
+                    stored: false,
+                };
+                self.save_interaction(&at, &interaction).await?;
+                at.row_id
+            }
+        };
+        let location = match &self.settings.interaction_url {
+            Some(u) => format!("{}/{id}", u.trim_end_matches('/')),
+            None => self.settings.endpoint(&format!("/interaction/{id}")),
+        };
+        Ok(AuthorizeNext {
+            location,
+            interaction_id: id,
+            set_session_cookie: set_cookie,
+            request_object_transport,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::session::is_session_cookie_shaped;
+    use crate::ports::SystemRng;
+    use crate::secret::token_text;
+
+    #[test]
+    fn interaction_ids_sort_by_creation_time_and_fit_the_route() {
+        let a = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
+        assert!(a < b, "{a} then {b}");
+        assert_eq!(a.len(), 43);
+        assert_ne!(a[11..], b[11..]);
+    }
+
+    #[test]
+    fn one_draw_gives_three_different_values() {
+        let r = AuthorizeRandom::draw(&SystemRng);
+        assert_ne!(r.row_id, r.csrf);
+        assert_ne!(r.row_id[..], r.cookie[..24]);
+        assert_ne!(r.csrf[..], r.cookie[..24]);
+        assert!(is_session_cookie_shaped(&token_text(&r.cookie)));
+    }
+}

@@ -1,0 +1,125 @@
+//! Authorization codes (RFC 6749 §4.1.2, §4.1.3; RFC 7636 §4.6): issued at consent for the
+//! validated request, and redeemed once at `/token` against the same client, redirect URI and
+//! PKCE verifier. What a code stands for ([`CodePayload`]) is written and read here only.
+
+use super::grant::{self, Reuse, invalid_grant};
+use super::interaction::LoginState;
+use super::issue::TokenResponse;
+use crate::authorize::params::RawParams;
+use crate::authorize::{ValidatedRequest, pkce};
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::ports::{StoredCode, StoredGrant, UnixTime};
+use crate::provider::Provider;
+use crate::secret::{hash_token, random_token};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodePayload {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// Approved scope.
+    pub scope: Vec<String>,
+    /// `nonce` for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// The user.
+    pub subject: String,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+}
+
+impl Provider {
+    pub(crate) async fn issue_code(
+        &self,
+        request: &ValidatedRequest,
+        login: &LoginState,
+        now: UnixTime,
+    ) -> Result<String, OAuthError> {
+        let grant_id = random_token(self.rng.as_ref(), 16);
+        self.store
+            .grant_insert(&StoredGrant {
+                id: grant_id.clone(),
+                client_id: request.client_id().to_string(),
+                subject: login.user_id.clone(),
+                created_at: now,
+                expires_at: now + self.settings.lifetimes.refresh_token,
+                revoked_at: None,
+            })
+            .await?;
+        let code = random_token(self.rng.as_ref(), 32);
+        let payload = CodePayload {
+            client_id: request.client_id().to_string(),
+            redirect_uri: request.redirect_uri().to_string(),
+            scope: request.scope().to_vec(),
+            nonce: request.nonce().map(str::to_string),
+            code_challenge: request.code_challenge().map(str::to_string),
+            subject: login.user_id.clone(),
+            auth_time: login.auth_time,
+        };
+        self.store
+            .code_insert(&StoredCode {
+                code_hash: hash_token(&code),
+                grant_id,
+                payload: serde_json::to_string(&payload)
+                    .map_err(|e| OAuthError::server(format!("code encode: {e}")))?,
+                expires_at: now + self.settings.lifetimes.code,
+            })
+            .await?;
+        Ok(code)
+    }
+
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.6. A code is redeemed once; a second redemption
+    /// fails and revokes everything the first one issued (RFC 6749 §4.1.2, §10.5).
+    pub(crate) async fn redeem_code(
+        &self,
+        client: &Arc<Client>,
+        form: &RawParams,
+    ) -> Result<TokenResponse, OAuthError> {
+        let code = form
+            .get("code")
+            .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+        let now = self.clock.now();
+        let consumed = self.store.code_consume(&hash_token(code), now).await?;
+        let stored = grant::consume_or_revoke(self, client, consumed, Reuse::CODE, now).await?;
+        let p: CodePayload = serde_json::from_str(&stored.payload)
+            .map_err(|e| OAuthError::server(format!("code payload: {e}")))?;
+        if p.client_id != client.id() {
+            return Err(invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+        }
+        // RFC 6749 §4.1.3: redirect_uri must be identical when it was in the request.
+        if form.get("redirect_uri") != Some(p.redirect_uri.as_str()) {
+            return Err(invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        match (&p.code_challenge, form.get("code_verifier")) {
+            (Some(ch), Some(v)) if pkce::verify(ch, v) => {}
+            (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match")),
+            (Some(_), None) => return Err(invalid_grant("code_verifier is required (RFC 7636)")),
+            (None, Some(_)) => {
+                return Err(invalid_grant(
+                    "code_verifier sent but the authorization request had no code_challenge",
+                ));
+            }
+            (None, None) => {}
+        }
+        self.issue_tokens(
+            client,
+            &stored.grant_id,
+            &p.subject,
+            &p.scope,
+            p.auth_time,
+            p.nonce.as_deref(),
+            now,
+        )
+        .await
+    }
+}

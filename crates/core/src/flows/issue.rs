@@ -1,0 +1,138 @@
+//! What a grant issues at `/token` (RFC 6749 §5.1; RFC 9068 access tokens; OpenID Connect
+//! Core §3.1.3.6 ID tokens; refresh tokens, stored as SHA-256 hashes).
+
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::ports::{StoredRefreshToken, UnixTime};
+use crate::provider::Provider;
+use crate::secret::{hash_token, random_token};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use writ_jose::JwsAlg;
+
+/// Algorithm of ID tokens (the OpenID Connect default).
+pub const ID_TOKEN_ALG: JwsAlg = JwsAlg::RS256;
+/// Algorithm of access tokens (only Writ verifies them).
+pub const ACCESS_TOKEN_ALG: JwsAlg = JwsAlg::ES256;
+
+/// What a refresh token stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshPayload {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Scope of the grant.
+    pub scope: Vec<String>,
+    /// The user.
+    pub subject: String,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access token (a JWT, RFC 9068).
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Seconds.
+    pub expires_in: i64,
+    /// Space-separated scope.
+    pub scope: String,
+    /// A refresh token, when the client may use the `refresh_token` grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The ID token, for `openid` requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl Provider {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn issue_tokens(
+        &self,
+        client: &Arc<Client>,
+        grant_id: &str,
+        subject: &str,
+        scope: &[String],
+        auth_time: UnixTime,
+        nonce: Option<&str>,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let l = &self.settings.lifetimes;
+        let scope_str = scope.join(" ");
+        let access_claims = json!({
+            "iss": self.settings.issuer,
+            "sub": subject,
+            "aud": self.settings.issuer,
+            "client_id": client.id(),
+            "scope": scope_str,
+            "jti": random_token(self.rng.as_ref(), 16),
+            "gid": grant_id,
+            "iat": now,
+            "exp": now + l.access_token,
+        });
+        let access_token = self
+            .keys
+            .sign(ACCESS_TOKEN_ALG, "at+jwt", &access_claims)
+            .map_err(|e| OAuthError::server(e.to_string()))?;
+        let id_token = if scope.iter().any(|s| s == "openid") {
+            // OpenID Connect Core §3.1.3.6: at_hash is the left half of SHA-256 (RS256).
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
+            let at_hash = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
+            let mut claims = json!({
+                "iss": self.settings.issuer,
+                "sub": subject,
+                "aud": client.id(),
+                "azp": client.id(),
+                "iat": now,
+                "exp": now + l.id_token,
+                "auth_time": auth_time,
+                "at_hash": at_hash,
+            });
+            if let (Some(n), Some(obj)) = (nonce, claims.as_object_mut()) {
+                obj.insert("nonce".into(), json!(n));
+            }
+            Some(
+                self.keys
+                    .sign(ID_TOKEN_ALG, "JWT", &claims)
+                    .map_err(|e| OAuthError::server(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let refresh_token = if client.allows_grant("refresh_token") {
+            let rt = random_token(self.rng.as_ref(), 32);
+            let payload = RefreshPayload {
+                client_id: client.id().to_string(),
+                scope: scope.to_vec(),
+                subject: subject.to_string(),
+                auth_time,
+            };
+            self.store
+                .refresh_insert(&StoredRefreshToken {
+                    token_hash: hash_token(&rt),
+                    grant_id: grant_id.to_string(),
+                    payload: serde_json::to_string(&payload)
+                        .map_err(|e| OAuthError::server(format!("refresh encode: {e}")))?,
+                    expires_at: now + l.refresh_token,
+                })
+                .await?;
+            Some(rt)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: l.access_token,
+            scope: scope_str,
+            refresh_token,
+            id_token,
+        })
+    }
+}

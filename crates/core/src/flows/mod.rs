@@ -1,0 +1,33 @@
+//! The flows of the server, one file each, in the order a request meets them. Each adds
+//! methods to [`Provider`](crate::provider::Provider); no flow file imports one that imports
+//! it.
+//!
+//! | file | owns |
+//! |------|------|
+//! | [`authorize`] | `/authorize`: run the pipeline, bind the pending interaction to the browser, seal it |
+//! | [`par`] | `/par`: authenticate the client, run the pipeline for [`Endpoint::Par`](crate::authorize::Endpoint), store the pushed request |
+//! | [`interaction`] | the pending interaction: where it is kept, loading it for its browser, answering it once |
+//! | [`login`] | `/interaction/{id}/login`: the password check, the attempt limit, the session rotation |
+//! | [`consent`] | `/interaction/{id}/consent`: the person's decision, the code or `access_denied` |
+//! | [`code`] | authorization codes: issued at consent, redeemed once at `/token` (RFC 6749 §4.1.3) |
+//! | [`refresh`] | the `refresh_token` grant (RFC 6749 §6) |
+//! | [`grant`] | what codes and refresh tokens share: consume once, or revoke the grant on reuse |
+//! | [`issue`] | the tokens a grant issues: access token, ID token, refresh token |
+//! | [`token`] | `/token`: client authentication and the grant type |
+//! | [`userinfo`] | `/userinfo` and access-token verification (OpenID Connect Core §5.3) |
+//! | [`session`] | the browser-session cookie's size and shape |
+//! | [`audit`] | the audit record of a refused request object (SPEC §12) |
+
+pub mod audit;
+pub mod authorize;
+pub mod code;
+pub mod consent;
+pub mod grant;
+pub mod interaction;
+pub mod issue;
+pub mod login;
+pub mod par;
+pub mod refresh;
+pub mod session;
+pub mod token;
+pub mod userinfo;

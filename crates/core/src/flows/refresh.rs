@@ -1,0 +1,68 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
+//! §4.14.2): each refresh token works once, and a reuse revokes the grant.
+
+use super::grant::{self, Reuse, invalid_grant};
+use super::issue::{RefreshPayload, TokenResponse};
+use crate::authorize::params::RawParams;
+use crate::clients::Client;
+use crate::error::OAuthError;
+use crate::provider::Provider;
+use crate::secret::hash_token;
+use std::sync::Arc;
+use writ_protocol::ErrorCode;
+
+impl Provider {
+    /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): each refresh token works once; using
+    /// one twice revokes the grant.
+    pub(crate) async fn refresh(
+        &self,
+        client: &Arc<Client>,
+        form: &RawParams,
+    ) -> Result<TokenResponse, OAuthError> {
+        let token = form
+            .get("refresh_token")
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+        let now = self.clock.now();
+        let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
+        let stored =
+            grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?;
+        let p: RefreshPayload = serde_json::from_str(&stored.payload)
+            .map_err(|e| OAuthError::server(format!("refresh payload: {e}")))?;
+        if p.client_id != client.id() {
+            return Err(invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        let grant = self.store.grant_get(&stored.grant_id).await?;
+        if grant.is_none_or(|g| g.revoked_at.is_some()) {
+            return Err(invalid_grant("the grant was revoked"));
+        }
+        let scope = match form.get("scope") {
+            None => p.scope.clone(),
+            Some(s) => {
+                let asked: Vec<String> = s
+                    .split(' ')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if asked.iter().any(|a| !p.scope.contains(a)) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "a refresh may not widen the scope (RFC 6749 §6)",
+                    ));
+                }
+                asked
+            }
+        };
+        self.issue_tokens(
+            client,
+            &stored.grant_id,
+            &p.subject,
+            &scope,
+            p.auth_time,
+            None,
+            now,
+        )
+        .await
+    }
+}
