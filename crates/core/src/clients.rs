@@ -9,10 +9,10 @@
 //! The hot path (`/authorize`, `/token`) pays neither a store round trip nor key parsing.
 
 use crate::error::OAuthError;
-use crate::ports::{Store, StoreError, StoredClient, UnixTime};
+use crate::ports::{Clock, Store, StoreError, StoredClient, UnixTime};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use writ_jose::{JwkSet, VerifyingKey};
 use writ_protocol::client::{ClientConfig, SecretType};
 
@@ -188,8 +188,8 @@ pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// A parsed client and the stored JSON it was parsed from.
 struct Cached {
-    /// When the store last confirmed `metadata` (monotonic clock).
-    checked: Instant,
+    /// When the store last confirmed `metadata` (Unix milliseconds, [`Clock::now_millis`]).
+    checked: i64,
     metadata: String,
     client: Arc<Client>,
 }
@@ -197,6 +197,7 @@ struct Cached {
 /// Reads clients from the store, caching parsed ones (see the module documentation).
 pub struct ClientRegistry {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     cache: RwLock<HashMap<String, Cached>>,
     ttl: Duration,
 }
@@ -205,18 +206,26 @@ pub struct ClientRegistry {
 const CACHE_LIMIT: usize = 10_000;
 
 impl ClientRegistry {
-    /// A registry over `store`, caching for [`CLIENT_CACHE_TTL`].
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self::with_ttl(store, CLIENT_CACHE_TTL)
+    /// A registry over `store`, caching for [`CLIENT_CACHE_TTL`] by `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_ttl(store, clock, CLIENT_CACHE_TTL)
     }
 
     /// A registry over `store` that trusts a read for `ttl` (zero: ask the store every time).
-    pub fn with_ttl(store: Arc<dyn Store>, ttl: Duration) -> Self {
+    pub fn with_ttl(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
         ClientRegistry {
             store,
+            clock,
             cache: RwLock::new(HashMap::new()),
             ttl,
         }
+    }
+
+    /// Whether a read confirmed at `checked` (Unix milliseconds) is still trusted. A clock
+    /// that went backwards makes it stale, never fresher.
+    fn fresh(&self, checked: i64) -> bool {
+        let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+        (0..ttl).contains(&self.clock.now_millis().saturating_sub(checked))
     }
 
     /// Load a client. `Ok(None)` if unknown. A stored registration that no longer parses is
@@ -227,11 +236,11 @@ impl ClientRegistry {
         }
         if let Ok(cache) = self.cache.read()
             && let Some(c) = cache.get(client_id)
-            && c.checked.elapsed() < self.ttl
+            && self.fresh(c.checked)
         {
             return Ok(Some(c.client.clone()));
         }
-        let checked = Instant::now();
+        let checked = self.clock.now_millis();
         let Some(row) = self.store.client_get(client_id).await? else {
             self.forget(client_id);
             return Ok(None);

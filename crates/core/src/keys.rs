@@ -8,7 +8,7 @@
 //! one full rotation period after it stops signing.
 
 use crate::interaction_handle::{self, SealingKey};
-use crate::ports::{KeyState, KeyUse, Store, StoreError, StoredKey, UnixTime};
+use crate::ports::{KeyState, KeyUse, Rng, Store, StoreError, StoredKey, UnixTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -38,13 +38,11 @@ pub const INTERACTION_SEAL_LABEL: &str = "interaction-seal";
 
 /// Make a new stored interaction sealing key; its `kid` is random (it names a secret, so it is
 /// not derived from it).
-pub fn new_sealing_key(now: UnixTime) -> Result<StoredKey, KeyError> {
-    let rng = aws_lc_rs::rand::SystemRandom::new();
+pub fn new_sealing_key(rng: &dyn Rng, now: UnixTime) -> Result<StoredKey, KeyError> {
     let mut secret = vec![0u8; 32];
     let mut kid = [0u8; 16];
-    aws_lc_rs::rand::SecureRandom::fill(&rng, &mut secret)
-        .and_then(|()| aws_lc_rs::rand::SecureRandom::fill(&rng, &mut kid))
-        .map_err(|_| KeyError::Crypto("random generator failed".into()))?;
+    rng.fill(&mut secret);
+    rng.fill(&mut kid);
     Ok(StoredKey {
         kid: URL_SAFE_NO_PAD.encode(kid),
         key_use: KeyUse::Enc,
@@ -212,8 +210,12 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Generate the initial keys if there are none, then load.
-    pub async fn open(store: Arc<dyn Store>, now: UnixTime) -> Result<Self, KeyError> {
-        ensure_initial(store.as_ref(), now).await?;
+    pub async fn open(
+        store: Arc<dyn Store>,
+        rng: &dyn Rng,
+        now: UnixTime,
+    ) -> Result<Self, KeyError> {
+        ensure_initial(store.as_ref(), rng, now).await?;
         let snapshot = build_snapshot(&store.key_list().await?)?;
         Ok(KeyRing {
             store,
@@ -255,7 +257,11 @@ impl KeyRing {
 }
 
 /// Generate an active key for every [`SERVER_SIGNING_ALGS`] entry that has none.
-pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<String>, KeyError> {
+pub async fn ensure_initial(
+    store: &dyn Store,
+    rng: &dyn Rng,
+    now: UnixTime,
+) -> Result<Vec<String>, KeyError> {
     let keys = store.key_list().await?;
     let mut made = Vec::new();
     for alg in SERVER_SIGNING_ALGS {
@@ -284,7 +290,7 @@ pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<Stri
         k.key_use == KeyUse::Enc && k.state == KeyState::Active && k.alg == INTERACTION_SEAL_LABEL
     });
     if !has_seal {
-        let k = new_sealing_key(now)?;
+        let k = new_sealing_key(rng, now)?;
         store.key_insert(&k).await?;
         tracing::info!(kid = %k.kid, "generated an interaction sealing key");
         made.push(k.kid);
@@ -297,6 +303,7 @@ pub async fn ensure_initial(store: &dyn Store, now: UnixTime) -> Result<Vec<Stri
 pub async fn rotate(
     store: &dyn Store,
     key_use: KeyUse,
+    rng: &dyn Rng,
     now: UnixTime,
 ) -> Result<Vec<String>, KeyError> {
     let keys = store.key_list().await?;
@@ -330,7 +337,7 @@ pub async fn rotate(
             store.key_insert(&k).await?;
             made.push(k.kid);
         }
-        let k = new_sealing_key(now)?;
+        let k = new_sealing_key(rng, now)?;
         store.key_insert(&k).await?;
         made.push(k.kid);
         return Ok(made);

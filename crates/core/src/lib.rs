@@ -21,6 +21,8 @@ pub mod provider;
 pub mod response;
 pub mod secret;
 pub mod settings;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod users;
 
 pub use error::OAuthError;

@@ -9,26 +9,42 @@ use async_trait::async_trait;
 /// Unix time in whole seconds.
 pub type UnixTime = i64;
 
-/// A source of the current time (injected so tests control it).
+/// A source of the current time (injected so tests control it). The core reads time only
+/// through this port: `clippy.toml` refuses `SystemTime::now` and `Instant::now` in the crate.
 pub trait Clock: Send + Sync {
     /// The current time, Unix seconds.
     fn now(&self) -> UnixTime;
+    /// The current time, Unix milliseconds: for what needs more than seconds (cache ages,
+    /// the ordering prefix of row ids). By default the seconds, scaled.
+    fn now_millis(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
-impl Clock for SystemClock {
-    fn now(&self) -> UnixTime {
+impl SystemClock {
+    #[allow(clippy::disallowed_methods)] // the adapter: the one place the core reads the OS clock
+    fn since_epoch() -> std::time::Duration {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+            .unwrap_or_default()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        i64::try_from(Self::since_epoch().as_secs()).unwrap_or(i64::MAX)
+    }
+    fn now_millis(&self) -> i64 {
+        i64::try_from(Self::since_epoch().as_millis()).unwrap_or(i64::MAX)
     }
 }
 
 /// A source of cryptographically strong random bytes (injected so tests can be deterministic).
+/// The core draws randomness only through this port (see `clippy.toml`).
 pub trait Rng: Send + Sync {
     /// Fill `dest` with random bytes.
     fn fill(&self, dest: &mut [u8]);
@@ -39,6 +55,7 @@ pub trait Rng: Send + Sync {
 pub struct SystemRng;
 
 impl Rng for SystemRng {
+    #[allow(clippy::disallowed_methods)] // the adapter: the one place the core reads the OS CSPRNG
     fn fill(&self, dest: &mut [u8]) {
         use aws_lc_rs::rand::SecureRandom;
         // aws-lc-rs only fails here if the OS entropy source is broken; there is no safe way

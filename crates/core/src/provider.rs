@@ -46,10 +46,10 @@ impl Provider {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
     ) -> Result<Self, crate::keys::KeyError> {
-        let keys = KeyRing::open(store.clone(), clock.now()).await?;
+        let keys = KeyRing::open(store.clone(), rng.as_ref(), clock.now()).await?;
         Ok(Provider {
             settings,
-            clients: ClientRegistry::new(store.clone()),
+            clients: ClientRegistry::new(store.clone(), clock.clone()),
             store,
             clock,
             rng,

@@ -5,7 +5,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
-use writ_core::ports::{Clock, Store, SystemClock};
+use writ_core::ports::{Clock, Store, SystemClock, SystemRng};
 use writ_protocol::config::Config;
 use writ_server::config::{self, Overrides};
 
@@ -302,7 +302,8 @@ async fn run() -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             match action {
                 KeysAction::List => {
-                    writ_core::keys::ensure_initial(store.as_ref(), SystemClock.now()).await?;
+                    writ_core::keys::ensure_initial(store.as_ref(), &SystemRng, SystemClock.now())
+                        .await?;
                     println!("kid\tuse\talg\tstate\tcreated_at");
                     for (kid, u, alg, state, created) in writ_server::admin::keys_list(&store)
                         .await
@@ -314,7 +315,8 @@ async fn run() -> anyhow::Result<()> {
                 KeysAction::Rotate { key_use } => {
                     let u = writ_server::admin::parse_use(&key_use).map_err(|e| anyhow!(e))?;
                     let made =
-                        writ_core::keys::rotate(store.as_ref(), u, SystemClock.now()).await?;
+                        writ_core::keys::rotate(store.as_ref(), u, &SystemRng, SystemClock.now())
+                            .await?;
                     for kid in made {
                         println!("new active key {kid}");
                     }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use writ_core::clients::{CLIENT_CACHE_TTL, ClientRegistry};
-use writ_core::ports::{Store, StoredClient};
+use writ_core::ports::{Store, StoredClient, SystemClock};
 use writ_protocol::client::ClientConfig;
 
 fn config(redirect: &str) -> ClientConfig {
@@ -42,7 +42,7 @@ async fn redirect_of(registry: &ClientRegistry) -> Option<String> {
 async fn a_change_by_another_process_takes_effect_within_the_cache_ttl() {
     assert_eq!(CLIENT_CACHE_TTL, Duration::from_secs(1));
     let store = writ_store::open("sqlite::memory:").await.unwrap();
-    let registry = ClientRegistry::new(store.clone());
+    let registry = ClientRegistry::new(store.clone(), Arc::new(SystemClock));
     registry
         .put(config("https://a.example/cb"), 1)
         .await
@@ -74,7 +74,7 @@ async fn a_change_by_another_process_takes_effect_within_the_cache_ttl() {
 #[tokio::test]
 async fn a_change_through_the_registry_takes_effect_at_once() {
     let store = writ_store::open("sqlite::memory:").await.unwrap();
-    let registry = ClientRegistry::new(store.clone());
+    let registry = ClientRegistry::new(store.clone(), Arc::new(SystemClock));
     registry
         .put(config("https://a.example/cb"), 1)
         .await
@@ -96,7 +96,7 @@ async fn a_change_through_the_registry_takes_effect_at_once() {
 #[tokio::test]
 async fn without_a_ttl_every_use_reads_the_store() {
     let store = writ_store::open("sqlite::memory:").await.unwrap();
-    let registry = ClientRegistry::with_ttl(store.clone(), Duration::ZERO);
+    let registry = ClientRegistry::with_ttl(store.clone(), Arc::new(SystemClock), Duration::ZERO);
     registry
         .put(config("https://a.example/cb"), 1)
         .await

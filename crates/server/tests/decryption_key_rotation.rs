@@ -102,9 +102,14 @@ async fn rotated_decryption_keys_keep_decrypting_until_retired() {
     assert!(provider.authorize(before.as_bytes(), None).await.is_ok());
 
     // First rotation: the old key is retiring — still published, still decrypting.
-    writ_core::keys::rotate(store.as_ref(), KeyUse::Enc, now())
-        .await
-        .unwrap();
+    writ_core::keys::rotate(
+        store.as_ref(),
+        KeyUse::Enc,
+        &writ_core::ports::SystemRng,
+        now(),
+    )
+    .await
+    .unwrap();
     provider.keys.reload().await.unwrap();
     let jwks = provider.keys.current().jwks_json().to_string();
     assert!(published_kids(&jwks).contains(&old_kid));
@@ -120,9 +125,14 @@ async fn rotated_decryption_keys_keep_decrypting_until_retired() {
     );
 
     // Second rotation: the old key is retired — gone from /jwks, no longer decrypting.
-    writ_core::keys::rotate(store.as_ref(), KeyUse::Enc, now())
-        .await
-        .unwrap();
+    writ_core::keys::rotate(
+        store.as_ref(),
+        KeyUse::Enc,
+        &writ_core::ports::SystemRng,
+        now(),
+    )
+    .await
+    .unwrap();
     provider.keys.reload().await.unwrap();
     assert!(!published_kids(provider.keys.current().jwks_json()).contains(&old_kid));
     let e = provider

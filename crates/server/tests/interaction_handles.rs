@@ -220,9 +220,14 @@ async fn a_handle_sealed_before_a_key_rotation_still_opens_after_it() {
     let s = start("", "").await;
     let before = accepted(&s, &authorize(&s, &plain_query()).await);
     let store = s.provider.store.clone();
-    writ_core::keys::rotate(store.as_ref(), KeyUse::Enc, now())
-        .await
-        .unwrap();
+    writ_core::keys::rotate(
+        store.as_ref(),
+        KeyUse::Enc,
+        &writ_core::ports::SystemRng,
+        now(),
+    )
+    .await
+    .unwrap();
     s.provider.keys.reload().await.unwrap();
     let done = login_and_allow(&s, &before).await;
     assert!(query(&done).contains_key("code"), "{done}");

@@ -90,3 +90,138 @@ pub fn classify<'a>(
     }
     Ok(Source::ByReference(uri))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use writ_protocol::config::JarConfig;
+
+    fn client(request_uris: &[&str]) -> Client {
+        let config = serde_json::from_value(serde_json::json!({
+            "client_id": "c",
+            "redirect_uris": ["https://c.example/cb"],
+            "token_endpoint_auth_method": "none",
+            "request_uris": request_uris,
+        }))
+        .unwrap();
+        Client::from_config(config).unwrap()
+    }
+
+    fn policy(by_value: bool, by_reference: bool) -> JarPolicy {
+        let mut p = JarPolicy::from_config(&JarConfig::default(), true);
+        p.request_parameter = by_value;
+        p.request_uri_parameter = by_reference;
+        p
+    }
+
+    fn raw(q: &str) -> RawParams {
+        RawParams::parse(q.as_bytes(), 1 << 16).unwrap()
+    }
+
+    /// The source chosen, or the check and error code that refused it.
+    fn classify_for(q: &str, p: &JarPolicy, par: bool, c: &Client) -> Result<String, String> {
+        let raw = raw(q);
+        classify(&raw, p, par, c)
+            .map(|s| format!("{s:?}"))
+            .map_err(|r| format!("{} {}", r.check.name(), r.check.error_code().as_str()))
+    }
+
+    #[test]
+    fn source_selection_table_rfc9101_5_rfc9126_4() {
+        let open = client(&["https://c.example/ro/*"]);
+        let none = client(&[]);
+        let long = format!("request_uri=https://c.example/ro/{}", "a".repeat(500));
+        let cases: Vec<(&str, JarPolicy, bool, &Client, Result<&str, &str>)> = vec![
+            ("client_id=c", policy(true, true), true, &open, Ok("Query")),
+            (
+                "request=x.y.z",
+                policy(true, false),
+                true,
+                &open,
+                Ok("ByValue(\"x.y.z\")"),
+            ),
+            (
+                "request=x.y.z",
+                policy(false, false),
+                true,
+                &open,
+                Err("source request_not_supported"),
+            ),
+            (
+                "request_uri=urn:ietf:params:oauth:request_uri:abc",
+                policy(true, false),
+                true,
+                &open,
+                Ok("Pushed(\"abc\")"),
+            ),
+            (
+                "request_uri=urn:ietf:params:oauth:request_uri:abc",
+                policy(true, false),
+                false,
+                &open,
+                Err("pushed_request invalid_request_uri"),
+            ),
+            (
+                "request_uri=https://c.example/ro/1",
+                policy(true, false),
+                true,
+                &open,
+                Err("request_uri_allowed request_uri_not_supported"),
+            ),
+            (
+                "request_uri=https://c.example/ro/1",
+                policy(true, true),
+                true,
+                &none,
+                Err("request_uri_allowed request_uri_not_supported"),
+            ),
+            (
+                "request_uri=https://evil.example/ro/1",
+                policy(true, true),
+                true,
+                &open,
+                Err("request_uri invalid_request_uri"),
+            ),
+            (
+                "request_uri=https://c.example/ro/1",
+                policy(true, true),
+                true,
+                &open,
+                Ok("ByReference(\"https://c.example/ro/1\")"),
+            ),
+            (
+                &long,
+                policy(true, true),
+                true,
+                &open,
+                Err("request_uri invalid_request_uri"),
+            ),
+        ];
+        for (q, p, par, c, want) in cases {
+            let got = classify_for(q, &p, par, c);
+            let want = want.map(str::to_string).map_err(str::to_string);
+            assert_eq!(got, want, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_request_uri_of_512_characters_is_still_looked_at() {
+        let open = client(&["https://c.example/ro/*"]);
+        let prefix = "https://c.example/ro/";
+        let uri = format!(
+            "{prefix}{}",
+            "a".repeat(MAX_REQUEST_URI_CHARS - prefix.len())
+        );
+        assert_eq!(uri.chars().count(), MAX_REQUEST_URI_CHARS);
+        let got = classify_for(
+            &format!("request_uri={uri}"),
+            &policy(true, true),
+            true,
+            &open,
+        );
+        assert!(got.unwrap().starts_with("ByReference"));
+        let over = format!("request_uri={uri}a");
+        let got = classify_for(&over, &policy(true, true), true, &open);
+        assert_eq!(got.unwrap_err(), "request_uri invalid_request_uri");
+    }
+}

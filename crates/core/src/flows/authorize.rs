@@ -19,12 +19,10 @@ use writ_protocol::ErrorCode;
 /// (base64url, 32 characters). The prefix only keeps the rows a node writes one after another
 /// next to each other in the store's primary-key index, so that a group of inserts (see
 /// `writ-store`) touches a page or two of the index instead of one page per row; the random
-/// part alone makes the id unique and unguessable. The prefix is not the [`Clock`]: it takes
-/// part in no rule, the expiry is stored on the row.
-fn new_interaction_id(random: &[u8; 24]) -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+/// part alone makes the id unique and unguessable. `millis` (`Clock::now_millis`) takes
+/// part in no rule: the expiry is stored on the row.
+fn new_interaction_id(millis: i64, random: &[u8; 24]) -> String {
+    let millis = millis.max(0);
     // 11 hex digits last until the year 2527; later ones are longer and still sort after.
     format!("{millis:011x}{}", token_text(random))
 }
@@ -145,7 +143,7 @@ impl Provider {
                 (hash_token(&cookie), Some(cookie))
             }
         };
-        let row_id = new_interaction_id(&random.row_id);
+        let row_id = new_interaction_id(self.clock.now_millis(), &random.row_id);
         let request_object_transport = request
             .request_object()
             .is_some()
@@ -197,14 +195,22 @@ impl Provider {
 mod tests {
     use super::*;
     use crate::flows::session::is_session_cookie_shaped;
-    use crate::ports::SystemRng;
+    use crate::ports::{Clock, SystemRng};
     use crate::secret::token_text;
+    use crate::testing::FixedClock;
 
     #[test]
     fn interaction_ids_sort_by_creation_time_and_fit_the_route() {
-        let a = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let b = new_interaction_id(&AuthorizeRandom::draw(&SystemRng).row_id);
+        let clock = FixedClock::at(1_764_676_800);
+        let a = new_interaction_id(
+            clock.now_millis(),
+            &AuthorizeRandom::draw(&SystemRng).row_id,
+        );
+        clock.advance_millis(1);
+        let b = new_interaction_id(
+            clock.now_millis(),
+            &AuthorizeRandom::draw(&SystemRng).row_id,
+        );
         assert!(a < b, "{a} then {b}");
         assert_eq!(a.len(), 43);
         assert_ne!(a[11..], b[11..]);

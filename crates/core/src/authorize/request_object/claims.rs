@@ -368,3 +368,180 @@ pub fn evaluate(
     ));
     (out, replay)
 }
+
+#[cfg(test)]
+mod tests {
+    //! SPEC §4.5 time rules at their boundaries, to the second, with a fixed `now`.
+    use super::*;
+    use crate::testing::FixedClock;
+    use serde_json::json;
+    use writ_protocol::config::JarConfig;
+
+    const NOW: UnixTime = 1_764_676_800;
+    /// `[jar]` defaults: `clock_skew` 30 s, `max_lifetime` 3600 s, `require_exp`.
+    const SKEW: i64 = 30;
+    const LIFE: i64 = 3600;
+
+    fn client() -> Client {
+        let config = serde_json::from_value(json!({
+            "client_id": "c",
+            "redirect_uris": ["https://c.example/cb"],
+            "token_endpoint_auth_method": "none",
+        }))
+        .unwrap();
+        Client::from_config(config).unwrap()
+    }
+
+    /// The outcome of `check` for authentic, signed claims `c` at `now`.
+    fn outcome(c: serde_json::Value, check: Check, now: UnixTime) -> Result<(), String> {
+        let policy = JarPolicy::from_config(&JarConfig::default(), true);
+        assert_eq!((policy.clock_skew, policy.max_lifetime), (SKEW, LIFE));
+        let client = client();
+        let ctx = ClaimsContext {
+            policy: &policy,
+            client: &client,
+            query_client_id: "c",
+            issuer: "https://as.example",
+            now,
+        };
+        let claims = c.as_object().unwrap().clone();
+        let view = ClaimsView {
+            claims: &claims,
+            signed: true,
+            authentic: true,
+        };
+        let (outcomes, _) = evaluate(view, &ctx, true);
+        let (_, o) = outcomes.into_iter().find(|(k, _)| *k == check).unwrap();
+        o.map(|_| ()).map_err(|r| r.public.into_owned())
+    }
+
+    fn base() -> serde_json::Map<String, Value> {
+        json!({"iss": "c", "aud": "https://as.example"})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    fn with(pairs: &[(&str, i64)]) -> serde_json::Value {
+        let mut m = base();
+        for (k, v) in pairs {
+            m.insert((*k).into(), json!(v));
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn exp_is_refused_from_exp_plus_skew_on() {
+        // RFC 7519 §4.1.4: not accepted on or after exp (plus the allowed skew).
+        let table = [
+            (NOW - SKEW - 1, false),
+            (NOW - SKEW, false),
+            (NOW - SKEW + 1, true),
+            (NOW, true),
+            (NOW + LIFE, true),
+        ];
+        for (exp, ok) in table {
+            let r = outcome(with(&[("exp", exp)]), Check::Exp, NOW);
+            assert_eq!(r.is_ok(), ok, "exp = now {:+}: {r:?}", exp - NOW);
+        }
+    }
+
+    #[test]
+    fn exp_is_required_by_default() {
+        let r = outcome(with(&[]), Check::Exp, NOW);
+        assert_eq!(r.unwrap_err(), "the request object has no exp claim");
+    }
+
+    #[test]
+    fn nbf_may_be_at_most_skew_in_the_future() {
+        // RFC 7519 §4.1.5.
+        for (nbf, ok) in [
+            (NOW + SKEW - 1, true),
+            (NOW + SKEW, true),
+            (NOW + SKEW + 1, false),
+        ] {
+            let r = outcome(with(&[("nbf", nbf), ("exp", NOW + 60)]), Check::Nbf, NOW);
+            assert_eq!(r.is_ok(), ok, "nbf = now {:+}: {r:?}", nbf - NOW);
+        }
+    }
+
+    #[test]
+    fn nbf_may_be_at_most_max_lifetime_plus_skew_old() {
+        // FAPI 1.0 Advanced §5.2.2-17 / SPEC §2 max_lifetime: nbf no older than the lifetime.
+        let oldest = NOW - LIFE - SKEW;
+        for (nbf, ok) in [(oldest - 1, false), (oldest, true), (oldest + 1, true)] {
+            let r = outcome(with(&[("nbf", nbf), ("exp", NOW + 60)]), Check::Nbf, NOW);
+            assert_eq!(r.is_ok(), ok, "nbf = now {:+}: {r:?}", nbf - NOW);
+        }
+    }
+
+    #[test]
+    fn iat_may_be_at_most_skew_in_the_future() {
+        for (iat, ok) in [
+            (NOW + SKEW - 1, true),
+            (NOW + SKEW, true),
+            (NOW + SKEW + 1, false),
+        ] {
+            let r = outcome(with(&[("iat", iat), ("exp", NOW + 60)]), Check::Iat, NOW);
+            assert_eq!(r.is_ok(), ok, "iat = now {:+}: {r:?}", iat - NOW);
+        }
+    }
+
+    #[test]
+    fn lifetime_counts_from_nbf_else_iat_else_now() {
+        // SPEC §2: exp − (nbf or iat) ≤ max_lifetime; without either, exp − now.
+        let cases: [(&[(&str, i64)], bool); 9] = [
+            (&[("nbf", NOW), ("exp", NOW + LIFE)], true),
+            (&[("nbf", NOW), ("exp", NOW + LIFE + 1)], false),
+            (&[("nbf", NOW - 10), ("exp", NOW + LIFE - 10)], true),
+            (&[("iat", NOW), ("exp", NOW + LIFE)], true),
+            (&[("iat", NOW), ("exp", NOW + LIFE + 1)], false),
+            // nbf wins over iat.
+            (
+                &[("nbf", NOW), ("iat", NOW - 100), ("exp", NOW + LIFE)],
+                true,
+            ),
+            (
+                &[("nbf", NOW - 100), ("iat", NOW), ("exp", NOW + LIFE)],
+                false,
+            ),
+            (&[("exp", NOW + LIFE)], true),
+            (&[("exp", NOW + LIFE + 1)], false),
+        ];
+        for (claims, ok) in cases {
+            let r = outcome(with(claims), Check::Lifetime, NOW);
+            assert_eq!(r.is_ok(), ok, "{claims:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_object_expires_as_the_clock_moves() {
+        let clock = FixedClock::at(NOW);
+        let c = with(&[("iat", NOW), ("exp", NOW + 60)]);
+        assert!(outcome(c.clone(), Check::Exp, crate::ports::Clock::now(&clock)).is_ok());
+        clock.advance(60 + SKEW - 1);
+        assert!(outcome(c.clone(), Check::Exp, crate::ports::Clock::now(&clock)).is_ok());
+        clock.advance(1);
+        assert!(outcome(c, Check::Exp, crate::ports::Clock::now(&clock)).is_err());
+    }
+
+    #[test]
+    fn a_time_claim_that_is_not_a_numeric_date_is_refused() {
+        let mut m = base();
+        m.insert("exp".into(), json!("tomorrow"));
+        let r = outcome(Value::Object(m), Check::Exp, NOW);
+        assert_eq!(r.unwrap_err(), "exp is not a NumericDate");
+        // RFC 7519 §2: a NumericDate may have a fraction.
+        let mut m = base();
+        m.insert("exp".into(), json!((NOW + 60) as f64 + 0.5));
+        assert!(outcome(Value::Object(m), Check::Exp, NOW).is_ok());
+    }
+
+    #[test]
+    fn an_unverified_view_is_not_authentic_and_vouches_for_no_signature() {
+        let claims = base();
+        let view = ClaimsView::unverified(&claims);
+        assert!(!view.is_authentic());
+        assert!(!view.signed);
+    }
+}

@@ -191,3 +191,132 @@ fn nested_jws(
         transport,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Stage 3 (SPEC §4.3; RFC 9101 §6.1) on real JWEs made with the jose crate.
+    use super::*;
+    use serde_json::{Map, Value};
+    use writ_jose::{EcCurve, JweEnc, encrypt_compact};
+    use writ_protocol::config::JarConfig;
+
+    const NOW: UnixTime = 1_764_676_800;
+    const JWS: &str = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJjIn0.c2ln";
+
+    fn client(extra: Value) -> Client {
+        let mut config = serde_json::json!({
+            "client_id": "c",
+            "redirect_uris": ["https://c.example/cb"],
+            "token_endpoint_auth_method": "none",
+        });
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        Client::from_config(serde_json::from_value(config).unwrap()).unwrap()
+    }
+
+    fn server_key(kid: &str) -> DecryptionKey {
+        DecryptionKey::generate_ec(EcCurve::P256)
+            .unwrap()
+            .with_kid(Some(kid))
+    }
+
+    fn jwe(key: &DecryptionKey, kid: &str, alg: JweAlg, enc: JweEnc, plain: &str) -> String {
+        let mut h = Map::new();
+        h.insert("kid".into(), Value::String(kid.into()));
+        encrypt_compact(
+            &h,
+            plain.as_bytes(),
+            alg,
+            enc,
+            &key.encryption_key().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn run(
+        token: String,
+        c: &Client,
+        keys: &[DecryptionKey],
+    ) -> Result<DecryptedRequestObject, Check> {
+        let policy = JarPolicy::from_config(&JarConfig::default(), true);
+        let ro = ResolvedRequestObject::new(token, Transport::ByValue, policy.max_bytes).unwrap();
+        decrypt(ro, &policy, c, keys, NOW).map_err(|r| r.check)
+    }
+
+    #[test]
+    fn a_jws_passes_through_unless_the_client_must_encrypt() {
+        let d = run(JWS.into(), &client(Value::Null), &[]).unwrap();
+        assert_eq!((d.jws(), d.encryption()), (JWS, None));
+        let must = client(serde_json::json!({"request_object_encryption_alg": "ECDH-ES"}));
+        assert_eq!(run(JWS.into(), &must, &[]).unwrap_err(), Check::Encryption);
+    }
+
+    #[test]
+    fn neither_three_nor_five_parts_is_a_format_error() {
+        let c = client(Value::Null);
+        for t in ["a.b", "a.b.c.d", "a.b.c.d.e.f", "nodots"] {
+            assert_eq!(run(t.into(), &c, &[]).unwrap_err(), Check::Format, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_jwe_to_the_server_key_named_by_kid_decrypts_to_its_jws() {
+        let k = server_key("enc-1");
+        let token = jwe(&k, "enc-1", JweAlg::EcdhEs, JweEnc::A256Gcm, JWS);
+        let d = run(token, &client(Value::Null), &[server_key("enc-0"), k]).unwrap();
+        assert_eq!(d.jws(), JWS);
+        let e = d.encryption().unwrap();
+        assert_eq!(
+            (e.alg.as_str(), e.enc.as_str(), e.kid.as_deref()),
+            ("ECDH-ES", "A256GCM", Some("enc-1"))
+        );
+    }
+
+    #[test]
+    fn a_jwe_naming_an_unknown_kid_finds_no_key() {
+        let k = server_key("enc-1");
+        let token = jwe(&k, "enc-9", JweAlg::EcdhEs, JweEnc::A256Gcm, JWS);
+        assert_eq!(
+            run(token, &client(Value::Null), &[k]).unwrap_err(),
+            Check::DecryptionKey
+        );
+    }
+
+    #[test]
+    fn a_jwe_under_another_key_with_the_same_kid_does_not_decrypt() {
+        let sender = server_key("enc-1");
+        let token = jwe(&sender, "enc-1", JweAlg::EcdhEs, JweEnc::A256Gcm, JWS);
+        let err = run(token, &client(Value::Null), &[server_key("enc-1")]).unwrap_err();
+        assert_eq!(err, Check::Decrypt);
+    }
+
+    #[test]
+    fn the_inside_of_a_jwe_must_be_a_compact_jws() {
+        let k = server_key("enc-1");
+        for plain in [r#"{"iss":"c"}"#, "a.b", "not a jwt"] {
+            let token = jwe(&k, "enc-1", JweAlg::EcdhEs, JweEnc::A256Gcm, plain);
+            let err = run(token, &client(Value::Null), std::slice::from_ref(&k)).unwrap_err();
+            assert_eq!(err, Check::NestedJws, "{plain}");
+        }
+    }
+
+    #[test]
+    fn a_jwe_with_another_alg_than_the_client_registered_is_refused() {
+        let k = server_key("enc-1");
+        let token = jwe(&k, "enc-1", JweAlg::EcdhEs, JweEnc::A128Gcm, JWS);
+        let c = client(serde_json::json!({"request_object_encryption_enc": "A256GCM"}));
+        assert_eq!(run(token, &c, &[k]).unwrap_err(), Check::EncryptionAlg);
+    }
+
+    #[test]
+    fn encrypted_objects_are_refused_when_encryption_is_off() {
+        let k = server_key("enc-1");
+        let token = jwe(&k, "enc-1", JweAlg::EcdhEs, JweEnc::A256Gcm, JWS);
+        let mut policy = JarPolicy::from_config(&JarConfig::default(), true);
+        policy.encryption_enabled = false;
+        let ro = ResolvedRequestObject::new(token, Transport::ByValue, policy.max_bytes).unwrap();
+        let r = decrypt(ro, &policy, &client(Value::Null), &[k], NOW).unwrap_err();
+        assert_eq!(r.check, Check::Encryption);
+    }
+}
