@@ -11,8 +11,8 @@ use aws_lc_rs::cipher::{
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::{constant_time, hmac};
 
+use crate::alg::JweEnc;
 use crate::error::{JoseError, Result};
-use crate::jwe::JweEnc;
 
 /// Encrypts `plaintext`; returns (ciphertext, tag).
 pub(crate) fn encrypt(

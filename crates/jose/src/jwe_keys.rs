@@ -14,10 +14,9 @@ use aws_lc_rs::rsa::{
 };
 use zeroize::Zeroizing;
 
-use crate::alg::{EcCurve, KeyType, OkpCurve};
+use crate::alg::{EcCurve, JweAlg, JweEnc, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwe::{JweAlg, JweEnc};
 use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
 use crate::keys::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::PublicMaterial;

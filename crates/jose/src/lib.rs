@@ -29,12 +29,10 @@ mod keys;
 mod material;
 mod private;
 
-pub use alg::{AlgFamily, EcCurve, JwsAlg, KeyType, OkpCurve};
+pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
 pub use error::{JoseError, Result};
 pub use json::{parse_object_strict, parse_value_strict};
-pub use jwe::{
-    DecryptedJwe, EncryptedJwe, JweAlg, JweEnc, JweHeader, encrypt_compact, select_decryption_keys,
-};
+pub use jwe::{DecryptedJwe, EncryptedJwe, JweHeader, encrypt_compact, select_decryption_keys};
 pub use jwe_dir::{DIR_A256GCM_KEY_BYTES, DirA256GcmSealer, GCM_IV_BYTES};
 pub use jwe_keys::{
     DecryptionKey, DecryptionKeyKind, EncryptionKey, derive_key_from_client_secret,
