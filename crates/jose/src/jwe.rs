@@ -15,14 +15,13 @@ use zeroize::Zeroizing;
 
 use crate::alg::{JweAlg, JweEnc, OkpCurve};
 use crate::b64;
+use crate::compact::{self, Compact, check_crit_and_b64, header_object, optional_string};
 use crate::content;
 use crate::error::{JoseError, Result};
-use crate::json::parse_object_strict;
 use crate::jwe_keys::{
     AgreementCurve, DecryptionKey, DecryptionMaterial, EncryptionKey, EncryptionMaterial,
 };
 use crate::jwk::{EcParams, Jwk, JwkParams, OkpParams};
-use crate::jws::{MAX_HEADER_BYTES, check_crit_and_b64, split_parts};
 use crate::material::MAX_RSA_MODULUS_BYTES;
 
 /// A parsed JWE Protected Header (RFC 7516 §4).
@@ -50,14 +49,6 @@ pub struct JweHeader {
     pub raw: Map<String, Value>,
 }
 
-fn optional_string(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>> {
-    match map.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(JoseError::InvalidHeaderParameter(name)),
-    }
-}
-
 /// Largest `apu`/`apv` accepted, decoded.
 const MAX_PARTY_INFO_BYTES: usize = 1024;
 
@@ -79,12 +70,7 @@ impl JweHeader {
     /// no `zip`, no `crit`, string `kid`/`typ`/`cty`, and for ECDH-ES a public `epk` (EC, or
     /// OKP X25519) without `d`.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        if json.len() > MAX_HEADER_BYTES {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
-        let raw = parse_object_strict(json, "JWE header")?;
+        let raw = header_object(json, "JWE header")?;
         let alg = match raw.get("alg") {
             None => return Err(JoseError::MissingAlg),
             Some(Value::String(s)) => s.parse::<JweAlg>()?,
@@ -163,24 +149,17 @@ impl EncryptedJwe {
     /// Parses a JWE Compact Serialization (RFC 7516 §7.1).
     ///
     /// Refuses: input over `max_bytes` (before decoding); anything but five parts; a header
-    /// over [`MAX_HEADER_BYTES`]; non-strict base64url; a header that is not a JSON object,
-    /// has duplicate names, an unsupported `alg` or `enc`, `zip`, `crit`, or (for ECDH-ES) a
-    /// missing or private `epk`; an Encrypted Key that is present for `dir`/`ECDH-ES` or absent
-    /// otherwise; an IV or tag of the wrong length; a CBC ciphertext that is not whole blocks.
+    /// over [`MAX_HEADER_BYTES`](crate::MAX_HEADER_BYTES); non-strict base64url; a header
+    /// that is not a JSON object, has duplicate names, an unsupported `alg` or `enc`, `zip`,
+    /// `crit`, or (for ECDH-ES) a missing or private `epk`; an Encrypted Key that is present
+    /// for `dir`/`ECDH-ES` or absent otherwise; an IV or tag of the wrong length; a CBC
+    /// ciphertext that is not whole blocks.
     pub fn parse(token: &str, max_bytes: usize) -> Result<Self> {
-        if token.len() > max_bytes {
-            return Err(JoseError::TooLarge {
-                len: token.len(),
-                limit: max_bytes,
-            });
-        }
-        let [header_b64, key_b64, iv_b64, ct_b64, tag_b64] = split_parts::<5>(token)?;
-        if header_b64.len() > b64::encoded_len(MAX_HEADER_BYTES) {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
-        let header = JweHeader::from_json(&b64::decode(header_b64, "JWE header")?)?;
+        let Compact {
+            parts: [header_b64, key_b64, iv_b64, ct_b64, tag_b64],
+            header_json,
+        } = compact::parse::<5>(token, max_bytes, "JWE header")?;
+        let header = JweHeader::from_json(&header_json)?;
         if key_b64.len() > b64::encoded_len(MAX_RSA_MODULUS_BYTES) {
             return Err(JoseError::Malformed("JWE encrypted key too long"));
         }
@@ -536,14 +515,7 @@ pub fn encrypt_compact(
         }
     };
 
-    let header_json =
-        serde_json::to_vec(&header_map).map_err(|_| JoseError::Crypto("header JSON"))?;
-    if header_json.len() > MAX_HEADER_BYTES {
-        return Err(JoseError::HeaderTooLarge {
-            limit: MAX_HEADER_BYTES,
-        });
-    }
-    let protected = b64::encode(&header_json);
+    let protected = compact::encode_header(&header_map)?;
     let iv = random_bytes(enc.iv_len());
     let (ciphertext, tag) = content::encrypt(enc, &cek, &iv, protected.as_bytes(), plaintext)?;
     Ok(format!(
@@ -583,6 +555,7 @@ pub fn select_decryption_keys<'a>(
 mod tests {
     use super::*;
     use crate::alg::EcCurve;
+    use crate::compact::MAX_HEADER_BYTES;
     use crate::jwe_keys::DecryptionKeyKind;
     use serde_json::json;
 

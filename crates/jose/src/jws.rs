@@ -7,12 +7,10 @@ use serde_json::{Map, Value};
 
 use crate::alg::JwsAlg;
 use crate::b64;
+use crate::compact::{self, Compact, check_crit_and_b64, header_object, optional_string};
 use crate::error::{JoseError, Result, truncated};
 use crate::json::parse_object_strict;
 use crate::keys::{SigningKey, VerifyingKey};
-
-/// Largest decoded protected header accepted, in bytes.
-pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 /// A parsed JWS Protected Header (RFC 7515 §4).
 ///
@@ -35,44 +33,11 @@ pub struct JwsHeader {
     pub raw: Map<String, Value>,
 }
 
-fn optional_string(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>> {
-    match map.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(JoseError::InvalidHeaderParameter(name)),
-    }
-}
-
-/// Refuses `crit` (RFC 7515 §4.1.11: every listed extension must be understood, and none is)
-/// and `b64` (RFC 7797, unencoded payloads).
-pub(crate) fn check_crit_and_b64(map: &Map<String, Value>) -> Result<()> {
-    if let Some(crit) = map.get("crit") {
-        let names = crit
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .ok_or(JoseError::InvalidHeaderParameter("crit"))?;
-        let first = names
-            .first()
-            .and_then(Value::as_str)
-            .ok_or(JoseError::InvalidHeaderParameter("crit"))?;
-        return Err(JoseError::UnsupportedCritical(truncated(first)));
-    }
-    if map.contains_key("b64") {
-        return Err(JoseError::UnsupportedCritical("b64".into()));
-    }
-    Ok(())
-}
-
 impl JwsHeader {
     /// Checks a decoded header: a JSON object without duplicate names, a known `alg`
     /// (`none` gives [`JoseError::AlgNone`]), no `crit`/`b64`, string `kid`/`typ`/`cty`.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        if json.len() > MAX_HEADER_BYTES {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
-        let raw = parse_object_strict(json, "JWS header")?;
+        let raw = header_object(json, "JWS header")?;
         let alg = match raw.get("alg") {
             None => return Err(JoseError::MissingAlg),
             Some(Value::String(s)) => s.parse::<JwsAlg>()?,
@@ -96,27 +61,6 @@ impl JwsHeader {
     }
 }
 
-/// Splits a compact serialization into exactly `N` parts.
-pub(crate) fn split_parts<const N: usize>(token: &str) -> Result<[&str; N]> {
-    let mut out = [""; N];
-    let mut parts = token.split('.');
-    for slot in &mut out {
-        *slot = parts.next().ok_or(JoseError::Malformed(if N == 3 {
-            "a JWS has 3 parts"
-        } else {
-            "a JWE has 5 parts"
-        }))?;
-    }
-    if parts.next().is_some() {
-        return Err(JoseError::Malformed(if N == 3 {
-            "a JWS has 3 parts"
-        } else {
-            "a JWE has 5 parts"
-        }));
-    }
-    Ok(out)
-}
-
 /// The decoded header and payload, shared (not copied) between an [`UnverifiedJws`] and the
 /// [`VerifiedJws`] that each successful verification makes.
 #[derive(Debug)]
@@ -138,24 +82,15 @@ impl UnverifiedJws {
     /// Parses a JWS Compact Serialization (RFC 7515 §7.1).
     ///
     /// Refuses, in this order: input over `max_bytes` (before any decoding); anything but
-    /// three parts; a header over [`MAX_HEADER_BYTES`]; base64url that is not strict (no
-    /// padding, no whitespace, no trailing bits); a header that is not a JSON object, has
-    /// duplicate names, lacks `alg`, names `none` ([`JoseError::AlgNone`]) or an unknown
-    /// algorithm, or has `crit`/`b64`; an empty signature.
+    /// three parts; a header over [`MAX_HEADER_BYTES`](crate::MAX_HEADER_BYTES); base64url
+    /// that is not strict (no padding, no whitespace, no trailing bits); a header that is not
+    /// a JSON object, has duplicate names, lacks `alg`, names `none` ([`JoseError::AlgNone`])
+    /// or an unknown algorithm, or has `crit`/`b64`; an empty signature.
     pub fn parse(token: &str, max_bytes: usize) -> Result<Self> {
-        if token.len() > max_bytes {
-            return Err(JoseError::TooLarge {
-                len: token.len(),
-                limit: max_bytes,
-            });
-        }
-        let [header_b64, payload_b64, signature_b64] = split_parts::<3>(token)?;
-        if header_b64.len() > b64::encoded_len(MAX_HEADER_BYTES) {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
-        let header_json = b64::decode(header_b64, "JWS header")?;
+        let Compact {
+            parts: [header_b64, payload_b64, signature_b64],
+            header_json,
+        } = compact::parse::<3>(token, max_bytes, "JWS header")?;
         let header = JwsHeader::from_json(&header_json)?;
         let payload = b64::decode(payload_b64, "JWS payload")?;
         let signature = b64::decode(signature_b64, "JWS signature")?;
@@ -252,19 +187,11 @@ impl UnsecuredJws {
     /// three parts, strict base64url, a header object without duplicates and without
     /// `crit`/`b64`), requiring `alg` to be exactly `none` and the signature part to be empty.
     pub fn parse(token: &str, max_bytes: usize) -> Result<Self> {
-        if token.len() > max_bytes {
-            return Err(JoseError::TooLarge {
-                len: token.len(),
-                limit: max_bytes,
-            });
-        }
-        let [header_b64, payload_b64, signature_b64] = split_parts::<3>(token)?;
-        if header_b64.len() > b64::encoded_len(MAX_HEADER_BYTES) {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
-        let header = parse_object_strict(&b64::decode(header_b64, "JWS header")?, "JWS header")?;
+        let Compact {
+            parts: [_, payload_b64, signature_b64],
+            header_json,
+        } = compact::parse::<3>(token, max_bytes, "JWS header")?;
+        let header = header_object(&header_json, "JWS header")?;
         match header.get("alg") {
             Some(Value::String(a)) if a == "none" => {}
             Some(Value::String(a)) => return Err(JoseError::UnsupportedAlg(truncated(a))),
@@ -322,13 +249,7 @@ pub fn sign_compact(
     }
     let header = header_out;
     check_crit_and_b64(&header)?;
-    let header_json = serde_json::to_vec(&header).map_err(|_| JoseError::Crypto("header JSON"))?;
-    if header_json.len() > MAX_HEADER_BYTES {
-        return Err(JoseError::HeaderTooLarge {
-            limit: MAX_HEADER_BYTES,
-        });
-    }
-    let mut out = b64::encode(&header_json);
+    let mut out = compact::encode_header(&header)?;
     out.push('.');
     out.push_str(&b64::encode(payload));
     let signature = key.sign(alg, out.as_bytes())?;
@@ -358,6 +279,7 @@ pub fn select_verifying_keys<'a>(
 mod tests {
     use super::*;
     use crate::alg::{EcCurve, KeyType};
+    use crate::compact::{MAX_HEADER_BYTES, split_parts};
     use crate::jwk::Jwk;
     use crate::keys::SigningKeyKind;
     use serde_json::json;

@@ -17,6 +17,7 @@
 
 mod alg;
 mod b64;
+mod compact;
 mod content;
 mod error;
 mod json;
@@ -30,6 +31,7 @@ mod material;
 mod private;
 
 pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
+pub use compact::MAX_HEADER_BYTES;
 pub use error::{JoseError, Result};
 pub use json::{parse_object_strict, parse_value_strict};
 pub use jwe::{DecryptedJwe, EncryptedJwe, JweHeader, encrypt_compact, select_decryption_keys};
@@ -41,7 +43,6 @@ pub use jwk::{
     EcParams, Jwk, JwkParams, JwkSet, MAX_JWK_SET_BYTES, OctParams, OkpParams, RsaParams,
 };
 pub use jws::{
-    JwsHeader, MAX_HEADER_BYTES, UnsecuredJws, UnverifiedJws, VerifiedJws, select_verifying_keys,
-    sign_compact,
+    JwsHeader, UnsecuredJws, UnverifiedJws, VerifiedJws, select_verifying_keys, sign_compact,
 };
 pub use keys::{MIN_RSA_BITS, SigningKey, SigningKeyKind, VerifyingKey};
