@@ -477,7 +477,7 @@ pub fn encrypt_compact(
                 .compute_public_key()
                 .map_err(|_| JoseError::Crypto("ECDH public key"))?;
             let epk = curve.public_material(ephemeral_public.as_ref())?;
-            let epk_value = serde_json::to_value(Jwk::new(epk.to_jwk_params()))
+            let epk_value = serde_json::to_value(Jwk::new(JwkParams::from_public(&epk)))
                 .map_err(|_| JoseError::Crypto("epk JSON"))?;
             header_map.insert("epk".into(), epk_value);
             // The KDF reads apu/apv from the header as the recipient will.

@@ -17,10 +17,9 @@ use zeroize::Zeroizing;
 use crate::alg::{EcCurve, JweAlg, JweEnc, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
+use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions, private};
 use crate::keys::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::PublicMaterial;
-use crate::private;
 
 /// The kind of an asymmetric decryption key, for [`DecryptionKey::from_pkcs8`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -341,7 +340,7 @@ impl DecryptionKey {
                 let key = agreement::PrivateKey::from_private_key(curve.algorithm(), &d)
                     .map_err(rejected)?;
                 let made = Self::from_agreement(curve, key)?;
-                let claimed = PublicMaterial::from_jwk_params(&jwk.params)?;
+                let claimed = jwk.params.public_material()?;
                 if made.inner.public != claimed {
                     return Err(JoseError::InvalidKey(format!(
                         "{curve} private key does not match its public members"
@@ -500,7 +499,7 @@ impl DecryptionKey {
             .ok_or(JoseError::UnsupportedOperation(
                 "a symmetric key has no public JWK",
             ))?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = Some(kid.to_owned());
         jwk.key_use = Some("enc".to_owned());
         Ok(jwk)

@@ -346,7 +346,7 @@ impl VerifyingKey {
     #[must_use]
     pub fn to_public_jwk(&self) -> Option<Jwk> {
         let public = self.inner.public.as_ref()?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = self.kid.as_deref().map(str::to_owned);
         self.inner.restrictions.copy_to(&mut jwk);
         Some(jwk)
@@ -598,7 +598,7 @@ impl SigningKey {
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let material = match &jwk.params {
             JwkParams::Rsa(p) => {
-                let pair = crate::private::rsa_key_pair(p)?;
+                let pair = crate::jwk::private::rsa_key_pair(p)?;
                 let bits = pair.public_modulus_len() * 8;
                 if bits < MIN_RSA_BITS {
                     return Err(JoseError::WeakKey(format!("RSA key of {bits} bits")));
@@ -606,8 +606,8 @@ impl SigningKey {
                 SigningMaterial::Rsa(pair)
             }
             JwkParams::Ec(p) => {
-                let d = crate::private::ec_private_scalar(p)?;
-                let point = crate::private::ec_public_point(p)?;
+                let d = crate::jwk::private::ec_private_scalar(p)?;
+                let point = crate::jwk::private::ec_public_point(p)?;
                 SigningMaterial::Ec {
                     curve: p.crv,
                     pair: EcdsaKeyPair::from_private_key_and_public_key(
@@ -724,7 +724,7 @@ impl SigningKey {
                 .ok_or(JoseError::UnsupportedOperation(
                     "a shared secret has no public JWK",
                 ))?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = Some(kid.to_owned());
         jwk.key_use = Some("sig".to_owned());
         jwk.alg = Some(alg.as_str().to_owned());

@@ -28,7 +28,6 @@ mod jwk;
 mod jws;
 mod keys;
 mod material;
-mod private;
 
 pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
 pub use compact::MAX_HEADER_BYTES;
