@@ -18,7 +18,7 @@ use crate::alg::{EcCurve, JweAlg, JweEnc, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
 use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions, private};
-use crate::keys::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
+use crate::key_common::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::PublicMaterial;
 
 /// The kind of an asymmetric decryption key, for [`DecryptionKey::from_pkcs8`].

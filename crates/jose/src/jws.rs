@@ -10,7 +10,7 @@ use crate::b64;
 use crate::compact::{self, Compact, check_crit_and_b64, header_object, optional_string};
 use crate::error::{JoseError, Result, truncated};
 use crate::json::parse_object_strict;
-use crate::keys::{SigningKey, VerifyingKey};
+use crate::jws_keys::{SigningKey, VerifyingKey};
 
 /// A parsed JWS Protected Header (RFC 7515 §4).
 ///
@@ -281,7 +281,7 @@ mod tests {
     use crate::alg::{EcCurve, KeyType};
     use crate::compact::{MAX_HEADER_BYTES, split_parts};
     use crate::jwk::Jwk;
-    use crate::keys::SigningKeyKind;
+    use crate::jws_keys::SigningKeyKind;
     use serde_json::json;
 
     const MAX: usize = 64 * 1024;

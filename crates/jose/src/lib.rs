@@ -26,7 +26,8 @@ mod jwe_dir;
 mod jwe_keys;
 mod jwk;
 mod jws;
-mod keys;
+mod jws_keys;
+mod key_common;
 mod material;
 
 pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
@@ -44,4 +45,5 @@ pub use jwk::{
 pub use jws::{
     JwsHeader, UnsecuredJws, UnverifiedJws, VerifiedJws, select_verifying_keys, sign_compact,
 };
-pub use keys::{MIN_RSA_BITS, SigningKey, SigningKeyKind, VerifyingKey};
+pub use jws_keys::{SigningKey, SigningKeyKind, VerifyingKey};
+pub use key_common::MIN_RSA_BITS;
