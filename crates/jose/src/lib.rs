@@ -23,19 +23,22 @@ mod error;
 mod json;
 mod jwe;
 mod jwe_dir;
+mod jwe_header;
 mod jwe_keys;
 mod jwk;
 mod jws;
 mod jws_keys;
 mod key_common;
+mod key_management;
 mod material;
 
 pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
 pub use compact::MAX_HEADER_BYTES;
 pub use error::{JoseError, Result};
 pub use json::{parse_object_strict, parse_value_strict};
-pub use jwe::{DecryptedJwe, EncryptedJwe, JweHeader, encrypt_compact, select_decryption_keys};
+pub use jwe::{DecryptedJwe, EncryptedJwe, encrypt_compact, select_decryption_keys};
 pub use jwe_dir::{DIR_A256GCM_KEY_BYTES, DirA256GcmSealer, GCM_IV_BYTES};
+pub use jwe_header::JweHeader;
 pub use jwe_keys::{
     DecryptionKey, DecryptionKeyKind, EncryptionKey, derive_key_from_client_secret,
 };
