@@ -82,7 +82,7 @@ pub(crate) fn header_object(json: &[u8], part: &'static str) -> Result<Map<Strin
 }
 
 /// Refuses `crit` (RFC 7515 §4.1.11, RFC 7516 §4.1.13: every listed extension must be
-/// understood, and none is) and `b64` (RFC 7797, unencoded payloads).
+/// understood, and none is; RFC 7515 §5.2 step 5, RFC 7516 §5.2 step 5) and `b64` (RFC 7797, unencoded payloads).
 pub(crate) fn check_crit_and_b64(map: &Map<String, Value>) -> Result<()> {
     if let Some(crit) = map.get("crit") {
         let names = crit
@@ -114,7 +114,7 @@ pub(crate) fn optional_string(
 }
 
 /// BASE64URL(UTF8(header)), the first part of a compact serialization (RFC 7515 §5.1
-/// steps 3-4; RFC 7516 §5.1 steps 13-14), refusing a header over [`MAX_HEADER_BYTES`].
+/// step 4; RFC 7516 §5.1 step 14), refusing a header over [`MAX_HEADER_BYTES`].
 pub(crate) fn encode_header(header: &Map<String, Value>) -> Result<String> {
     let header_json = serde_json::to_vec(header).map_err(|_| JoseError::Crypto("header JSON"))?;
     if header_json.len() > MAX_HEADER_BYTES {

@@ -113,7 +113,7 @@ impl EncryptedJwe {
         })
     }
 
-    /// Recovers the CEK (RFC 7516 §5.2 steps 9-10); a failed unwrap gives a random CEK
+    /// Recovers the CEK (RFC 7516 §5.2 steps 8-11); a failed unwrap gives a random CEK
     /// (RFC 7516 §11.5).
     fn content_key(&self, key: &DecryptionKey) -> Result<Zeroizing<Vec<u8>>> {
         key_management::decrypt_cek(&self.header, &self.encrypted_key, key)

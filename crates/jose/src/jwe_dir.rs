@@ -24,7 +24,7 @@ pub const GCM_IV_BYTES: usize = NONCE_LEN;
 pub struct DirA256GcmSealer {
     key: LessSafeKey,
     /// BASE64URL(UTF8(JWE Protected Header)), also the additional authenticated data
-    /// (RFC 7516 §5.1 steps 13–14).
+    /// (RFC 7516 §5.1 steps 14–15).
     protected: String,
 }
 

@@ -1,5 +1,8 @@
 //! Keys for JWE: [`DecryptionKey`] (the server's private or shared keys) and
-//! [`EncryptionKey`] (a recipient's public or shared key).
+//! [`EncryptionKey`] (a recipient's public or shared key), for the key management
+//! algorithms of RFC 7518 §4 (RSA-OAEP §4.3, AES-KW §4.4, dir §4.5, ECDH-ES §4.6; X25519 per
+//! RFC 8037 §3.2), and the symmetric keys derived from a client secret (OpenID Connect Core
+//! §10.2). What the keys do with an `alg` is in `key_management`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -173,6 +176,8 @@ impl fmt::Debug for DecryptionKey {
     }
 }
 
+/// The length a symmetric key must have: the CEK length of `enc` for `dir` (RFC 7518 §4.5),
+/// the AES Key Wrap key length for `A128KW`/`A256KW` (§4.4).
 fn symmetric_check(alg: JweAlg, enc: JweEnc, len: usize) -> Result<()> {
     let want = match alg {
         JweAlg::Dir => enc.cek_len(),

@@ -146,6 +146,8 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// The aws-lc-rs verification key of a public key: RSA (RFC 7518 §3.3, §3.5), ECDSA on the
+/// point's curve (§3.4), Ed25519 (RFC 8037 §3.1); X25519 is refused.
 fn build_public(material: &PublicMaterial) -> Result<VerifyingMaterial> {
     match material {
         PublicMaterial::Rsa { n, e } => {
@@ -407,6 +409,7 @@ fn kty_label(material: &VerifyingMaterial) -> String {
     }
 }
 
+/// The key type and curve `alg` needs (RFC 7518 §3.1; RFC 8725 §3.1).
 fn check_family(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     let fits = match (alg.family(), material) {
         (AlgFamily::Hmac, VerifyingMaterial::Hmac { .. })
@@ -425,6 +428,8 @@ fn check_family(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     }
 }
 
+/// RSA of at least [`MIN_RSA_BITS`] (RFC 7518 §3.3, §3.5); HMAC keys at least as long as the
+/// hash output (RFC 7518 §3.2).
 fn check_strength(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     match material {
         VerifyingMaterial::Rsa { bits, .. } if *bits < MIN_RSA_BITS => Err(JoseError::WeakKey(

@@ -1,6 +1,6 @@
 //! JWE key management (RFC 7518 §4; RFC 7516 §2 "Key Management Mode"): how the Content
 //! Encryption Key is made and carried for each `alg`, on the sender's side (RFC 7516 §5.1
-//! steps 1-6) and recovered on the recipient's (RFC 7516 §5.2 steps 9-10).
+//! steps 1-8) and recovered on the recipient's (RFC 7516 §5.2 steps 8-11).
 //!
 //! One module per family: [`rsa_oaep`] (key encryption, RFC 7518 §4.3), [`aes_kw`] (key
 //! wrapping, §4.4), [`ecdh_es`] (key agreement, directly or with key wrapping, §4.6; X25519
@@ -20,7 +20,7 @@ pub(crate) mod cek;
 pub(crate) mod ecdh_es;
 pub(crate) mod rsa_oaep;
 
-/// Recovers the CEK of a JWE with `key` (RFC 7516 §5.2 steps 9-10, RFC 7518 §4); a failed
+/// Recovers the CEK of a JWE with `key` (RFC 7516 §5.2 steps 8-11, RFC 7518 §4); a failed
 /// unwrap gives a random CEK (RFC 7516 §11.5), so that only the tag check fails.
 ///
 /// `key` has been checked against `alg`/`enc` ([`DecryptionKey::check_alg`]).
@@ -57,7 +57,7 @@ pub(crate) fn decrypt_cek(
 }
 
 /// Makes the CEK of a new JWE for `key` and what carries it, the JWE Encrypted Key (empty for
-/// `dir` and `ECDH-ES`), RFC 7516 §5.1 steps 1-6, RFC 7518 §4. For ECDH-ES the ephemeral
+/// `dir` and `ECDH-ES`), RFC 7516 §5.1 steps 1-8, RFC 7518 §4. For ECDH-ES the ephemeral
 /// public key goes into `header` as `epk`, and `apu`/`apv` are read from it.
 ///
 /// `key` has been checked against `alg`/`enc` ([`EncryptionKey::check_alg`]).

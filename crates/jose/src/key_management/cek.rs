@@ -4,7 +4,7 @@
 use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
-/// `len` random bytes, wiped on drop: a CEK (RFC 7516 §5.1 step 2) or an IV (step 9).
+/// `len` random bytes, wiped on drop: a CEK (RFC 7516 §5.1 step 2) or an IV (step 11).
 pub(crate) fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(vec![0u8; len]);
     // A failing system RNG leaves zeros; the value only has to be unusable, and a zero CEK

@@ -121,8 +121,7 @@ fn ecdh_kdf_target(alg: JweAlg, enc: JweEnc) -> (&'static str, usize) {
     }
 }
 
-/// `datalen || data`, a 32-bit big-endian length and the data (NIST SP 800-56A §5.8.1.2,
-/// RFC 7518 §4.6.2).
+/// `datalen || data`: a 32-bit big-endian length, then the data (RFC 7518 §4.6.2).
 fn length_prefixed(out: &mut Vec<u8>, data: &[u8]) -> Result<()> {
     let len = u32::try_from(data.len()).map_err(|_| JoseError::Crypto("KDF input length"))?;
     out.extend_from_slice(&len.to_be_bytes());

@@ -19,7 +19,7 @@ pub(crate) fn oaep(alg: JweAlg) -> &'static OaepAlgorithm {
     }
 }
 
-/// Decrypts the JWE Encrypted Key into the CEK (RFC 7516 §5.2 step 10); a random CEK when
+/// Decrypts the JWE Encrypted Key into the CEK (RFC 7516 §5.2 step 9); a random CEK when
 /// the padding or the length is wrong (RFC 7516 §11.5).
 pub(crate) fn decrypt_or_random(
     rsa: &OaepPrivateDecryptingKey,
@@ -38,7 +38,7 @@ pub(crate) fn decrypt_or_random(
 }
 
 /// A random CEK and its encryption to the recipient's key, the JWE Encrypted Key
-/// (RFC 7516 §5.1 steps 2-3).
+/// (RFC 7516 §5.1 steps 2 and 6).
 pub(crate) fn encrypt_new_cek(
     rsa: &OaepPublicEncryptingKey,
     alg: JweAlg,
