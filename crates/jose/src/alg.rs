@@ -1,4 +1,6 @@
-//! Algorithm and curve identifiers (RFC 7518 §3.1, §6.2.1.1; RFC 8037 §2-3; RFC 9864 §2.2).
+//! JWA identifiers (RFC 7518): JWS algorithms (§3.1; RFC 8037 §3.1; RFC 9864 §2.2), JWE key
+//! management algorithms (§4.1) and content encryption algorithms (§5.1), elliptic curves
+//! (§6.2.1.1; RFC 8037 §2) and key types (§6.1).
 
 use std::fmt;
 use std::str::FromStr;
@@ -352,6 +354,186 @@ impl fmt::Display for KeyType {
     }
 }
 
+/// A JWE key management algorithm (RFC 7518 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JweAlg {
+    /// RSAES OAEP with SHA-1 and MGF1-SHA-1 (RFC 7518 §4.3).
+    RsaOaep,
+    /// RSAES OAEP with SHA-256 and MGF1-SHA-256 (RFC 7518 §4.3).
+    RsaOaep256,
+    /// ECDH-ES, the agreed key is the CEK (RFC 7518 §4.6).
+    EcdhEs,
+    /// ECDH-ES with the agreed key wrapping the CEK with AES-128 Key Wrap (RFC 7518 §4.6).
+    EcdhEsA128Kw,
+    /// ECDH-ES with the agreed key wrapping the CEK with AES-256 Key Wrap (RFC 7518 §4.6).
+    EcdhEsA256Kw,
+    /// AES-128 Key Wrap (RFC 7518 §4.4, RFC 3394).
+    A128Kw,
+    /// AES-256 Key Wrap (RFC 7518 §4.4, RFC 3394).
+    A256Kw,
+    /// The shared symmetric key is the CEK (RFC 7518 §4.5).
+    Dir,
+}
+
+/// A JWE content encryption algorithm (RFC 7518 §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JweEnc {
+    /// AES-128 GCM (RFC 7518 §5.3).
+    A128Gcm,
+    /// AES-256 GCM (RFC 7518 §5.3).
+    A256Gcm,
+    /// AES-128 CBC with HMAC-SHA-256 (RFC 7518 §5.2.3).
+    A128CbcHs256,
+    /// AES-256 CBC with HMAC-SHA-512 (RFC 7518 §5.2.5).
+    A256CbcHs512,
+}
+
+impl JweAlg {
+    /// Every supported algorithm.
+    pub const ALL: [JweAlg; 8] = [
+        JweAlg::RsaOaep,
+        JweAlg::RsaOaep256,
+        JweAlg::EcdhEs,
+        JweAlg::EcdhEsA128Kw,
+        JweAlg::EcdhEsA256Kw,
+        JweAlg::A128Kw,
+        JweAlg::A256Kw,
+        JweAlg::Dir,
+    ];
+
+    /// The registered name (RFC 7518 §7.1.2).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JweAlg::RsaOaep => "RSA-OAEP",
+            JweAlg::RsaOaep256 => "RSA-OAEP-256",
+            JweAlg::EcdhEs => "ECDH-ES",
+            JweAlg::EcdhEsA128Kw => "ECDH-ES+A128KW",
+            JweAlg::EcdhEsA256Kw => "ECDH-ES+A256KW",
+            JweAlg::A128Kw => "A128KW",
+            JweAlg::A256Kw => "A256KW",
+            JweAlg::Dir => "dir",
+        }
+    }
+
+    /// Whether the algorithm is based on ECDH-ES (and so needs `epk`).
+    #[must_use]
+    pub const fn is_ecdh(self) -> bool {
+        matches!(
+            self,
+            JweAlg::EcdhEs | JweAlg::EcdhEsA128Kw | JweAlg::EcdhEsA256Kw
+        )
+    }
+
+    /// Whether the JWE Encrypted Key is empty for this algorithm (RFC 7518 §4.5, §4.6).
+    #[must_use]
+    pub const fn has_empty_encrypted_key(self) -> bool {
+        matches!(self, JweAlg::Dir | JweAlg::EcdhEs)
+    }
+
+    /// The AES Key Wrap key length in bytes, for the key-wrapping algorithms.
+    #[must_use]
+    pub const fn key_wrap_len(self) -> Option<usize> {
+        match self {
+            JweAlg::A128Kw | JweAlg::EcdhEsA128Kw => Some(16),
+            JweAlg::A256Kw | JweAlg::EcdhEsA256Kw => Some(32),
+            _ => None,
+        }
+    }
+
+    /// Whether the algorithm uses a shared symmetric key (`dir`, `A*KW`).
+    #[must_use]
+    pub const fn is_symmetric(self) -> bool {
+        matches!(self, JweAlg::A128Kw | JweAlg::A256Kw | JweAlg::Dir)
+    }
+}
+
+impl JweEnc {
+    /// Every supported content encryption algorithm.
+    pub const ALL: [JweEnc; 4] = [
+        JweEnc::A128Gcm,
+        JweEnc::A256Gcm,
+        JweEnc::A128CbcHs256,
+        JweEnc::A256CbcHs512,
+    ];
+
+    /// The registered name (RFC 7518 §7.1.2).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JweEnc::A128Gcm => "A128GCM",
+            JweEnc::A256Gcm => "A256GCM",
+            JweEnc::A128CbcHs256 => "A128CBC-HS256",
+            JweEnc::A256CbcHs512 => "A256CBC-HS512",
+        }
+    }
+
+    /// Content Encryption Key length in bytes (RFC 7518 §5.2.3, §5.2.5, §5.3).
+    #[must_use]
+    pub const fn cek_len(self) -> usize {
+        match self {
+            JweEnc::A128Gcm => 16,
+            JweEnc::A256Gcm | JweEnc::A128CbcHs256 => 32,
+            JweEnc::A256CbcHs512 => 64,
+        }
+    }
+
+    /// Initialization Vector length in bytes (96 bits for GCM, 128 for CBC).
+    #[must_use]
+    pub const fn iv_len(self) -> usize {
+        match self {
+            JweEnc::A128Gcm | JweEnc::A256Gcm => 12,
+            JweEnc::A128CbcHs256 | JweEnc::A256CbcHs512 => 16,
+        }
+    }
+
+    /// Authentication Tag length in bytes (exactly; shorter tags are refused).
+    #[must_use]
+    pub const fn tag_len(self) -> usize {
+        match self {
+            JweEnc::A128Gcm | JweEnc::A256Gcm | JweEnc::A128CbcHs256 => 16,
+            JweEnc::A256CbcHs512 => 32,
+        }
+    }
+}
+
+macro_rules! name_traits {
+    ($ty:ident, $err:expr) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = JoseError;
+            /// Parses a registered name, case-sensitively.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::ALL
+                    .into_iter()
+                    .find(|a| a.as_str() == s)
+                    .ok_or_else(|| $err(truncated(s)))
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+name_traits!(JweAlg, JoseError::UnsupportedAlg);
+name_traits!(JweEnc, JoseError::UnsupportedEnc);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,5 +600,19 @@ mod tests {
         }
         assert!("secp256k1".parse::<EcCurve>().is_err());
         assert!("Ed448".parse::<OkpCurve>().is_err());
+    }
+
+    #[test]
+    fn jwe_names_round_trip() {
+        for alg in JweAlg::ALL {
+            assert_eq!(alg.as_str().parse::<JweAlg>().unwrap(), alg);
+            let json = serde_json::to_string(&alg).unwrap();
+            assert_eq!(serde_json::from_str::<JweAlg>(&json).unwrap(), alg);
+        }
+        for enc in JweEnc::ALL {
+            assert_eq!(enc.as_str().parse::<JweEnc>().unwrap(), enc);
+            assert_eq!(enc.to_string(), enc.as_str());
+        }
+        assert!("a128kw".parse::<JweAlg>().is_err());
     }
 }

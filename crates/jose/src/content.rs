@@ -11,10 +11,11 @@ use aws_lc_rs::cipher::{
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::{constant_time, hmac};
 
+use crate::alg::JweEnc;
 use crate::error::{JoseError, Result};
-use crate::jwe::JweEnc;
 
-/// Encrypts `plaintext`; returns (ciphertext, tag).
+/// Encrypts `plaintext` under the CEK with `aad` (RFC 7516 §5.1 steps 15-16: AES-GCM per
+/// RFC 7518 §5.3, AES-CBC-HMAC-SHA2 per §5.2.2.1); returns (ciphertext, tag).
 pub(crate) fn encrypt(
     enc: JweEnc,
     cek: &[u8],
@@ -53,7 +54,8 @@ pub(crate) fn encrypt(
     }
 }
 
-/// Decrypts and authenticates; any failure is [`JoseError::DecryptionFailed`].
+/// Authenticates and decrypts (RFC 7516 §5.2 steps 15-16: AES-GCM per RFC 7518 §5.3,
+/// AES-CBC-HMAC-SHA2 per §5.2.2.2); any failure is [`JoseError::DecryptionFailed`].
 pub(crate) fn decrypt(
     enc: JweEnc,
     cek: &[u8],
@@ -103,6 +105,7 @@ pub(crate) fn decrypt(
     }
 }
 
+/// The AES-GCM key of `A128GCM`/`A256GCM` (RFC 7518 §5.3).
 fn gcm_key(enc: JweEnc, cek: &[u8]) -> std::result::Result<LessSafeKey, ()> {
     let algorithm = match enc {
         JweEnc::A128Gcm => &aead::AES_128_GCM,
@@ -113,6 +116,8 @@ fn gcm_key(enc: JweEnc, cek: &[u8]) -> std::result::Result<LessSafeKey, ()> {
         .map_err(|_| ())
 }
 
+/// The AES of `A128CBC-HS256` (AES-128, RFC 7518 §5.2.3) or `A256CBC-HS512` (AES-256,
+/// §5.2.5); its key is the second half of the CEK (§5.2.2.1 step 1).
 fn cbc_cipher(enc: JweEnc) -> &'static aws_lc_rs::cipher::Algorithm {
     match enc {
         JweEnc::A128CbcHs256 => &AES_128,

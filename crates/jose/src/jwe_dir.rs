@@ -11,8 +11,8 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use serde_json::{Map, Value};
 
 use crate::b64;
+use crate::compact::{self, check_crit_and_b64};
 use crate::error::{JoseError, Result};
-use crate::jws::{MAX_HEADER_BYTES, check_crit_and_b64};
 
 /// Bytes of an AES-256-GCM key (RFC 7518 §5.3: the CEK of `A256GCM` is 256 bits).
 pub const DIR_A256GCM_KEY_BYTES: usize = 32;
@@ -24,7 +24,7 @@ pub const GCM_IV_BYTES: usize = NONCE_LEN;
 pub struct DirA256GcmSealer {
     key: LessSafeKey,
     /// BASE64URL(UTF8(JWE Protected Header)), also the additional authenticated data
-    /// (RFC 7516 §5.1 steps 13–14).
+    /// (RFC 7516 §5.1 steps 14–15).
     protected: String,
 }
 
@@ -45,19 +45,11 @@ impl DirA256GcmSealer {
         full.insert("enc".into(), Value::String("A256GCM".into()));
         full.extend(header.iter().map(|(k, v)| (k.clone(), v.clone())));
         check_crit_and_b64(&full)?;
-        let json = serde_json::to_vec(&full).map_err(|_| JoseError::Crypto("header JSON"))?;
-        if json.len() > MAX_HEADER_BYTES {
-            return Err(JoseError::HeaderTooLarge {
-                limit: MAX_HEADER_BYTES,
-            });
-        }
+        let protected = compact::encode_header(&full)?;
         let key = UnboundKey::new(&AES_256_GCM, secret)
             .map(LessSafeKey::new)
             .map_err(|_| JoseError::Crypto("AES-GCM key"))?;
-        Ok(DirA256GcmSealer {
-            key,
-            protected: b64::encode(&json),
-        })
+        Ok(DirA256GcmSealer { key, protected })
     }
 
     /// The length of the compact JWE that [`Self::seal`] makes of `plaintext_len` bytes.

@@ -1,5 +1,8 @@
 //! Keys for JWE: [`DecryptionKey`] (the server's private or shared keys) and
-//! [`EncryptionKey`] (a recipient's public or shared key).
+//! [`EncryptionKey`] (a recipient's public or shared key), for the key management
+//! algorithms of RFC 7518 §4 (RSA-OAEP §4.3, AES-KW §4.4, dir §4.5, ECDH-ES §4.6; X25519 per
+//! RFC 8037 §3.2), and the symmetric keys derived from a client secret (OpenID Connect Core
+//! §10.2). What the keys do with an `alg` is in `key_management`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,14 +17,12 @@ use aws_lc_rs::rsa::{
 };
 use zeroize::Zeroizing;
 
-use crate::alg::{EcCurve, KeyType, OkpCurve};
+use crate::alg::{EcCurve, JweAlg, JweEnc, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwe::{JweAlg, JweEnc};
-use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
-use crate::keys::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
+use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions, private};
+use crate::key_common::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::PublicMaterial;
-use crate::private;
 
 /// The kind of an asymmetric decryption key, for [`DecryptionKey::from_pkcs8`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,6 +176,8 @@ impl fmt::Debug for DecryptionKey {
     }
 }
 
+/// The length a symmetric key must have: the CEK length of `enc` for `dir` (RFC 7518 §4.5),
+/// the AES Key Wrap key length for `A128KW`/`A256KW` (§4.4).
 fn symmetric_check(alg: JweAlg, enc: JweEnc, len: usize) -> Result<()> {
     let want = match alg {
         JweAlg::Dir => enc.cek_len(),
@@ -342,7 +345,7 @@ impl DecryptionKey {
                 let key = agreement::PrivateKey::from_private_key(curve.algorithm(), &d)
                     .map_err(rejected)?;
                 let made = Self::from_agreement(curve, key)?;
-                let claimed = PublicMaterial::from_jwk_params(&jwk.params)?;
+                let claimed = jwk.params.public_material()?;
                 if made.inner.public != claimed {
                     return Err(JoseError::InvalidKey(format!(
                         "{curve} private key does not match its public members"
@@ -501,7 +504,7 @@ impl DecryptionKey {
             .ok_or(JoseError::UnsupportedOperation(
                 "a symmetric key has no public JWK",
             ))?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = Some(kid.to_owned());
         jwk.key_use = Some("enc".to_owned());
         Ok(jwk)

@@ -13,7 +13,9 @@ use crate::alg::{EcCurve, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result, truncated};
 use crate::json::parse_value_strict;
-use crate::material::PublicMaterial;
+use crate::material::{self, PublicMaterial};
+
+pub(crate) mod private;
 
 /// A JSON Web Key (RFC 7517 §4).
 ///
@@ -310,7 +312,9 @@ impl Jwk {
         let first = chain.first().ok_or(JoseError::X5cMismatch("empty x5c"))?;
         let der = b64::decode_standard(first, "x5c")?;
         let from_cert = PublicMaterial::from_certificate_der(&der)?;
-        let from_jwk = PublicMaterial::from_jwk_params(&self.params)?
+        let from_jwk = self
+            .params
+            .public_material()?
             .ok_or(JoseError::X5cMismatch("x5c on a symmetric key"))?;
         if from_cert != from_jwk {
             return Err(JoseError::X5cMismatch(
@@ -328,7 +332,7 @@ impl Jwk {
 
     /// The normalized public key, `None` for `oct`.
     pub(crate) fn public_material(&self) -> Result<Option<PublicMaterial>> {
-        PublicMaterial::from_jwk_params(&self.params)
+        self.params.public_material()
     }
 
     /// What a key is built from: the secret of an `oct` JWK (RFC 7518 §6.4.1; never empty) or
@@ -346,6 +350,48 @@ impl Jwk {
                 .public_material()?
                 .map(KeyMaterial::Public)
                 .ok_or(JoseError::Crypto("asymmetric JWK without public key")),
+        }
+    }
+}
+
+impl JwkParams {
+    /// The normalized public key of these members (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2),
+    /// strictly decoded and checked; `None` for a symmetric (`oct`) key. Private members are
+    /// ignored.
+    pub(crate) fn public_material(&self) -> Result<Option<PublicMaterial>> {
+        Ok(Some(match self {
+            JwkParams::Rsa(p) => {
+                material::rsa(&b64::decode(&p.n, "JWK n")?, &b64::decode(&p.e, "JWK e")?)?
+            }
+            JwkParams::Ec(p) => material::ec(
+                p.crv,
+                b64::decode(&p.x, "JWK x")?,
+                b64::decode(&p.y, "JWK y")?,
+            )?,
+            JwkParams::Okp(p) => material::okp(p.crv, b64::decode(&p.x, "JWK x")?)?,
+            JwkParams::Oct(_) => return Ok(None),
+        }))
+    }
+
+    /// The JWK members of a public key (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2).
+    pub(crate) fn from_public(public: &PublicMaterial) -> Self {
+        match public {
+            PublicMaterial::Rsa { n, e } => JwkParams::Rsa(RsaParams {
+                n: b64::encode(n),
+                e: b64::encode(e),
+                ..RsaParams::default()
+            }),
+            PublicMaterial::Ec { curve, x, y } => JwkParams::Ec(EcParams {
+                crv: *curve,
+                x: b64::encode(x),
+                y: b64::encode(y),
+                d: None,
+            }),
+            PublicMaterial::Okp { curve, x } => JwkParams::Okp(OkpParams {
+                crv: *curve,
+                x: b64::encode(x),
+                d: None,
+            }),
         }
     }
 }

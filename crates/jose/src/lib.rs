@@ -17,25 +17,28 @@
 
 mod alg;
 mod b64;
+mod compact;
 mod content;
 mod error;
 mod json;
 mod jwe;
 mod jwe_dir;
+mod jwe_header;
 mod jwe_keys;
 mod jwk;
 mod jws;
-mod keys;
+mod jws_keys;
+mod key_common;
+mod key_management;
 mod material;
-mod private;
 
-pub use alg::{AlgFamily, EcCurve, JwsAlg, KeyType, OkpCurve};
+pub use alg::{AlgFamily, EcCurve, JweAlg, JweEnc, JwsAlg, KeyType, OkpCurve};
+pub use compact::MAX_HEADER_BYTES;
 pub use error::{JoseError, Result};
 pub use json::{parse_object_strict, parse_value_strict};
-pub use jwe::{
-    DecryptedJwe, EncryptedJwe, JweAlg, JweEnc, JweHeader, encrypt_compact, select_decryption_keys,
-};
+pub use jwe::{DecryptedJwe, EncryptedJwe, encrypt_compact, select_decryption_keys};
 pub use jwe_dir::{DIR_A256GCM_KEY_BYTES, DirA256GcmSealer, GCM_IV_BYTES};
+pub use jwe_header::JweHeader;
 pub use jwe_keys::{
     DecryptionKey, DecryptionKeyKind, EncryptionKey, derive_key_from_client_secret,
 };
@@ -43,7 +46,7 @@ pub use jwk::{
     EcParams, Jwk, JwkParams, JwkSet, MAX_JWK_SET_BYTES, OctParams, OkpParams, RsaParams,
 };
 pub use jws::{
-    JwsHeader, MAX_HEADER_BYTES, UnsecuredJws, UnverifiedJws, VerifiedJws, select_verifying_keys,
-    sign_compact,
+    JwsHeader, UnsecuredJws, UnverifiedJws, VerifiedJws, select_verifying_keys, sign_compact,
 };
-pub use keys::{MIN_RSA_BITS, SigningKey, SigningKeyKind, VerifyingKey};
+pub use jws_keys::{SigningKey, SigningKeyKind, VerifyingKey};
+pub use key_common::MIN_RSA_BITS;

@@ -1,6 +1,9 @@
 //! Public key material in one normalized form, whatever it came from: a JWK (RFC 7517/7518),
 //! an X.509 SubjectPublicKeyInfo (RFC 5280 §4.1.2.7, RFC 5480, RFC 8410) or an aws-lc-rs key.
 //! Comparing two of these is how `x5c[0]` is checked against its JWK.
+//!
+//! This module knows nothing of JWKs: the conversions between JWK members and this form are
+//! in `jwk.rs`, which builds on it.
 
 use x509_parser::prelude::FromDer as _;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -8,7 +11,6 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 use crate::alg::{EcCurve, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwk::{EcParams, JwkParams, OkpParams, RsaParams};
 
 /// The largest RSA modulus accepted, in bytes (8192 bits; aws-lc-rs's own upper bound).
 pub(crate) const MAX_RSA_MODULUS_BYTES: usize = 1024;
@@ -49,7 +51,7 @@ fn strip_leading_zeros(v: &[u8]) -> &[u8] {
 }
 
 /// Checks and normalizes RSA public components (RFC 7518 §6.3.1).
-fn rsa(n: &[u8], e: &[u8]) -> Result<PublicMaterial> {
+pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Result<PublicMaterial> {
     let n = strip_leading_zeros(n);
     let e = strip_leading_zeros(e);
     if n.is_empty() || e.is_empty() {
@@ -70,7 +72,8 @@ fn rsa(n: &[u8], e: &[u8]) -> Result<PublicMaterial> {
     })
 }
 
-fn ec(curve: EcCurve, x: Vec<u8>, y: Vec<u8>) -> Result<PublicMaterial> {
+/// Checks EC public coordinates: each the curve's full length (RFC 7518 §6.2.1.2, §6.2.1.3).
+pub(crate) fn ec(curve: EcCurve, x: Vec<u8>, y: Vec<u8>) -> Result<PublicMaterial> {
     let len = curve.coordinate_len();
     if x.len() != len || y.len() != len {
         return Err(JoseError::InvalidKey(format!(
@@ -80,7 +83,8 @@ fn ec(curve: EcCurve, x: Vec<u8>, y: Vec<u8>) -> Result<PublicMaterial> {
     Ok(PublicMaterial::Ec { curve, x, y })
 }
 
-fn okp(curve: OkpCurve, x: Vec<u8>) -> Result<PublicMaterial> {
+/// Checks an OKP public key: 32 bytes for Ed25519 and X25519 (RFC 8037 §2).
+pub(crate) fn okp(curve: OkpCurve, x: Vec<u8>) -> Result<PublicMaterial> {
     if x.len() != 32 {
         return Err(JoseError::InvalidKey(format!(
             "{curve} public key must be 32 bytes (RFC 8037 §2)"
@@ -90,20 +94,6 @@ fn okp(curve: OkpCurve, x: Vec<u8>) -> Result<PublicMaterial> {
 }
 
 impl PublicMaterial {
-    /// The public key of a JWK; `None` for a symmetric (`oct`) key.
-    pub(crate) fn from_jwk_params(params: &JwkParams) -> Result<Option<Self>> {
-        Ok(Some(match params {
-            JwkParams::Rsa(p) => rsa(&b64::decode(&p.n, "JWK n")?, &b64::decode(&p.e, "JWK e")?)?,
-            JwkParams::Ec(p) => ec(
-                p.crv,
-                b64::decode(&p.x, "JWK x")?,
-                b64::decode(&p.y, "JWK y")?,
-            )?,
-            JwkParams::Okp(p) => okp(p.crv, b64::decode(&p.x, "JWK x")?)?,
-            JwkParams::Oct(_) => return Ok(None),
-        }))
-    }
-
     /// The public key of a DER SubjectPublicKeyInfo (RFC 5280 §4.1).
     pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self> {
         let (rest, spki) = SubjectPublicKeyInfo::from_der(der)
@@ -173,28 +163,6 @@ impl PublicMaterial {
             ));
         }
         Self::from_spki(cert.public_key())
-    }
-
-    /// The JWK members of this public key (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2).
-    pub(crate) fn to_jwk_params(&self) -> JwkParams {
-        match self {
-            PublicMaterial::Rsa { n, e } => JwkParams::Rsa(RsaParams {
-                n: b64::encode(n),
-                e: b64::encode(e),
-                ..RsaParams::default()
-            }),
-            PublicMaterial::Ec { curve, x, y } => JwkParams::Ec(EcParams {
-                crv: *curve,
-                x: b64::encode(x),
-                y: b64::encode(y),
-                d: None,
-            }),
-            PublicMaterial::Okp { curve, x } => JwkParams::Okp(OkpParams {
-                crv: *curve,
-                x: b64::encode(x),
-                d: None,
-            }),
-        }
     }
 
     /// The RSA modulus size in bits.

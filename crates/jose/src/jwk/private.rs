@@ -1,13 +1,14 @@
-//! Private keys from JWK members (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
+//! Private keys from JWK members (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2), decoded for the
+//! aws-lc-rs key pairs that the JWS and JWE keys build from them.
 
 use aws_lc_rs::rsa::{KeyPairComponents, PublicKeyComponents};
 use aws_lc_rs::signature::RsaKeyPair;
 use zeroize::Zeroizing;
 
+use super::{EcParams, OkpParams, RsaParams};
 use crate::alg::EcCurve;
 use crate::b64;
 use crate::error::{JoseError, Result};
-use crate::jwk::{EcParams, OkpParams, RsaParams};
 
 fn secret_member(v: &Option<String>, name: &'static str) -> Result<Zeroizing<Vec<u8>>> {
     let text = v

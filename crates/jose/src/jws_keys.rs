@@ -1,4 +1,5 @@
-//! Parsed keys for JWS: [`VerifyingKey`] (public keys and shared secrets) and [`SigningKey`].
+//! Parsed keys for JWS: [`VerifyingKey`] (public keys and shared secrets) and [`SigningKey`],
+//! for the algorithms of RFC 7518 §3 (and RFC 8037 §3.1, RFC 9864 §2.2).
 //!
 //! Both are cheap to clone (the aws-lc-rs key objects sit behind an `Arc`).
 
@@ -8,7 +9,6 @@ use std::sync::{Arc, OnceLock};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
     self, EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, Ed25519KeyPair,
     KeyPair as _, ParsedPublicKey, RsaEncoding, RsaKeyPair, RsaParameters, RsaPublicKeyComponents,
@@ -19,29 +19,8 @@ use crate::alg::{AlgFamily, EcCurve, JwsAlg, KeyType, OkpCurve};
 use crate::b64;
 use crate::error::{JoseError, Result};
 use crate::jwk::{Jwk, JwkParams, KeyMaterial, Restrictions};
+use crate::key_common::{MIN_RSA_BITS, SecretBytes, rejected, rsa_generation_size};
 use crate::material::{PublicMaterial, certificate_der_from_text};
-
-/// Smallest RSA modulus accepted for signing or verifying (RFC 7518 §3.3, §3.5).
-pub const MIN_RSA_BITS: usize = 2048;
-
-/// Secret bytes, wiped on drop, never printed.
-#[derive(Clone)]
-pub(crate) struct SecretBytes(Zeroizing<Vec<u8>>);
-
-impl SecretBytes {
-    pub(crate) fn new(bytes: &[u8]) -> Self {
-        SecretBytes(Zeroizing::new(bytes.to_vec()))
-    }
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} secret bytes>", self.0.len())
-    }
-}
 
 const RSA_ALGS: [JwsAlg; 6] = [
     JwsAlg::RS256,
@@ -167,6 +146,8 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// The aws-lc-rs verification key of a public key: RSA (RFC 7518 §3.3, §3.5), ECDSA on the
+/// point's curve (§3.4), Ed25519 (RFC 8037 §3.1); X25519 is refused.
 fn build_public(material: &PublicMaterial) -> Result<VerifyingMaterial> {
     match material {
         PublicMaterial::Rsa { n, e } => {
@@ -346,7 +327,7 @@ impl VerifyingKey {
     #[must_use]
     pub fn to_public_jwk(&self) -> Option<Jwk> {
         let public = self.inner.public.as_ref()?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = self.kid.as_deref().map(str::to_owned);
         self.inner.restrictions.copy_to(&mut jwk);
         Some(jwk)
@@ -428,6 +409,7 @@ fn kty_label(material: &VerifyingMaterial) -> String {
     }
 }
 
+/// The key type and curve `alg` needs (RFC 7518 §3.1; RFC 8725 §3.1).
 fn check_family(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     let fits = match (alg.family(), material) {
         (AlgFamily::Hmac, VerifyingMaterial::Hmac { .. })
@@ -446,6 +428,8 @@ fn check_family(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     }
 }
 
+/// RSA of at least [`MIN_RSA_BITS`] (RFC 7518 §3.3, §3.5); HMAC keys at least as long as the
+/// hash output (RFC 7518 §3.2).
 fn check_strength(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     match material {
         VerifyingMaterial::Rsa { bits, .. } if *bits < MIN_RSA_BITS => Err(JoseError::WeakKey(
@@ -506,22 +490,6 @@ impl fmt::Debug for SigningKey {
 
 fn crypto<E>(what: &'static str) -> impl FnOnce(E) -> JoseError {
     move |_| JoseError::Crypto(what)
-}
-
-pub(crate) fn rejected(e: aws_lc_rs::error::KeyRejected) -> JoseError {
-    JoseError::InvalidKey(format!("private key rejected: {e}"))
-}
-
-/// The RSA sizes this crate generates: 2048, 3072 or 4096 bits.
-pub(crate) fn rsa_generation_size(bits: usize) -> Result<KeySize> {
-    match bits {
-        2048 => Ok(KeySize::Rsa2048),
-        3072 => Ok(KeySize::Rsa3072),
-        4096 => Ok(KeySize::Rsa4096),
-        _ => Err(JoseError::InvalidKey(format!(
-            "RSA size {bits}; use 2048, 3072 or 4096"
-        ))),
-    }
 }
 
 impl SigningKey {
@@ -598,7 +566,7 @@ impl SigningKey {
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let material = match &jwk.params {
             JwkParams::Rsa(p) => {
-                let pair = crate::private::rsa_key_pair(p)?;
+                let pair = crate::jwk::private::rsa_key_pair(p)?;
                 let bits = pair.public_modulus_len() * 8;
                 if bits < MIN_RSA_BITS {
                     return Err(JoseError::WeakKey(format!("RSA key of {bits} bits")));
@@ -606,8 +574,8 @@ impl SigningKey {
                 SigningMaterial::Rsa(pair)
             }
             JwkParams::Ec(p) => {
-                let d = crate::private::ec_private_scalar(p)?;
-                let point = crate::private::ec_public_point(p)?;
+                let d = crate::jwk::private::ec_private_scalar(p)?;
+                let point = crate::jwk::private::ec_public_point(p)?;
                 SigningMaterial::Ec {
                     curve: p.crv,
                     pair: EcdsaKeyPair::from_private_key_and_public_key(
@@ -724,7 +692,7 @@ impl SigningKey {
                 .ok_or(JoseError::UnsupportedOperation(
                     "a shared secret has no public JWK",
                 ))?;
-        let mut jwk = Jwk::new(public.to_jwk_params());
+        let mut jwk = Jwk::new(JwkParams::from_public(public));
         jwk.kid = Some(kid.to_owned());
         jwk.key_use = Some("sig".to_owned());
         jwk.alg = Some(alg.as_str().to_owned());
@@ -766,225 +734,4 @@ impl SigningKey {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::Engine as _;
-
-    fn std_b64(der: &[u8]) -> String {
-        base64::engine::general_purpose::STANDARD.encode(der)
-    }
-
-    struct Fixture {
-        kind: SigningKeyKind,
-        pk8: &'static [u8],
-        cert_der: &'static [u8],
-        cert_pem: &'static str,
-    }
-
-    fn fixtures() -> Vec<Fixture> {
-        vec![
-            Fixture {
-                kind: SigningKeyKind::Rsa,
-                pk8: include_bytes!("../tests/data/rsa2048.pk8.der"),
-                cert_der: include_bytes!("../tests/data/rsa2048.cert.der"),
-                cert_pem: include_str!("../tests/data/rsa2048.cert.pem"),
-            },
-            Fixture {
-                kind: SigningKeyKind::Ec(EcCurve::P256),
-                pk8: include_bytes!("../tests/data/p256.pk8.der"),
-                cert_der: include_bytes!("../tests/data/p256.cert.der"),
-                cert_pem: include_str!("../tests/data/p256.cert.pem"),
-            },
-            Fixture {
-                kind: SigningKeyKind::Ec(EcCurve::P384),
-                pk8: include_bytes!("../tests/data/p384.pk8.der"),
-                cert_der: include_bytes!("../tests/data/p384.cert.der"),
-                cert_pem: include_str!("../tests/data/p384.cert.pem"),
-            },
-            Fixture {
-                kind: SigningKeyKind::Ec(EcCurve::P521),
-                pk8: include_bytes!("../tests/data/p521.pk8.der"),
-                cert_der: include_bytes!("../tests/data/p521.cert.der"),
-                cert_pem: include_str!("../tests/data/p521.cert.pem"),
-            },
-            Fixture {
-                kind: SigningKeyKind::Ed25519,
-                pk8: include_bytes!("../tests/data/ed25519.pk8.der"),
-                cert_der: include_bytes!("../tests/data/ed25519.cert.der"),
-                cert_pem: include_str!("../tests/data/ed25519.cert.pem"),
-            },
-        ]
-    }
-
-    #[test]
-    fn x509_base64_der_and_pem_give_the_signing_keys_public_key() {
-        for f in fixtures() {
-            let signing = SigningKey::from_pkcs8(f.kind, f.pk8).unwrap();
-            let expected = signing.public_jwk("k").unwrap().thumbprint_sha256();
-            let alg = signing.default_alg();
-            let msg = b"message";
-            let sig = signing.sign(alg, msg).unwrap();
-            let with_newlines = std_b64(f.cert_der)
-                .as_bytes()
-                .chunks(64)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect::<Vec<_>>()
-                .join("\r\n");
-            for text in [std_b64(f.cert_der), with_newlines, f.cert_pem.to_owned()] {
-                let vk = VerifyingKey::from_x509(&text).unwrap();
-                assert_eq!(vk.kid(), None);
-                assert_eq!(
-                    vk.to_public_jwk().unwrap().thumbprint_sha256(),
-                    expected,
-                    "{:?}",
-                    f.kind
-                );
-                vk.verify_signature(alg, msg, &sig).unwrap();
-            }
-        }
-    }
-
-    #[test]
-    fn x509_garbage_is_an_error() {
-        assert!(VerifyingKey::from_x509("").is_err());
-        assert!(VerifyingKey::from_x509("AAAA").is_err());
-        assert!(
-            VerifyingKey::from_x509("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
-                .is_err()
-        );
-        let mut der = fixtures()[0].cert_der.to_vec();
-        der.push(0);
-        assert!(VerifyingKey::from_x509_der(&der).is_err(), "trailing data");
-        der.truncate(der.len() - 10);
-        assert!(VerifyingKey::from_x509_der(&der).is_err(), "truncated");
-    }
-
-    #[test]
-    fn x5c_must_match_the_jwk() {
-        let f = fixtures();
-        let signing = SigningKey::from_pkcs8(f[1].kind, f[1].pk8).unwrap();
-        let mut jwk = signing.public_jwk("k").unwrap();
-        jwk.x5c = Some(vec![std_b64(f[1].cert_der)]);
-        VerifyingKey::from_jwk(&jwk).unwrap();
-
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, f[1].cert_der);
-        jwk.x5t_s256 = Some(b64::encode(digest.as_ref()));
-        VerifyingKey::from_jwk(&jwk).unwrap();
-        jwk.x5t_s256 = Some(b64::encode(&[0; 32]));
-        assert!(matches!(
-            VerifyingKey::from_jwk(&jwk),
-            Err(JoseError::X5cMismatch(_))
-        ));
-        jwk.x5t_s256 = None;
-
-        // Another key's certificate.
-        jwk.x5c = Some(vec![std_b64(f[2].cert_der)]);
-        assert!(matches!(
-            VerifyingKey::from_jwk(&jwk),
-            Err(JoseError::X5cMismatch(_))
-        ));
-        jwk.x5c = Some(vec![]);
-        assert!(matches!(
-            VerifyingKey::from_jwk(&jwk),
-            Err(JoseError::X5cMismatch(_))
-        ));
-        jwk.x5c = Some(vec!["not base64!".into()]);
-        assert!(VerifyingKey::from_jwk(&jwk).is_err());
-    }
-
-    #[test]
-    fn pkcs8_round_trip_and_generation() {
-        let generated = [
-            SigningKey::generate_rsa(2048).unwrap(),
-            SigningKey::generate_ec(EcCurve::P256).unwrap(),
-            SigningKey::generate_ec(EcCurve::P384).unwrap(),
-            SigningKey::generate_ec(EcCurve::P521).unwrap(),
-            SigningKey::generate_ed25519().unwrap(),
-        ];
-        for key in generated {
-            let kind = key.kind().unwrap();
-            let der = key.to_pkcs8().unwrap();
-            let back = SigningKey::from_pkcs8(kind, &der).unwrap();
-            assert_eq!(back.public_jwk("a").unwrap(), key.public_jwk("a").unwrap());
-            let alg = key.default_alg();
-            let sig = back.sign(alg, b"m").unwrap();
-            key.verifying_key()
-                .verify_signature(alg, b"m", &sig)
-                .unwrap();
-        }
-        let hmac = SigningKey::from_shared_secret(b"s").unwrap();
-        assert!(hmac.to_pkcs8().is_err());
-        assert!(hmac.public_jwk("k").is_err());
-        assert!(hmac.kind().is_none());
-    }
-
-    #[test]
-    fn pkcs8_of_the_wrong_kind_is_refused() {
-        let f = fixtures();
-        assert!(SigningKey::from_pkcs8(SigningKeyKind::Ec(EcCurve::P384), f[1].pk8).is_err());
-        assert!(SigningKey::from_pkcs8(SigningKeyKind::Rsa, f[1].pk8).is_err());
-        assert!(SigningKey::from_pkcs8(SigningKeyKind::Ed25519, f[0].pk8).is_err());
-        assert!(SigningKey::from_pkcs8(SigningKeyKind::Rsa, b"").is_err());
-    }
-
-    #[test]
-    fn public_jwk_members() {
-        let key = SigningKey::generate_ec(EcCurve::P384).unwrap();
-        let jwk = key.public_jwk("kid-1").unwrap();
-        assert_eq!(jwk.kid.as_deref(), Some("kid-1"));
-        assert_eq!(jwk.key_use.as_deref(), Some("sig"));
-        assert_eq!(jwk.alg.as_deref(), Some("ES384"));
-        assert!(!jwk.is_private());
-        assert!(key.public_jwk_for_alg("k", JwsAlg::ES256).is_err());
-        let rsa = SigningKey::from_pkcs8(SigningKeyKind::Rsa, fixtures()[0].pk8).unwrap();
-        assert_eq!(
-            rsa.public_jwk_for_alg("k", JwsAlg::PS256)
-                .unwrap()
-                .alg
-                .as_deref(),
-            Some("PS256")
-        );
-        let vk = VerifyingKey::from_jwk(&jwk).unwrap();
-        assert_eq!(vk.kid(), Some("kid-1"));
-        assert_eq!(vk.kty(), KeyType::Ec);
-        assert_eq!(vk.ec_curve(), Some(EcCurve::P384));
-        assert!(!vk.is_symmetric());
-        assert!(format!("{key:?}").contains("SigningKey"));
-    }
-
-    #[test]
-    fn invalid_public_keys_are_refused() {
-        let key = SigningKey::generate_ec(EcCurve::P256).unwrap();
-        let mut jwk = key.public_jwk("k").unwrap();
-        if let JwkParams::Ec(p) = &mut jwk.params {
-            // (x, y+1) is not on the curve.
-            let mut y = b64::decode(&p.y, "y").unwrap();
-            let last = y.len() - 1;
-            y[last] ^= 1;
-            p.y = b64::encode(&y);
-        }
-        assert!(matches!(
-            VerifyingKey::from_jwk(&jwk),
-            Err(JoseError::InvalidKey(_))
-        ));
-        let x25519 = Jwk::from_json(
-            br#"{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            VerifyingKey::from_jwk(&x25519),
-            Err(JoseError::InvalidKey(_))
-        ));
-        let empty = Jwk::from_json(br#"{"kty":"oct","k":""}"#).unwrap();
-        assert!(VerifyingKey::from_jwk(&empty).is_err());
-    }
-
-    #[test]
-    fn debug_output_has_no_secrets() {
-        let vk = VerifyingKey::from_shared_secret(b"super-secret-value-0123456789abc").unwrap();
-        assert!(!format!("{vk:?}").contains("super-secret"));
-        let sk = SigningKey::from_shared_secret(b"super-secret-value-0123456789abc").unwrap();
-        assert!(!format!("{sk:?}").contains("super-secret"));
-        assert!(!format!("{:?}", SecretBytes::new(b"abc")).contains("abc"));
-    }
-}
+mod tests;
