@@ -126,12 +126,21 @@ mod tests {
             .map_err(|r| format!("{} {}", r.check.name(), r.check.error_code().as_str()))
     }
 
+    /// A query, the policy, `[par] enabled`, the client, and the source or refusal expected.
+    type Case<'a> = (
+        &'a str,
+        JarPolicy,
+        bool,
+        &'a Client,
+        Result<&'a str, &'a str>,
+    );
+
     #[test]
     fn source_selection_table_rfc9101_5_rfc9126_4() {
         let open = client(&["https://c.example/ro/*"]);
         let none = client(&[]);
         let long = format!("request_uri=https://c.example/ro/{}", "a".repeat(500));
-        let cases: Vec<(&str, JarPolicy, bool, &Client, Result<&str, &str>)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             ("client_id=c", policy(true, true), true, &open, Ok("Query")),
             (
                 "request=x.y.z",
