@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod errors;
 pub mod inspect;
 pub mod outbound;
 pub mod pages;

@@ -1,12 +1,10 @@
-//! Turning an [`OAuthError`] into HTTP (SPEC §4.7): a redirect to the client once its redirect
-//! URI is trusted, otherwise an HTML page (escaped) or JSON when the caller asked for JSON.
-//! The internal detail is logged, never sent.
+//! The pieces every endpoint's error type ([`crate::errors`]) answers with: an HTML page
+//! (escaped), JSON (RFC 6749 §5.2), a `303`, `no-store`. The internal detail is logged, never
+//! sent.
 
-use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
-use writ_core::response::{AuthorizationResponse, AuthorizeError};
 
 /// Whether the body is declared `application/x-www-form-urlencoded`.
 pub fn is_form(headers: &HeaderMap) -> bool {
@@ -60,32 +58,6 @@ pub fn html_error(e: &OAuthError) -> Response {
     );
     let mut r = (status(e), axum::response::Html(html)).into_response();
     no_store(r.headers_mut());
-    r
-}
-
-/// An authorization endpoint error: delivered to the client when it carries a trusted
-/// target, else a page or JSON.
-pub fn authorize_error(state: &AppState, headers: &HeaderMap, error: &AuthorizeError) -> Response {
-    let e = error.error();
-    log("authorize", e);
-    metrics::counter!("writ_authorize_total", "outcome" => "error", "reason" => e.code.as_str())
-        .increment(1);
-    if let AuthorizeError::Redirect(e, target) = error
-        && let Ok(url) = state
-            .provider
-            .deliver(target, AuthorizationResponse::Error(e))
-    {
-        return see_other(&url);
-    }
-    let mut r = if wants_json(headers) {
-        json_error(e)
-    } else {
-        html_error(e)
-    };
-    // A page for a person: no HTTP authentication challenge is meant by an unknown client.
-    if r.status() == StatusCode::UNAUTHORIZED {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
     r
 }
 

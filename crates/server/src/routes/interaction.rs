@@ -1,10 +1,11 @@
 //! The interaction pages of SPEC §8: `GET /interaction/{id}` (HTML, or JSON for a custom UI),
 //! `POST /interaction/{id}/login`, `POST /interaction/{id}/consent`.
 
-use super::{cookie, session_cookie_name};
+use super::session::{SessionCookie, set_session_cookie};
 use crate::AppState;
+use crate::errors::InteractionFailure;
 use crate::pages::render;
-use crate::respond::{html_error, json_error, log, no_store, see_other, wants_json};
+use crate::respond::{no_store, see_other, wants_json};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,28 +15,6 @@ use std::collections::BTreeMap;
 use writ_core::authorize::Transport;
 use writ_core::authorize::request_object::{RequestObjectHeader, RequestObjectInfo};
 use writ_core::flows::interaction::{Interaction, InteractionError};
-
-fn session<'a>(s: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
-    cookie(
-        headers,
-        session_cookie_name(s.provider.settings.secure_cookies()),
-    )
-}
-
-fn error_response(headers: &HeaderMap, e: InteractionError) -> Response {
-    match e {
-        InteractionError::Page(e) => {
-            log("interaction", &e);
-            if wants_json(headers) {
-                json_error(&e)
-            } else {
-                html_error(&e)
-            }
-        }
-        InteractionError::Redirect(url) => see_other(&url),
-        InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
-    }
-}
 
 fn page(html: String, status: StatusCode) -> Response {
     let mut r = (status, Html(html)).into_response();
@@ -230,24 +209,26 @@ impl<'a> InteractionView<'a> {
 pub async fn show(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    session: SessionCookie,
     headers: HeaderMap,
-) -> Response {
-    let i = match s.provider.interaction(&id, session(&s, &headers)).await {
-        Ok(i) => i,
-        Err(e) => return error_response(&headers, e),
-    };
+) -> Result<Response, InteractionFailure> {
+    let i = s
+        .provider
+        .interaction(&id, session.value())
+        .await
+        .map_err(|e| InteractionFailure::new(&headers, e))?;
     let name = display_name(&s, &i).await;
     if wants_json(&headers) {
         let body = InteractionView::new(&s, &id, &i, &name);
         let mut r = axum::Json(body).into_response();
         no_store(r.headers_mut());
-        return r;
+        return Ok(r);
     }
-    if i.login.is_none() {
+    Ok(if i.login.is_none() {
         page(login_page(&s, &id, &i, &name, None), StatusCode::OK)
     } else {
         page(consent_page(&s, &id, &i, &name), StatusCode::OK)
-    }
+    })
 }
 
 /// The login form.
@@ -262,14 +243,16 @@ pub struct LoginForm {
 pub async fn login(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    session: SessionCookie,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, InteractionFailure> {
+    let failed = |e| InteractionFailure::new(&headers, e);
     let result = s
         .provider
         .login(
             &id,
-            session(&s, &headers),
+            session.value(),
             f.csrf_token.as_deref(),
             f.username.as_deref().unwrap_or(""),
             f.password.as_deref().unwrap_or(""),
@@ -287,12 +270,12 @@ pub async fn login(
                 see_other(&s.provider.settings.endpoint(&format!("/interaction/{id}")))
             };
             // The session was rotated at login: the browser must switch to the new cookie.
-            super::authorize::set_session_cookie(
+            set_session_cookie(
                 &mut r,
                 s.provider.settings.secure_cookies(),
                 &done.session_cookie,
             );
-            r
+            Ok(r)
         }
         Err(InteractionError::BadCredentials { remaining }) => {
             tracing::info!(
@@ -301,25 +284,25 @@ pub async fn login(
                 "failed sign-in"
             );
             if wants_json(&headers) {
-                return (
+                return Ok((
                     StatusCode::UNAUTHORIZED,
                     axum::Json(serde_json::json!({"error": "invalid_credentials", "attempts_left": remaining})),
                 )
-                    .into_response();
+                    .into_response());
             }
-            match s.provider.interaction(&id, session(&s, &headers)).await {
-                Ok(i) => {
-                    let name = display_name(&s, &i).await;
-                    let msg = format!("Wrong username or password. {remaining} attempt(s) left.");
-                    page(
-                        login_page(&s, &id, &i, &name, Some(msg)),
-                        StatusCode::UNAUTHORIZED,
-                    )
-                }
-                Err(e) => error_response(&headers, e),
-            }
+            let i = s
+                .provider
+                .interaction(&id, session.value())
+                .await
+                .map_err(failed)?;
+            let name = display_name(&s, &i).await;
+            let msg = format!("Wrong username or password. {remaining} attempt(s) left.");
+            Ok(page(
+                login_page(&s, &id, &i, &name, Some(msg)),
+                StatusCode::UNAUTHORIZED,
+            ))
         }
-        Err(e) => error_response(&headers, e),
+        Err(e) => Err(failed(e)),
     }
 }
 
@@ -334,20 +317,19 @@ pub struct ConsentForm {
 pub async fn consent(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    session: SessionCookie,
     headers: HeaderMap,
     Form(f): Form<ConsentForm>,
-) -> Response {
-    match s
+) -> Result<Response, InteractionFailure> {
+    let url = s
         .provider
         .consent(
             &id,
-            session(&s, &headers),
+            session.value(),
             f.csrf_token.as_deref(),
             f.decision.as_deref().unwrap_or(""),
         )
         .await
-    {
-        Ok(url) => see_other(&url),
-        Err(e) => error_response(&headers, e),
-    }
+        .map_err(|e| InteractionFailure::new(&headers, e))?;
+    Ok(see_other(&url))
 }

@@ -74,7 +74,7 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", |p| route_label(p.as_str()));
+        .map_or("unmatched", |p| super::route_label(p.as_str()));
     let start = Instant::now();
     let resp = next.run(req).await;
     let code = resp.status();
@@ -92,32 +92,8 @@ pub async fn observe(req: Request, next: Next) -> Response {
     resp
 }
 
-/// The routes of [`super::router`], as labels.
-const ROUTE_LABELS: &[&str] = &[
-    "/.well-known/openid-configuration",
-    "/.well-known/oauth-authorization-server",
-    "/jwks",
-    "/health",
-    "/metrics",
-    "/authorize",
-    "/interaction/{id}",
-    "/interaction/{id}/login",
-    "/interaction/{id}/consent",
-    "/token",
-    "/userinfo",
-    "/par",
-];
-
 /// The statuses this server answers with, as labels; any other is counted as `other`.
 const STATUS_LABELS: &[&str] = &[
     "200", "201", "204", "302", "303", "304", "400", "401", "403", "404", "405", "406", "408",
     "411", "413", "414", "415", "422", "429", "431", "500", "503",
 ];
-
-fn route_label(path: &str) -> &'static str {
-    ROUTE_LABELS
-        .iter()
-        .find(|r| **r == path)
-        .copied()
-        .unwrap_or("other")
-}

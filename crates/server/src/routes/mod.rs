@@ -1,67 +1,66 @@
-//! The endpoints of SPEC §3. Handlers are thin: extract, call the core, respond.
+//! The endpoints of SPEC §3. Handlers are thin: extract, call the core, respond; each returns
+//! `Result<Response, E>` with its endpoint's error type ([`crate::errors`]).
 
 mod authorize;
 mod interaction;
 mod meta;
 mod par;
+pub mod session;
 mod token;
 
 use crate::AppState;
 use axum::Router;
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 /// Largest request body accepted anywhere (a request object by POST plus the rest).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 
+/// The pattern of the pushed authorization request endpoint (RFC 9126 §5: it exists only when
+/// pushed requests are enabled).
+const PAR: &str = "/par";
+
+/// A route's handlers, made when the router is built.
+type Handlers = fn() -> MethodRouter<AppState>;
+
+/// Every route, written once: the router is built from this table, and a request's metrics
+/// label is its route's pattern here ([`meta::observe`]).
+const ROUTES: &[(&str, Handlers)] = &[
+    ("/.well-known/openid-configuration", || get(meta::discovery)),
+    ("/.well-known/oauth-authorization-server", || {
+        get(meta::discovery)
+    }),
+    ("/jwks", || get(meta::jwks)),
+    ("/health", || get(meta::health)),
+    ("/metrics", || get(meta::metrics)),
+    ("/authorize", || get(authorize::get).post(authorize::post)),
+    ("/interaction/{id}", || get(interaction::show)),
+    ("/interaction/{id}/login", || post(interaction::login)),
+    ("/interaction/{id}/consent", || post(interaction::consent)),
+    ("/token", || post(token::token)),
+    ("/userinfo", || get(token::userinfo).post(token::userinfo)),
+    (PAR, || post(par::push)),
+];
+
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    // A new route needs its pattern in `meta::ROUTE_LABELS` too (else its metrics say `other`).
-    // RFC 9126 §5: the endpoint exists only when pushed requests are enabled.
     let par_enabled = state.provider.settings.par.enabled;
-    let router = Router::new()
-        .route("/.well-known/openid-configuration", get(meta::discovery))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(meta::discovery),
-        )
-        .route("/jwks", get(meta::jwks))
-        .route("/health", get(meta::health))
-        .route("/metrics", get(meta::metrics))
-        .route("/authorize", get(authorize::get).post(authorize::post))
-        .route("/interaction/{id}", get(interaction::show))
-        .route("/interaction/{id}/login", post(interaction::login))
-        .route("/interaction/{id}/consent", post(interaction::consent))
-        .route("/token", post(token::token))
-        .route("/userinfo", get(token::userinfo).post(token::userinfo));
-    let router = if par_enabled {
-        router.route("/par", post(par::push))
-    } else {
-        router
-    };
+    let router = ROUTES
+        .iter()
+        .filter(|(pattern, _)| par_enabled || *pattern != PAR)
+        .fold(Router::new(), |router, (pattern, handlers)| {
+            router.route(pattern, handlers())
+        });
     // The body limit and the other common layers wrap the whole router (`crate::app`).
     router
         .layer(axum::middleware::from_fn(meta::observe))
         .with_state(state)
 }
 
-/// A cookie's value from the `Cookie` header.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
+/// The metrics label of a matched route: its pattern in [`ROUTES`].
+fn route_label(pattern: &str) -> &'static str {
+    ROUTES
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-/// The session cookie's name: `__Host-` prefixed when the issuer is https.
-pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-writ_session"
-    } else {
-        "writ_session"
-    }
+        .map(|(p, _)| *p)
+        .find(|p| *p == pattern)
+        .unwrap_or("other")
 }

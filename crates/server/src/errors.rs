@@ -1,0 +1,206 @@
+//! The error of each endpoint, as a type that implements [`IntoResponse`]: handlers return
+//! `Result<_, E>`, and each `E` logs, counts and answers in one place.
+//!
+//! | type | endpoints | answer |
+//! |------|-----------|--------|
+//! | [`AuthorizeFailure`] | `/authorize` | delivered to the client, or a page / JSON (SPEC §4.7) |
+//! | [`ClientError`] | `/token`, `/par` | JSON (RFC 6749 §5.2, RFC 9126 §2.3), `WWW-Authenticate: Basic` after a failed Basic login |
+//! | [`BearerError`] | `/userinfo` | `WWW-Authenticate: Bearer` (RFC 6750 §3) |
+//! | [`InteractionFailure`] | `/interaction/{id}` and its posts | a page / JSON, or the redirect that ends the flow |
+
+use crate::respond::{html_error, json_error, log, see_other};
+use crate::{AppState, respond};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use writ_core::OAuthError;
+use writ_core::flows::interaction::InteractionError;
+use writ_core::response::{AuthorizationResponse, AuthorizeError};
+use writ_protocol::ErrorCode;
+
+/// SPEC §12: a refused request object is counted by the check that failed.
+fn count_refused_request_object(e: &OAuthError) {
+    if let Some(a) = &e.request_object {
+        metrics::counter!(
+            "writ_request_objects_total",
+            "outcome" => "refused",
+            "reason" => a.check
+        )
+        .increment(1);
+    }
+}
+
+/// An `/authorize` error, with the URL that delivers it when it goes to the client.
+#[derive(Debug)]
+pub struct AuthorizeFailure {
+    error: OAuthError,
+    redirect: Option<String>,
+    json: bool,
+}
+
+impl AuthorizeFailure {
+    /// `error` for the browser that sent `headers`. A redirect that cannot be built falls
+    /// back to a page.
+    pub fn new(state: &AppState, headers: &HeaderMap, error: AuthorizeError) -> Self {
+        let redirect = match &error {
+            AuthorizeError::Redirect(e, target) => state
+                .provider
+                .deliver(target, AuthorizationResponse::Error(e))
+                .ok(),
+            AuthorizeError::Page(_) => None,
+        };
+        AuthorizeFailure {
+            error: error.into_error(),
+            redirect,
+            json: respond::wants_json(headers),
+        }
+    }
+}
+
+impl IntoResponse for AuthorizeFailure {
+    fn into_response(self) -> Response {
+        let e = &self.error;
+        log("authorize", e);
+        metrics::counter!("writ_authorize_total", "outcome" => "error", "reason" => e.code.as_str())
+            .increment(1);
+        count_refused_request_object(e);
+        if let Some(url) = &self.redirect {
+            return see_other(url);
+        }
+        let mut r = if self.json {
+            json_error(e)
+        } else {
+            html_error(e)
+        };
+        // A page for a person: no HTTP authentication challenge is meant by an unknown client.
+        if r.status() == StatusCode::UNAUTHORIZED {
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+        }
+        r
+    }
+}
+
+/// The endpoints a client calls directly, each with its log label and counter.
+#[derive(Debug, Clone, Copy)]
+pub enum ClientEndpoint {
+    /// `POST /token` (`writ_token_total`).
+    Token,
+    /// `POST /par` (`writ_par_total`).
+    Par,
+}
+
+/// An error of an endpoint a client calls directly (RFC 6749 §5.2).
+#[derive(Debug)]
+pub struct ClientError {
+    endpoint: ClientEndpoint,
+    error: OAuthError,
+    basic_challenge: bool,
+}
+
+impl ClientError {
+    /// `error` at `endpoint`; `tried_basic` when the request carried an `Authorization`
+    /// header, so that a refused client gets the Basic challenge (RFC 6749 §5.2).
+    pub fn new(endpoint: ClientEndpoint, error: OAuthError, tried_basic: bool) -> Self {
+        ClientError {
+            endpoint,
+            error,
+            basic_challenge: tried_basic,
+        }
+    }
+}
+
+impl IntoResponse for ClientError {
+    fn into_response(self) -> Response {
+        let e = &self.error;
+        match self.endpoint {
+            ClientEndpoint::Token => {
+                log("token", e);
+                metrics::counter!("writ_token_total", "outcome" => e.code.as_str()).increment(1);
+            }
+            ClientEndpoint::Par => {
+                log("par", e);
+                metrics::counter!("writ_par_total", "outcome" => e.code.as_str()).increment(1);
+                count_refused_request_object(e);
+            }
+        }
+        let mut r = json_error(e);
+        if e.code == ErrorCode::InvalidClient && self.basic_challenge {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"writ\""),
+            );
+        }
+        r
+    }
+}
+
+/// A refusal at a protected resource (RFC 6750 §3).
+#[derive(Debug)]
+pub enum BearerError {
+    /// No `Authorization: Bearer` header: 401 with the bare challenge (RFC 6750 §3.1).
+    Missing,
+    /// The token was refused.
+    Refused(OAuthError),
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        match self {
+            BearerError::Missing => {
+                let mut r = StatusCode::UNAUTHORIZED.into_response();
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"writ\""),
+                );
+                r
+            }
+            BearerError::Refused(e) => {
+                log("userinfo", &e);
+                let mut r = json_error(&e);
+                if e.code == ErrorCode::InvalidToken {
+                    let v = format!(
+                        "Bearer realm=\"writ\", error=\"invalid_token\", error_description=\"{}\"",
+                        e.description.replace('"', "'")
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&v) {
+                        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                    }
+                }
+                r
+            }
+        }
+    }
+}
+
+/// An error of an interaction step (SPEC §8).
+#[derive(Debug)]
+pub struct InteractionFailure {
+    error: InteractionError,
+    json: bool,
+}
+
+impl InteractionFailure {
+    /// `error` for the browser (or custom UI) that sent `headers`.
+    pub fn new(headers: &HeaderMap, error: InteractionError) -> Self {
+        InteractionFailure {
+            error,
+            json: respond::wants_json(headers),
+        }
+    }
+}
+
+impl IntoResponse for InteractionFailure {
+    fn into_response(self) -> Response {
+        match self.error {
+            InteractionError::Page(e) => {
+                log("interaction", &e);
+                if self.json {
+                    json_error(&e)
+                } else {
+                    html_error(&e)
+                }
+            }
+            InteractionError::Redirect(url) => see_other(&url),
+            InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
+        }
+    }
+}
