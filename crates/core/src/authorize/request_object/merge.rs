@@ -87,6 +87,7 @@ fn combine(
             continue;
         }
         if let Some(v) = as_parameter(v) {
+            // SPEC §4.8: only a signed object vouches for its parameters.
             if signed {
                 trusted.push(k.clone());
             }
@@ -98,6 +99,8 @@ fn combine(
             continue;
         }
         match params.get(k) {
+            // RFC 9101 §6.3 and OpenID Connect Core §6.3.3: the object's value wins; under
+            // `reject-conflicts` a different query value is an error instead.
             Some(inside) => {
                 if policy == ParameterPolicy::RejectConflicts && inside != v {
                     return Err(Refusal::new(
@@ -109,6 +112,9 @@ fn combine(
                     ));
                 }
             }
+            // RFC 9101 §5: under `strict` only the object's parameters are used (`client_id`
+            // must be in the query, RFC 9101 §5); OpenID Connect Core §6.3.3 (`merge`)
+            // keeps query-only parameters, untrusted.
             None => {
                 if k == "client_id" || policy != ParameterPolicy::Strict {
                     params.insert(k.to_string(), v.to_string());
