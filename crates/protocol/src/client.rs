@@ -4,41 +4,8 @@
 //! This module checks structure and values that need no cryptography. Key material
 //! (`jwk`, `jwks`, `x509` secrets) is parsed and checked by the core when the client is loaded.
 
+use crate::alg::{Configured, JweAlg, JweEnc, RequestObjectSigningAlg, unknown_jws_alg};
 use serde::{Deserialize, Serialize};
-
-/// Signing algorithms a request object or client assertion may name (RFC 7518 §3.1, RFC 8037;
-/// `Ed25519` is the fully-specified name of EdDSA with an Ed25519 key, RFC 9864 §2.2).
-pub const JWS_ALGS: &[&str] = &[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-    "Ed25519", "HS256", "HS384", "HS512",
-];
-
-/// The error for a signing algorithm `field` names that is not in [`JWS_ALGS`]. `Ed448`
-/// (RFC 9864 §2.2) is registered but not supported, and the message says what to use.
-pub(crate) fn unknown_jws_alg(field: &str, alg: &str) -> String {
-    if alg == "Ed448" {
-        format!(
-            "{field}: \"Ed448\" is not supported (no Ed448 keys); an Ed25519 key signs as \"Ed25519\" or \"EdDSA\""
-        )
-    } else {
-        format!("{field}: unknown algorithm {alg:?}")
-    }
-}
-
-/// Key management algorithms Writ can decrypt (RFC 7518 §4.1); RSA1_5 and PBES2 never.
-pub const JWE_ALGS: &[&str] = &[
-    "RSA-OAEP",
-    "RSA-OAEP-256",
-    "ECDH-ES",
-    "ECDH-ES+A128KW",
-    "ECDH-ES+A256KW",
-    "A128KW",
-    "A256KW",
-    "dir",
-];
-
-/// Content encryption algorithms Writ can decrypt (RFC 7518 §5.1).
-pub const JWE_ENCS: &[&str] = &["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"];
 
 /// The scopes a client gets when its registration names none.
 pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
@@ -156,15 +123,18 @@ pub struct ClientConfig {
     /// This client must use signed request objects (RFC 9101 §10.5).
     #[serde(default)]
     pub require_signed_request_object: bool,
-    /// If set, the only algorithm accepted for this client's request objects.
+    /// If set, the only algorithm accepted for this client's request objects (OpenID Connect
+    /// Dynamic Client Registration §2; `none` needs `allow_unsigned_by_value`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_signing_alg: Option<String>,
-    /// If set, request objects must be encrypted with exactly this key management algorithm.
+    pub request_object_signing_alg: Option<Configured<RequestObjectSigningAlg>>,
+    /// If set, request objects must be encrypted with exactly this key management algorithm
+    /// (RFC 7518 §4.1; OpenID Connect Dynamic Client Registration §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_encryption_alg: Option<String>,
-    /// If set, request objects must be encrypted with exactly this content encryption.
+    pub request_object_encryption_alg: Option<Configured<JweAlg>>,
+    /// If set, request objects must be encrypted with exactly this content encryption
+    /// (RFC 7518 §5.1; OpenID Connect Dynamic Client Registration §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_encryption_enc: Option<String>,
+    pub request_object_encryption_enc: Option<Configured<JweEnc>>,
     /// Allowed client-hosted `request_uri` patterns: exact, `prefix*`, or `*`.
     #[serde(default)]
     pub request_uris: Vec<String>,
@@ -326,21 +296,28 @@ impl ClientConfig {
                 _ => errs.push(format!("jwks_uri: {u:?} is not an http(s) URL")),
             }
         }
-        if let Some(a) = &self.request_object_signing_alg
-            && !JWS_ALGS.contains(&a.as_str())
-            && a != "none"
+        // The names were parsed when the registration was read; here the ones that did not
+        // parse are reported with their key.
+        if let Some(a) = self
+            .request_object_signing_alg
+            .as_ref()
+            .and_then(|a| a.refused())
         {
             errs.push(unknown_jws_alg("request_object_signing_alg", a));
         }
-        if let Some(a) = &self.request_object_encryption_alg
-            && !JWE_ALGS.contains(&a.as_str())
+        if let Some(a) = self
+            .request_object_encryption_alg
+            .as_ref()
+            .and_then(|a| a.refused())
         {
             errs.push(format!(
                 "request_object_encryption_alg: unsupported algorithm {a:?}"
             ));
         }
-        if let Some(e) = &self.request_object_encryption_enc
-            && !JWE_ENCS.contains(&e.as_str())
+        if let Some(e) = self
+            .request_object_encryption_enc
+            .as_ref()
+            .and_then(|e| e.refused())
         {
             errs.push(format!(
                 "request_object_encryption_enc: unsupported encryption {e:?}"
@@ -369,7 +346,10 @@ impl ClientConfig {
                     .into(),
             );
         }
-        if self.request_object_signing_alg.as_deref() == Some("none")
+        if self
+            .request_object_signing_alg
+            .as_ref()
+            .is_some_and(|a| a.is(RequestObjectSigningAlg::Unsigned))
             && !self.allow_unsigned_by_value
         {
             errs.push(
@@ -506,6 +486,35 @@ mod tests {
             errs.iter().any(|e| e.contains("unknown algorithm")),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn algorithm_fields_are_typed_and_round_trip_through_json() {
+        let c = client(
+            r#"{"client_id":"c1","redirect_uris":["https://rp.example/cb"],
+                "token_endpoint_auth_method":"none","allow_unsigned_by_value":true,
+                "request_object_signing_alg":"none",
+                "request_object_encryption_alg":"ECDH-ES+A256KW",
+                "request_object_encryption_enc":"A256CBC-HS512"}"#,
+        );
+        c.validate().unwrap();
+        assert_eq!(
+            c.request_object_signing_alg,
+            Some(Configured::Known(RequestObjectSigningAlg::Unsigned))
+        );
+        assert_eq!(
+            c.request_object_encryption_alg,
+            Some(Configured::Known(JweAlg::EcdhEsA256Kw))
+        );
+        assert_eq!(
+            c.request_object_encryption_enc,
+            Some(Configured::Known(JweEnc::A256CbcHs512))
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["request_object_signing_alg"], "none");
+        assert_eq!(json["request_object_encryption_alg"], "ECDH-ES+A256KW");
+        assert_eq!(json["request_object_encryption_enc"], "A256CBC-HS512");
+        assert_eq!(serde_json::from_value::<ClientConfig>(json).unwrap(), c);
     }
 
     #[test]

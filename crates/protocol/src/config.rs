@@ -5,7 +5,8 @@
 //!
 //! These key names are an interface: tools outside the project write such files.
 
-use crate::client::{ClientConfig, JWE_ALGS, JWE_ENCS, JWS_ALGS, unknown_jws_alg};
+use crate::alg::{AlgList, JweAlg, JweEnc, JwsAlg, unknown_jws_alg};
+use crate::client::ClientConfig;
 use crate::units::{ByteSize, Seconds};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -148,9 +149,9 @@ pub struct JarConfig {
     /// Accept client-hosted `request_uri` (RFC 9101 §10.4: off by default).
     #[serde(default)]
     pub request_uri_parameter: bool,
-    /// Algorithms a request object may be signed with.
+    /// Algorithms a request object may be signed with (RFC 7518 §3.1; RFC 9101 §6.1).
     #[serde(default = "default_signing_algs")]
-    pub signing_algs: Vec<String>,
+    pub signing_algs: AlgList<JwsAlg>,
     /// Every client must use JAR (RFC 9101 §10.5).
     #[serde(default)]
     pub require_signed_request_object: bool,
@@ -217,14 +218,12 @@ impl Default for JarConfig {
 
 /// Every asymmetric algorithm. `Ed25519` (RFC 9864 §2.2) is the same signature as `EdDSA` with
 /// the only keys Writ accepts for it, so it is no weaker and is in by default.
-fn default_signing_algs() -> Vec<String> {
-    [
-        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-        "Ed25519",
+fn default_signing_algs() -> AlgList<JwsAlg> {
+    use JwsAlg::*;
+    vec![
+        RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519,
     ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    .into()
 }
 fn default_clock_skew() -> Seconds {
     Seconds::secs(30)
@@ -308,12 +307,12 @@ pub struct EncryptionConfig {
     /// Default: on once a decryption key exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Accepted key management algorithms.
+    /// Accepted key management algorithms (RFC 7518 §4.1).
     #[serde(default = "default_enc_algs")]
-    pub algs: Vec<String>,
-    /// Accepted content encryption algorithms.
+    pub algs: AlgList<JweAlg>,
+    /// Accepted content encryption algorithms (RFC 7518 §5.1).
     #[serde(default = "default_encs")]
-    pub encs: Vec<String>,
+    pub encs: AlgList<JweEnc>,
 }
 
 impl Default for EncryptionConfig {
@@ -326,11 +325,13 @@ impl Default for EncryptionConfig {
     }
 }
 
-fn default_enc_algs() -> Vec<String> {
-    JWE_ALGS.iter().map(|s| s.to_string()).collect()
+/// Every key management algorithm `writ-jose` implements; RSA1_5 and PBES2 are not among them.
+fn default_enc_algs() -> AlgList<JweAlg> {
+    JweAlg::ALL.into_iter().collect()
 }
-fn default_encs() -> Vec<String> {
-    JWE_ENCS.iter().map(|s| s.to_string()).collect()
+/// Every content encryption algorithm `writ-jose` implements.
+fn default_encs() -> AlgList<JweEnc> {
+    JweEnc::ALL.into_iter().collect()
 }
 
 /// `[par]`: pushed authorization requests (RFC 9126).
@@ -412,10 +413,12 @@ impl Config {
         if jar.signing_algs.is_empty() {
             errs.push("jar.signing_algs: must name at least one algorithm".into());
         }
-        for a in &jar.signing_algs {
+        // The names were parsed when the file was read; here the ones that did not parse are
+        // reported with their key. HS* are algorithms like any other: in only when listed.
+        for a in jar.signing_algs.refused() {
             if a.eq_ignore_ascii_case("none") {
                 errs.push("jar.signing_algs: \"none\" is never a signing algorithm (use a client's allow_unsigned_by_value)".into());
-            } else if !JWS_ALGS.contains(&a.as_str()) {
+            } else {
                 errs.push(unknown_jws_alg("jar.signing_algs", a));
             }
         }
@@ -446,7 +449,9 @@ impl Config {
         if ru.allowed_content_types.is_empty() {
             errs.push("jar.request_uri.allowed_content_types: must not be empty".into());
         }
-        for a in &jar.encryption.algs {
+        // `JweAlg` cannot name RSA1_5 (RFC 7518 §4.2; Bleichenbacher) or PBES2 (§4.8), so they
+        // arrive here as refused names, with their own reasons.
+        for a in jar.encryption.algs.refused() {
             match a.as_str() {
                 "RSA1_5" => errs.push(
                     "jar.encryption.algs: RSA1_5 is never accepted (Bleichenbacher padding oracle)"
@@ -455,16 +460,11 @@ impl Config {
                 a if a.starts_with("PBES2") => {
                     errs.push(format!("jar.encryption.algs: {a} is never accepted"))
                 }
-                a if !JWE_ALGS.contains(&a) => {
-                    errs.push(format!("jar.encryption.algs: unsupported algorithm {a:?}"))
-                }
-                _ => {}
+                a => errs.push(format!("jar.encryption.algs: unsupported algorithm {a:?}")),
             }
         }
-        for e in &jar.encryption.encs {
-            if !JWE_ENCS.contains(&e.as_str()) {
-                errs.push(format!("jar.encryption.encs: unsupported encryption {e:?}"));
-            }
+        for e in jar.encryption.encs.refused() {
+            errs.push(format!("jar.encryption.encs: unsupported encryption {e:?}"));
         }
         if self.par.lifetime.as_secs() == 0 || self.par.lifetime.as_secs() > 600 {
             errs.push("par.lifetime: must be between 1s and 10m (RFC 9126 §2.2)".into());
@@ -531,7 +531,12 @@ mod tests {
         assert_eq!(c.jar.max_request_object_bytes.0, 65536);
         assert_eq!(c.jar.request_uri.timeout.as_secs(), 5);
         assert_eq!(c.par.lifetime.as_secs(), 60);
-        assert!(!c.jar.signing_algs.iter().any(|a| a.starts_with("HS")));
+        assert!(
+            !c.jar
+                .signing_algs
+                .iter()
+                .any(|a| a.as_str().starts_with("HS"))
+        );
     }
 
     #[test]
@@ -611,7 +616,7 @@ mod tests {
     fn ed25519_is_a_signing_alg_and_in_the_defaults_rfc9864_2_2() {
         let c: Config = toml::from_str("").unwrap();
         for a in ["EdDSA", "Ed25519"] {
-            assert!(c.jar.signing_algs.iter().any(|s| s == a), "{a}");
+            assert!(c.jar.signing_algs.iter().any(|s| s.as_str() == a), "{a}");
         }
         let c: Config = toml::from_str("[jar]\nsigning_algs = [\"Ed25519\"]\n").unwrap();
         c.validate().unwrap();
@@ -623,6 +628,55 @@ mod tests {
                     && e.contains("\"Ed448\" is not supported")),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn algorithm_names_are_typed_and_unknown_ones_name_their_key() {
+        let c: Config = toml::from_str(
+            r#"
+            [jar]
+            signing_algs = ["PS256", "HS512"]
+            [jar.encryption]
+            algs = ["ECDH-ES+A128KW"]
+            encs = ["A128CBC-HS256"]
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.jar.signing_algs.algs(), [JwsAlg::PS256, JwsAlg::HS512]);
+        assert_eq!(c.jar.encryption.algs.algs(), [JweAlg::EcdhEsA128Kw]);
+        assert_eq!(c.jar.encryption.encs.algs(), [JweEnc::A128CbcHs256]);
+
+        let c: Config = toml::from_str(
+            r#"
+            [jar]
+            signing_algs = ["RS256", "rs256"]
+            [jar.encryption]
+            algs = ["PBES2-HS256+A128KW", "A192KW"]
+            encs = ["A192GCM"]
+            [[clients]]
+            client_id = "c1"
+            redirect_uris = ["https://rp.example/cb"]
+            token_endpoint_auth_method = "none"
+            request_object_signing_alg = "ES256K"
+            request_object_encryption_alg = "RSA1_5"
+            request_object_encryption_enc = "A128GCM "
+            "#,
+        )
+        .unwrap();
+        let errs = c.validate().unwrap_err();
+        for want in [
+            "jar.signing_algs: unknown algorithm \"rs256\"",
+            "jar.encryption.algs: PBES2-HS256+A128KW is never accepted",
+            "jar.encryption.algs: unsupported algorithm \"A192KW\"",
+            "jar.encryption.encs: unsupported encryption \"A192GCM\"",
+            "clients[0].request_object_signing_alg: unknown algorithm \"ES256K\"",
+            "clients[0].request_object_encryption_alg: unsupported algorithm \"RSA1_5\"",
+            "clients[0].request_object_encryption_enc: unsupported encryption \"A128GCM \"",
+        ] {
+            assert!(errs.iter().any(|e| e == want), "{want}: {errs:?}");
+        }
+        assert_eq!(errs.len(), 7, "{errs:?}");
     }
 
     #[test]

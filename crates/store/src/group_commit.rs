@@ -97,7 +97,7 @@ async fn write_round(writer: &SqlitePool, round: &mut Vec<Pending>) {
 }
 
 async fn put_one(writer: &SqlitePool, row: &StoredInteraction) -> Result<(), StoreError> {
-    sqlx::query::<Sqlite>(crate::sql::INTERACTION_PUT)
+    sqlx::query::<Sqlite>(crate::sql::interactions::PUT)
         .bind(row.id.as_str())
         .bind(row.payload.as_str())
         .bind(row.expires_at)
@@ -122,7 +122,7 @@ async fn put_many(writer: &SqlitePool, rows: &[&StoredInteraction]) -> Result<()
 }
 
 /// `INSERT ... VALUES ($1, $2, $3), ($4, $5, $6), ... ON CONFLICT (id) DO UPDATE ...` for `n`
-/// rows: the single-row [`INTERACTION_PUT`](crate::sql::INTERACTION_PUT) widened.
+/// rows: the single-row [`INTERACTION_PUT`](crate::sql::interactions::PUT) widened.
 fn upsert_sql(n: usize) -> String {
     let mut sql = String::with_capacity(120 + n * 20);
     sql.push_str("INSERT INTO interactions (id, payload, expires_at) VALUES ");
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn widened_statement_numbers_every_value() {
-        assert_eq!(upsert_sql(1), crate::sql::INTERACTION_PUT);
+        assert_eq!(upsert_sql(1), crate::sql::interactions::PUT);
         assert_eq!(
             upsert_sql(2),
             "INSERT INTO interactions (id, payload, expires_at) VALUES ($1, $2, $3), \

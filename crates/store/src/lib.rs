@@ -5,7 +5,7 @@
 //! - [`PgStore`]: PostgreSQL, shared by every node behind a balancer, so a code issued on one
 //!   node is redeemed once across all of them and a `jti` seen on one is rejected on the rest.
 //!
-//! Both run the same SQL (see `sql.rs`) and the same conformance suite
+//! Both run the same SQL (see `sql/`, one module per aggregate) and the same conformance suite
 //! (`tests/conformance.rs`). [`open`] picks the backend from the URL scheme; migrations are
 //! embedded and applied on open. Every time a query compares against comes from the caller's
 //! clock, never from the database's. [`spawn_purger`] deletes expired rows in the background.

@@ -79,7 +79,7 @@ impl PgStore {
         &self,
         interaction: &writ_core::ports::StoredInteraction,
     ) -> Result<(), StoreError> {
-        sqlx::query(crate::sql::INTERACTION_PUT)
+        sqlx::query(crate::sql::interactions::PUT)
             .bind(interaction.id.as_str())
             .bind(interaction.payload.as_str())
             .bind(interaction.expires_at)
@@ -90,4 +90,4 @@ impl PgStore {
     }
 }
 
-crate::sql::impl_store!(PgStore);
+crate::sql::impl_store!(PgStore, ::sqlx::Postgres);

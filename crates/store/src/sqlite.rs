@@ -241,7 +241,7 @@ pub(crate) fn is_memory_url(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
-crate::sql::impl_store!(SqliteStore);
+crate::sql::impl_store!(SqliteStore, ::sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {

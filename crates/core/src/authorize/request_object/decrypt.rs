@@ -111,8 +111,7 @@ fn decrypt_jwe(
             format!("request object encryption {alg} / {enc} is not accepted"),
         ));
     }
-    let (want_alg, want_enc) = policy.required_encryption(client);
-    if want_alg.is_some_and(|a| a != alg) || want_enc.is_some_and(|e| e != enc) {
+    if !policy.registered_encryption_fits(client, alg, enc) {
         return Err(Refusal::new(
             Check::EncryptionAlg,
             format!(

@@ -4,6 +4,7 @@
 
 use crate::clients::Client;
 use writ_jose::{JweAlg, JweEnc, JwsAlg};
+use writ_protocol::alg::RequestObjectSigningAlg;
 use writ_protocol::config::{JarConfig, ParameterPolicy, Profile, ReplayPolicy};
 
 /// The `typ` of a request object (RFC 9101 §4, §10.8).
@@ -73,14 +74,11 @@ const FAPI_ALGS: &[JwsAlg] = &[JwsAlg::PS256, JwsAlg::ES256];
 const FAPI_MAX_LIFETIME: i64 = 3600;
 
 impl JarPolicy {
-    /// From `[jar]` (already validated: unknown names were refused at start-up and are skipped
-    /// here). `has_decryption_key` decides the default of `[jar.encryption] enabled`.
+    /// From `[jar]`, whose algorithm names were parsed into the `writ-jose` enums when the file
+    /// was read (and validated at start-up: a name that did not parse stops it).
+    /// `has_decryption_key` decides the default of `[jar.encryption] enabled`.
     pub fn from_config(jar: &JarConfig, has_decryption_key: bool) -> Self {
-        let mut signing_algs: Vec<JwsAlg> = jar
-            .signing_algs
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
+        let mut signing_algs: Vec<JwsAlg> = jar.signing_algs.algs().to_vec();
         let mut require_signed = jar.require_signed_request_object;
         let mut require_exp = jar.require_exp;
         let mut require_aud = jar.require_aud;
@@ -114,18 +112,8 @@ impl JarPolicy {
             max_bytes: jar.max_request_object_bytes.as_usize(),
             profile: jar.profile,
             encryption_enabled: jar.encryption.enabled.unwrap_or(has_decryption_key),
-            encryption_algs: jar
-                .encryption
-                .algs
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .collect(),
-            encryption_encs: jar
-                .encryption
-                .encs
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .collect(),
+            encryption_algs: jar.encryption.algs.algs().to_vec(),
+            encryption_encs: jar.encryption.encs.algs().to_vec(),
         }
     }
 
@@ -134,15 +122,16 @@ impl JarPolicy {
         self.require_signed || client.config.require_signed_request_object
     }
 
-    /// Whether `alg` may sign a request object of `client`: in the server's list and equal to
-    /// the client's `request_object_signing_alg` when it has one.
+    /// Whether `alg` may sign a request object of `client` (RFC 9101 §6.2; OpenID Connect
+    /// Dynamic Client Registration §2): in the server's list and equal to the client's
+    /// `request_object_signing_alg` when it has one.
     pub fn signing_alg_allowed(&self, client: &Client, alg: JwsAlg) -> bool {
         self.signing_algs.contains(&alg)
             && client
                 .config
                 .request_object_signing_alg
-                .as_deref()
-                .is_none_or(|a| a == alg.as_str())
+                .as_ref()
+                .is_none_or(|a| a.is(RequestObjectSigningAlg::Signed(alg)))
     }
 
     /// Whether `client` may send an unsigned (`alg: none`) request object by value, and not
@@ -156,26 +145,23 @@ impl JarPolicy {
             && client
                 .config
                 .request_object_signing_alg
-                .as_deref()
-                .is_none_or(|a| a == "none")
+                .as_ref()
+                .is_none_or(|a| a.is(RequestObjectSigningAlg::Unsigned))
     }
 
-    /// The `(alg, enc)` pair `client` must encrypt with, if it registered one (SPEC §2
-    /// `request_object_encryption_alg` / `_enc`). A client that registered only one of the
-    /// two gets the other from the server's list.
-    pub fn required_encryption(&self, client: &Client) -> (Option<JweAlg>, Option<JweEnc>) {
-        (
-            client
-                .config
-                .request_object_encryption_alg
-                .as_deref()
-                .and_then(|a| a.parse().ok()),
-            client
-                .config
+    /// Whether `(alg, enc)` is the pair `client` registered (SPEC §2
+    /// `request_object_encryption_alg` / `_enc`; RFC 7516 §4.1.1, §4.1.2). A client that
+    /// registered only one of the two gets the other from the server's list.
+    pub fn registered_encryption_fits(&self, client: &Client, alg: JweAlg, enc: JweEnc) -> bool {
+        let config = &client.config;
+        config
+            .request_object_encryption_alg
+            .as_ref()
+            .is_none_or(|a| a.is(alg))
+            && config
                 .request_object_encryption_enc
-                .as_deref()
-                .and_then(|a| a.parse().ok()),
-        )
+                .as_ref()
+                .is_none_or(|e| e.is(enc))
     }
 
     /// Whether `client` must encrypt its request objects.
@@ -208,7 +194,7 @@ mod tests {
             };
             let p = JarPolicy::from_config(&jar, true);
             // The defaults include EdDSA and Ed25519; FAPI keeps PS256 and ES256 only.
-            assert!(jar.signing_algs.iter().any(|a| a == "Ed25519"));
+            assert!(jar.signing_algs.iter().any(|a| *a == JwsAlg::Ed25519));
             assert_eq!(p.signing_algs, vec![JwsAlg::PS256, JwsAlg::ES256]);
             assert!(p.require_aud && p.require_exp && p.require_nbf && p.require_signed);
             assert_eq!(p.max_lifetime, 3600);

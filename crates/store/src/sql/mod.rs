@@ -1,0 +1,227 @@
+//! The SQL both backends run, one module per aggregate, and the one [`Store`] implementation
+//! they share.
+//!
+//! SQLite and PostgreSQL both accept `$N` placeholders, `ON CONFLICT ... DO UPDATE ... WHERE`,
+//! `UPDATE/DELETE ... RETURNING` and row-value `IN`, so every statement is written once. Each
+//! aggregate module holds its statements, the row they return and its operations, written
+//! once against [`Db`](db::Db) (`db.rs`: a backend's reader and writer pools and the values
+//! bound to `$N`, implemented per backend with concrete sqlx calls by `impl_db!`):
+//!
+//! | module | rows |
+//! |---|---|
+//! | `clients`, `users`, `keys` | registrations, users, the server's keys |
+//! | `interactions`, `sessions` | pending interactions, browser sessions |
+//! | `pushed` | pushed authorization requests (RFC 9126) |
+//! | `grants`, `codes`, `refresh` | grants and what they produced |
+//! | `replay` | `jti`s and other once-only keys |
+//! | `expiry` | the purge of expired rows, every table |
+//!
+//! One-time use (SPEC §9, §10) of codes, refresh tokens, pushed requests and interactions is
+//! one helper, `once.rs`. Every time a statement compares against comes from the caller's
+//! clock, never from the database's.
+//!
+//! [`impl_store!`] turns the operations into the port for a backend type; it is a macro only
+//! because `Store` belongs to `writ-core`, so it cannot be implemented once for every `Db`.
+//!
+//! [`Store`]: writ_core::ports::Store
+
+pub(crate) mod db;
+mod once;
+
+// `pub(crate)`: `impl_store!` expands in `sqlite.rs` and `postgres.rs`.
+pub(crate) mod clients;
+pub(crate) mod codes;
+pub(crate) mod expiry;
+pub(crate) mod grants;
+pub(crate) mod interactions;
+pub(crate) mod keys;
+pub(crate) mod pushed;
+pub(crate) mod refresh;
+pub(crate) mod replay;
+pub(crate) mod sessions;
+pub(crate) mod users;
+
+/// Implement [`Db`](db::Db) and [`Store`](writ_core::ports::Store) for a backend type that has
+/// `fn reader(&self) -> &sqlx::Pool<$db>` (reads), `fn writer(&self) -> &sqlx::Pool<$db>`
+/// (writes and every consumption) and `async fn put_interaction(&self, &StoredInteraction)`
+/// (the one write each backend does its own way: SQLite groups them).
+macro_rules! impl_store {
+    ($backend:ty, $db:ty) => {
+        $crate::sql::db::impl_db!($backend, $db);
+
+        const _: () = {
+            use ::writ_core::ports::{
+                Consumed, KeyState, StoreError, StoredClient, StoredCode, StoredGrant,
+                StoredInteraction, StoredKey, StoredPushedRequest, StoredRefreshToken,
+                StoredSession, StoredUser, UnixTime,
+            };
+            use $crate::sql::{
+                clients, codes, expiry, grants, interactions, keys, pushed, refresh, replay,
+                sessions, users,
+            };
+
+            #[::async_trait::async_trait]
+            impl ::writ_core::ports::Store for $backend {
+                async fn client_upsert(&self, client: &StoredClient) -> Result<(), StoreError> {
+                    clients::upsert(self, client).await
+                }
+
+                async fn client_get(
+                    &self,
+                    client_id: &str,
+                ) -> Result<Option<StoredClient>, StoreError> {
+                    clients::get(self, client_id).await
+                }
+
+                async fn client_list(&self) -> Result<Vec<StoredClient>, StoreError> {
+                    clients::list(self).await
+                }
+
+                async fn client_remove(&self, client_id: &str) -> Result<bool, StoreError> {
+                    clients::remove(self, client_id).await
+                }
+
+                async fn user_upsert(&self, user: &StoredUser) -> Result<StoredUser, StoreError> {
+                    users::upsert(self, user).await
+                }
+
+                async fn user_by_username(
+                    &self,
+                    username: &str,
+                ) -> Result<Option<StoredUser>, StoreError> {
+                    users::by_username(self, username).await
+                }
+
+                async fn user_get(&self, id: &str) -> Result<Option<StoredUser>, StoreError> {
+                    users::get(self, id).await
+                }
+
+                async fn key_insert(&self, key: &StoredKey) -> Result<(), StoreError> {
+                    keys::insert(self, key).await
+                }
+
+                async fn key_list(&self) -> Result<Vec<StoredKey>, StoreError> {
+                    keys::list(self).await
+                }
+
+                async fn key_set_state(
+                    &self,
+                    kid: &str,
+                    state: KeyState,
+                ) -> Result<bool, StoreError> {
+                    keys::set_state(self, kid, state).await
+                }
+
+                async fn interaction_put(
+                    &self,
+                    interaction: &StoredInteraction,
+                ) -> Result<(), StoreError> {
+                    self.put_interaction(interaction).await
+                }
+
+                async fn interaction_get(
+                    &self,
+                    id: &str,
+                    now: UnixTime,
+                ) -> Result<Option<StoredInteraction>, StoreError> {
+                    interactions::get(self, id, now).await
+                }
+
+                async fn interaction_take(
+                    &self,
+                    id: &str,
+                    now: UnixTime,
+                ) -> Result<bool, StoreError> {
+                    interactions::take(self, id, now).await
+                }
+
+                async fn pushed_request_insert(
+                    &self,
+                    request: &StoredPushedRequest,
+                ) -> Result<(), StoreError> {
+                    pushed::insert(self, request).await
+                }
+
+                async fn pushed_request_take(
+                    &self,
+                    uri_hash: &str,
+                    client_id: &str,
+                    now: UnixTime,
+                ) -> Result<Option<StoredPushedRequest>, StoreError> {
+                    pushed::take(self, uri_hash, client_id, now).await
+                }
+
+                async fn session_put(&self, session: &StoredSession) -> Result<(), StoreError> {
+                    sessions::put(self, session).await
+                }
+
+                async fn session_get(
+                    &self,
+                    id: &str,
+                    now: UnixTime,
+                ) -> Result<Option<StoredSession>, StoreError> {
+                    sessions::get(self, id, now).await
+                }
+
+                async fn session_delete(&self, id: &str) -> Result<(), StoreError> {
+                    sessions::delete(self, id).await
+                }
+
+                async fn grant_insert(&self, grant: &StoredGrant) -> Result<(), StoreError> {
+                    grants::insert(self, grant).await
+                }
+
+                async fn grant_get(&self, id: &str) -> Result<Option<StoredGrant>, StoreError> {
+                    grants::get(self, id).await
+                }
+
+                async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+                    grants::revoke(self, id, now).await
+                }
+
+                async fn code_insert(&self, code: &StoredCode) -> Result<(), StoreError> {
+                    codes::insert(self, code).await
+                }
+
+                async fn code_consume(
+                    &self,
+                    code_hash: &str,
+                    now: UnixTime,
+                ) -> Result<Consumed<StoredCode>, StoreError> {
+                    codes::consume(self, code_hash, now).await
+                }
+
+                async fn refresh_insert(
+                    &self,
+                    token: &StoredRefreshToken,
+                ) -> Result<(), StoreError> {
+                    refresh::insert(self, token).await
+                }
+
+                async fn refresh_consume(
+                    &self,
+                    token_hash: &str,
+                    now: UnixTime,
+                ) -> Result<Consumed<StoredRefreshToken>, StoreError> {
+                    refresh::consume(self, token_hash, now).await
+                }
+
+                async fn replay_insert_once(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                    expires_at: UnixTime,
+                    now: UnixTime,
+                ) -> Result<bool, StoreError> {
+                    replay::insert_once(self, namespace, key, expires_at, now).await
+                }
+
+                async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+                    expiry::purge(self, now).await
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,76 @@
+//! Refresh tokens (RFC 6749 §6; with rotation each is used once, RFC 9700 §4.14.2; SPEC §9).
+//! A used token stays until it expires, so a reuse is recognised and revokes the grant.
+
+use writ_core::ports::{Consumed, StoreError, StoredRefreshToken, UnixTime};
+
+use super::db::{Arg, Db};
+use super::once::{OneTimeUse, consume_once};
+use crate::insert_error;
+
+const INSERT: &str = "INSERT INTO refresh_tokens \
+     (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+
+/// `$1` the token hash, `$2` now.
+const USE: OneTimeUse = OneTimeUse {
+    take: "UPDATE refresh_tokens SET consumed_at = $2 \
+     WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
+     RETURNING token_hash, grant_id, payload, expires_at",
+    used: Some(
+        "SELECT token_hash, grant_id, payload, expires_at \
+     FROM refresh_tokens WHERE token_hash = $1 AND consumed_at IS NOT NULL",
+    ),
+};
+
+/// Revoking a grant deletes its unused refresh tokens; used ones stay to recognise a reuse.
+pub(crate) const REVOKE_UNUSED: &str =
+    "DELETE FROM refresh_tokens WHERE grant_id = $1 AND consumed_at IS NULL";
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    token_hash: String,
+    grant_id: String,
+    payload: String,
+    expires_at: i64,
+}
+
+impl From<RefreshRow> for StoredRefreshToken {
+    fn from(r: RefreshRow) -> Self {
+        StoredRefreshToken {
+            token_hash: r.token_hash,
+            grant_id: r.grant_id,
+            payload: r.payload,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+/// Store a new refresh token.
+pub(crate) async fn insert<D: Db>(db: &D, token: &StoredRefreshToken) -> Result<(), StoreError> {
+    db.execute(
+        INSERT,
+        &[
+            Arg::Text(&token.token_hash),
+            Arg::Text(&token.grant_id),
+            Arg::Text(&token.payload),
+            Arg::Int(token.expires_at),
+        ],
+    )
+    .await
+    .map_err(|e| insert_error(e, || "refresh token".to_owned()))?;
+    Ok(())
+}
+
+/// Use a refresh token, once.
+pub(crate) async fn consume<D: Db>(
+    db: &D,
+    token_hash: &str,
+    now: UnixTime,
+) -> Result<Consumed<StoredRefreshToken>, StoreError> {
+    consume_once::<D, RefreshRow, _>(
+        db,
+        &USE,
+        &[Arg::Text(token_hash), Arg::Int(now)],
+        &[Arg::Text(token_hash)],
+    )
+    .await
+}

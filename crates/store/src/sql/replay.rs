@@ -1,0 +1,37 @@
+//! Replay detection (SPEC §4.5 `replay`, §9 `private_key_jwt` `jti`; RFC 7519 §4.1.7,
+//! RFC 7523 §3): a key seen once is refused until it expires, across every node.
+
+use writ_core::ports::{StoreError, UnixTime};
+
+use super::db::{Arg, Db};
+use crate::backend;
+
+/// New key: inserted. Existing unexpired entry: untouched (0 rows, a replay). Existing
+/// expired entry: replaced (1 row).
+const INSERT: &str = "INSERT INTO replay (namespace, entry_key, expires_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (namespace, entry_key) DO UPDATE SET expires_at = excluded.expires_at \
+     WHERE replay.expires_at <= $4";
+
+/// Remember `key` in `namespace` until `expires_at`: `true` the first time (or once an
+/// earlier entry has expired), `false` for a replay.
+pub(crate) async fn insert_once<D: Db>(
+    db: &D,
+    namespace: &str,
+    key: &str,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let inserted = db
+        .execute(
+            INSERT,
+            &[
+                Arg::Text(namespace),
+                Arg::Text(key),
+                Arg::Int(expires_at),
+                Arg::Int(now),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(inserted > 0)
+}
