@@ -16,6 +16,7 @@ pub mod error;
 pub mod flows;
 pub mod interaction_handle;
 pub mod keys;
+pub mod payload;
 pub mod ports;
 pub mod provider;
 pub mod response;

@@ -4,6 +4,9 @@
 //! implementations and the tests wire in fixed ones, so every time-dependent rule can be
 //! tested exactly. All times are Unix seconds (`i64`).
 
+pub use crate::payload::{
+    CodeRecord, InteractionRecord, Payload, PayloadError, PushedRecord, Record, RefreshRecord,
+};
 use async_trait::async_trait;
 
 /// Unix time in whole seconds.
@@ -191,8 +194,8 @@ pub struct StoredKey {
 pub struct StoredInteraction {
     /// Interaction id (random, URL-safe), primary key.
     pub id: String,
-    /// The validated request and interaction progress, JSON (empty once answered).
-    pub payload: String,
+    /// The validated request and interaction progress (empty once answered).
+    pub payload: Payload<InteractionRecord>,
     /// Expiry.
     pub expires_at: UnixTime,
     /// Answered (consent given or refused, or ended): a tombstone kept until it expires, so
@@ -220,8 +223,8 @@ pub struct StoredCode {
     pub code_hash: String,
     /// The grant this code belongs to (revoked as a whole on reuse).
     pub grant_id: String,
-    /// What the code stands for (client, redirect_uri, PKCE challenge, scope, nonce...), JSON.
-    pub payload: String,
+    /// What the code stands for (client, redirect_uri, PKCE challenge, scope, nonce...).
+    pub payload: Payload<CodeRecord>,
     /// Expiry.
     pub expires_at: UnixTime,
 }
@@ -235,8 +238,8 @@ pub struct StoredPushedRequest {
     pub uri_hash: String,
     /// The client that pushed it; only that client can use it (RFC 9126 §4).
     pub client_id: String,
-    /// The validated request, JSON.
-    pub payload: String,
+    /// The validated request.
+    pub payload: Payload<PushedRecord>,
     /// Expiry (`expires_in` of the PAR response).
     pub expires_at: UnixTime,
 }
@@ -277,8 +280,8 @@ pub struct StoredRefreshToken {
     pub token_hash: String,
     /// The grant it belongs to.
     pub grant_id: String,
-    /// Scope, client, subject..., JSON.
-    pub payload: String,
+    /// Scope, client, subject...
+    pub payload: Payload<RefreshRecord>,
     /// Expiry.
     pub expires_at: UnixTime,
 }

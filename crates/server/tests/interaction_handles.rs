@@ -93,7 +93,7 @@ async fn authorize_writes_no_interaction_row_until_the_interaction_changes() {
     let r = sign_in(&s, &loc, "wrong").await;
     assert!(r.status().is_client_error(), "{}", r.status());
     let stored = row(&s, &row_id).await.expect("a row after a change");
-    let i: Interaction = serde_json::from_str(&stored.payload).unwrap();
+    let i: Interaction = stored.payload.decode().unwrap();
     assert_eq!(i.failed_logins, 1);
 
     // And the flow completes from the handle, down to the code.

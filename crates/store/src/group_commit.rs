@@ -99,7 +99,7 @@ async fn write_round(writer: &SqlitePool, round: &mut Vec<Pending>) {
 async fn put_one(writer: &SqlitePool, row: &StoredInteraction) -> Result<(), StoreError> {
     sqlx::query::<Sqlite>(crate::sql::interactions::PUT)
         .bind(row.id.as_str())
-        .bind(row.payload.as_str())
+        .bind(row.payload.as_stored())
         .bind(row.expires_at)
         .execute(writer)
         .await
@@ -114,7 +114,7 @@ async fn put_many(writer: &SqlitePool, rows: &[&StoredInteraction]) -> Result<()
     for row in rows {
         query = query
             .bind(row.id.as_str())
-            .bind(row.payload.as_str())
+            .bind(row.payload.as_stored())
             .bind(row.expires_at);
     }
     query.execute(writer).await.map_err(backend)?;

@@ -81,7 +81,7 @@ impl PgStore {
     ) -> Result<(), StoreError> {
         sqlx::query(crate::sql::interactions::PUT)
             .bind(interaction.id.as_str())
-            .bind(interaction.payload.as_str())
+            .bind(interaction.payload.as_stored())
             .bind(interaction.expires_at)
             .execute(&self.pool)
             .await

@@ -272,7 +272,7 @@ mod tests {
 
         let row = StoredInteraction {
             id: "i".into(),
-            payload: "{}".into(),
+            payload: writ_core::ports::Payload::from_stored("{}".into()),
             expires_at: i64::MAX,
             answered: false,
         };

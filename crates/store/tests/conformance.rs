@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 use writ_core::ports::{
-    Clock, Consumed, KeyState, KeyUse, Store, StoreError, StoredClient, StoredCode, StoredGrant,
-    StoredInteraction, StoredKey, StoredPushedRequest, StoredRefreshToken, StoredSession,
-    StoredUser, UnixTime,
+    Clock, Consumed, KeyState, KeyUse, Payload, Store, StoreError, StoredClient, StoredCode,
+    StoredGrant, StoredInteraction, StoredKey, StoredPushedRequest, StoredRefreshToken,
+    StoredSession, StoredUser, UnixTime,
 };
 
 /// A fixed "now" for the rules (any value works: the store never reads its own clock).
@@ -60,7 +60,7 @@ fn key(kid: &str, key_use: KeyUse, created_at: UnixTime) -> StoredKey {
 fn interaction(id: &str, expires_at: UnixTime) -> StoredInteraction {
     StoredInteraction {
         id: id.into(),
-        payload: format!(r#"{{"interaction":"{id}"}}"#),
+        payload: Payload::from_stored(format!(r#"{{"interaction":"{id}"}}"#)),
         expires_at,
         answered: false,
     }
@@ -90,7 +90,7 @@ fn code(hash: &str, grant_id: &str, expires_at: UnixTime) -> StoredCode {
     StoredCode {
         code_hash: hash.into(),
         grant_id: grant_id.into(),
-        payload: format!(r#"{{"code":"{hash}","scope":"openid"}}"#),
+        payload: Payload::from_stored(format!(r#"{{"code":"{hash}","scope":"openid"}}"#)),
         expires_at,
     }
 }
@@ -99,7 +99,7 @@ fn refresh(hash: &str, grant_id: &str, expires_at: UnixTime) -> StoredRefreshTok
     StoredRefreshToken {
         token_hash: hash.into(),
         grant_id: grant_id.into(),
-        payload: format!(r#"{{"refresh":"{hash}"}}"#),
+        payload: Payload::from_stored(format!(r#"{{"refresh":"{hash}"}}"#)),
         expires_at,
     }
 }
@@ -269,7 +269,7 @@ async fn interaction_round_trips_and_put_replaces(store: Arc<dyn Store>) {
         Some(first)
     );
     let mut second = interaction("i-1", NOW + 900);
-    second.payload = r#"{"step":"consent"}"#.into();
+    second.payload = Payload::from_stored(r#"{"step":"consent"}"#.into());
     store.interaction_put(&second).await.unwrap();
     assert_eq!(
         store.interaction_get("i-1", NOW).await.unwrap(),
@@ -279,7 +279,7 @@ async fn interaction_round_trips_and_put_replaces(store: Arc<dyn Store>) {
     assert!(store.interaction_take("i-1", NOW).await.unwrap());
     assert!(!store.interaction_take("i-1", NOW).await.unwrap());
     let tombstone = StoredInteraction {
-        payload: String::new(),
+        payload: Payload::empty(),
         answered: true,
         ..second
     };
@@ -298,7 +298,7 @@ async fn an_answered_interaction_is_never_replaced(store: Arc<dyn Store>) {
     store.interaction_put(&pending).await.unwrap();
     let row = store.interaction_get("i-2", NOW).await.unwrap().unwrap();
     assert!(row.answered, "{row:?}");
-    assert_eq!(row.payload, "");
+    assert!(row.payload.is_empty());
     assert!(!store.interaction_take("i-2", NOW).await.unwrap());
     // The grouped writer (SQLite) keeps the rule too: many rows at once, one of them answered.
     let writes = race(RACERS, |i| {
@@ -327,10 +327,10 @@ async fn concurrent_interaction_writes_all_land(store: Arc<dyn Store>) {
         let store = Arc::clone(&store);
         async move {
             let mut row = interaction(&format!("many-{i}"), NOW + 600);
-            row.payload = format!(r#"{{"n":{i}}}"#);
+            row.payload = Payload::from_stored(format!(r#"{{"n":{i}}}"#));
             store.interaction_put(&row).await?;
             let mut same = interaction("same", NOW + 600);
-            same.payload = format!(r#"{{"n":{i}}}"#);
+            same.payload = Payload::from_stored(format!(r#"{{"n":{i}}}"#));
             store.interaction_put(&same).await
         }
     })
@@ -342,11 +342,12 @@ async fn concurrent_interaction_writes_all_land(store: Arc<dyn Store>) {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.payload, format!(r#"{{"n":{i}}}"#));
+        assert_eq!(row.payload.as_stored(), format!(r#"{{"n":{i}}}"#));
     }
     let same = store.interaction_get("same", NOW).await.unwrap().unwrap();
-    let n: usize = same.payload[5..same.payload.len() - 1].parse().unwrap();
-    assert!(n < 4 * RACERS, "{}", same.payload);
+    let text = same.payload.as_stored();
+    let n: usize = text[5..text.len() - 1].parse().unwrap();
+    assert!(n < 4 * RACERS, "{text}");
 }
 
 async fn session_round_trips_put_replaces_and_delete_removes(store: Arc<dyn Store>) {
@@ -555,7 +556,7 @@ fn pushed(hash: &str, client_id: &str, expires_at: UnixTime) -> StoredPushedRequ
     StoredPushedRequest {
         uri_hash: hash.into(),
         client_id: client_id.into(),
-        payload: format!(r#"{{"pushed":"{hash}"}}"#),
+        payload: Payload::from_stored(format!(r#"{{"pushed":"{hash}"}}"#)),
         expires_at,
     }
 }

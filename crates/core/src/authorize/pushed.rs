@@ -15,7 +15,7 @@ use super::source::PAR_URN_PREFIX;
 use super::validated::ValidatedRequest;
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::ports::{Rng, Store, StoredPushedRequest, UnixTime};
+use crate::ports::{Payload, PushedRecord, Record, Rng, Store, StoredPushedRequest, UnixTime};
 use crate::secret::{hash_token, random_token};
 
 /// Random bytes in a reference: 256 bits, above the 128 that SPEC §6 asks for, so that a
@@ -66,6 +66,12 @@ pub fn check_shape(raw: &RawParams) -> Result<(), OAuthError> {
     Ok(())
 }
 
+/// A stored pushed request's payload is the [`ValidatedRequest`] that `/par` validated (RFC
+/// 9126 §2.2): read back only by [`take`].
+impl Record for PushedRecord {
+    type Value = ValidatedRequest;
+}
+
 /// Store `request` (validated at `/par`, pushed by its client) for `lifetime` seconds and
 /// return its `request_uri`.
 pub async fn push(
@@ -76,8 +82,7 @@ pub async fn push(
     lifetime: i64,
 ) -> Result<PushedAuthorizationResponse, OAuthError> {
     let reference = random_token(rng, REFERENCE_BYTES);
-    let payload = serde_json::to_string(request)
-        .map_err(|e| OAuthError::server(format!("pushed request encode: {e}")))?;
+    let payload = Payload::encode(request).map_err(|e| OAuthError::server(e.to_string()))?;
     store
         .pushed_request_insert(&StoredPushedRequest {
             uri_hash: hash_token(&reference),
@@ -117,8 +122,10 @@ pub async fn take(
         .pushed_request_take(&hash_token(reference), client.id(), now)
         .await?
         .ok_or_else(unusable)?;
-    let request: ValidatedRequest = serde_json::from_str(&row.payload)
-        .map_err(|e| OAuthError::server(format!("pushed request decode: {e}")))?;
+    let request = row
+        .payload
+        .decode()
+        .map_err(|e| OAuthError::server(e.to_string()))?;
     if request.client_id() != client.id() {
         return Err(OAuthError::server(
             "a stored pushed request names another client than its row",

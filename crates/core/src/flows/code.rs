@@ -9,11 +9,16 @@ use crate::authorize::params::RawParams;
 use crate::authorize::{ValidatedRequest, pkce};
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::ports::{StoredCode, StoredGrant, UnixTime};
+use crate::ports::{CodeRecord, Payload, Record, StoredCode, StoredGrant, UnixTime};
 use crate::provider::Provider;
 use crate::secret::{hash_token, random_token};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// A stored code's payload is a [`CodePayload`].
+impl Record for CodeRecord {
+    type Value = CodePayload;
+}
 
 /// What an authorization code stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,8 +71,8 @@ impl Provider {
             .code_insert(&StoredCode {
                 code_hash: hash_token(&code),
                 grant_id,
-                payload: serde_json::to_string(&payload)
-                    .map_err(|e| OAuthError::server(format!("code encode: {e}")))?,
+                payload: Payload::encode(&payload)
+                    .map_err(|e| OAuthError::server(e.to_string()))?,
                 expires_at: now + self.settings.lifetimes.code,
             })
             .await?;
@@ -87,8 +92,10 @@ impl Provider {
         let now = self.clock.now();
         let consumed = self.store.code_consume(&hash_token(code), now).await?;
         let stored = grant::consume_or_revoke(self, client, consumed, Reuse::CODE, now).await?;
-        let p: CodePayload = serde_json::from_str(&stored.payload)
-            .map_err(|e| OAuthError::server(format!("code payload: {e}")))?;
+        let p = stored
+            .payload
+            .decode()
+            .map_err(|e| OAuthError::server(e.to_string()))?;
         if p.client_id != client.id() {
             return Err(invalid_grant(
                 "the authorization code was issued to another client",

@@ -5,7 +5,7 @@
 use crate::authorize::ValidatedRequest;
 use crate::error::OAuthError;
 use crate::interaction_handle;
-use crate::ports::{StoredInteraction, UnixTime};
+use crate::ports::{InteractionRecord, Payload, Record, StoredInteraction, UnixTime};
 use crate::provider::Provider;
 use crate::response::{AuthorizationResponse, RedirectTarget};
 use crate::secret::{constant_time_eq, hash_token};
@@ -21,6 +21,11 @@ pub struct LoginState {
     pub username: String,
     /// When they authenticated.
     pub auth_time: UnixTime,
+}
+
+/// A stored interaction's payload is an [`Interaction`].
+impl Record for InteractionRecord {
+    type Value = Interaction;
 }
 
 /// A pending authorization request and its progress (SPEC §8).
@@ -91,8 +96,7 @@ impl Provider {
         at: &Located,
         i: &Interaction,
     ) -> Result<(), OAuthError> {
-        let payload = serde_json::to_string(i)
-            .map_err(|e| OAuthError::server(format!("interaction encode: {e}")))?;
+        let payload = Payload::encode(i).map_err(|e| OAuthError::server(e.to_string()))?;
         self.store
             .interaction_put(&StoredInteraction {
                 id: at.row_id.clone(),
@@ -180,8 +184,10 @@ impl Provider {
                 ));
             }
             (Some(r), _) => {
-                let i: Interaction = serde_json::from_str(&r.payload)
-                    .map_err(|e| OAuthError::server(format!("interaction decode: {e}")))?;
+                let i = r
+                    .payload
+                    .decode()
+                    .map_err(|e| OAuthError::server(e.to_string()))?;
                 // The row keeps the expiry it was written with (for a sealed handle, the
                 // handle's plus the grace).
                 let at = Located {

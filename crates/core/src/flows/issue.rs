@@ -3,7 +3,7 @@
 
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::ports::{StoredRefreshToken, UnixTime};
+use crate::ports::{Payload, Record, RefreshRecord, StoredRefreshToken, UnixTime};
 use crate::provider::Provider;
 use crate::secret::{hash_token, random_token};
 use base64::Engine;
@@ -17,6 +17,11 @@ use writ_jose::JwsAlg;
 pub const ID_TOKEN_ALG: JwsAlg = JwsAlg::RS256;
 /// Algorithm of access tokens (only Writ verifies them).
 pub const ACCESS_TOKEN_ALG: JwsAlg = JwsAlg::ES256;
+
+/// A stored refresh token's payload is a [`RefreshPayload`].
+impl Record for RefreshRecord {
+    type Value = RefreshPayload;
+}
 
 /// What a refresh token stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,8 +122,8 @@ impl Provider {
                 .refresh_insert(&StoredRefreshToken {
                     token_hash: hash_token(&rt),
                     grant_id: grant_id.to_string(),
-                    payload: serde_json::to_string(&payload)
-                        .map_err(|e| OAuthError::server(format!("refresh encode: {e}")))?,
+                    payload: Payload::encode(&payload)
+                        .map_err(|e| OAuthError::server(e.to_string()))?,
                     expires_at: now + l.refresh_token,
                 })
                 .await?;

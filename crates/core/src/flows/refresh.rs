@@ -2,7 +2,7 @@
 //! §4.14.2): each refresh token works once, and a reuse revokes the grant.
 
 use super::grant::{self, Reuse, invalid_grant};
-use super::issue::{RefreshPayload, TokenResponse};
+use super::issue::TokenResponse;
 use crate::authorize::params::RawParams;
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -26,8 +26,10 @@ impl Provider {
         let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
         let stored =
             grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?;
-        let p: RefreshPayload = serde_json::from_str(&stored.payload)
-            .map_err(|e| OAuthError::server(format!("refresh payload: {e}")))?;
+        let p = stored
+            .payload
+            .decode()
+            .map_err(|e| OAuthError::server(e.to_string()))?;
         if p.client_id != client.id() {
             return Err(invalid_grant(
                 "the refresh token was issued to another client",

@@ -2,7 +2,7 @@
 //! until it expires, so a replay is recognised and the grant it produced can be revoked
 //! (RFC 6749 §4.1.2: "the authorization server MUST deny the request and SHOULD revoke").
 
-use writ_core::ports::{Consumed, StoreError, StoredCode, UnixTime};
+use writ_core::ports::{Consumed, Payload, StoreError, StoredCode, UnixTime};
 
 use super::db::{Arg, Db};
 use super::once::{OneTimeUse, consume_once};
@@ -39,7 +39,7 @@ impl From<CodeRow> for StoredCode {
         StoredCode {
             code_hash: r.code_hash,
             grant_id: r.grant_id,
-            payload: r.payload,
+            payload: Payload::from_stored(r.payload),
             expires_at: r.expires_at,
         }
     }
@@ -52,7 +52,7 @@ pub(crate) async fn insert<D: Db>(db: &D, code: &StoredCode) -> Result<(), Store
         &[
             Arg::Text(&code.code_hash),
             Arg::Text(&code.grant_id),
-            Arg::Text(&code.payload),
+            Arg::Text(code.payload.as_stored()),
             Arg::Int(code.expires_at),
         ],
     )

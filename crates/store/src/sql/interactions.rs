@@ -2,7 +2,7 @@
 //! and consent posts. Answering one is one-time (its row becomes a tombstone until it expires,
 //! so a replayed post finds nothing to answer).
 
-use writ_core::ports::{StoreError, StoredInteraction, UnixTime};
+use writ_core::ports::{Payload, StoreError, StoredInteraction, UnixTime};
 
 use super::db::{Arg, Db, On};
 use super::once::{OneTimeUse, take_once};
@@ -37,7 +37,7 @@ impl From<InteractionRow> for StoredInteraction {
     fn from(r: InteractionRow) -> Self {
         StoredInteraction {
             id: r.id,
-            payload: r.payload,
+            payload: Payload::from_stored(r.payload),
             expires_at: r.expires_at,
             answered: r.answered,
         }

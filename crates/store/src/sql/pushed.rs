@@ -1,7 +1,7 @@
 //! Pushed authorization requests (RFC 9126 §2.2: a `request_uri` is used once; SPEC §6). The
 //! row goes with its use.
 
-use writ_core::ports::{StoreError, StoredPushedRequest, UnixTime};
+use writ_core::ports::{Payload, StoreError, StoredPushedRequest, UnixTime};
 
 use super::db::{Arg, Db};
 use super::once::{OneTimeUse, take_once};
@@ -31,7 +31,7 @@ impl From<PushedRow> for StoredPushedRequest {
         StoredPushedRequest {
             uri_hash: r.uri_hash,
             client_id: r.client_id,
-            payload: r.payload,
+            payload: Payload::from_stored(r.payload),
             expires_at: r.expires_at,
         }
     }
@@ -44,7 +44,7 @@ pub(crate) async fn insert<D: Db>(db: &D, request: &StoredPushedRequest) -> Resu
         &[
             Arg::Text(&request.uri_hash),
             Arg::Text(&request.client_id),
-            Arg::Text(&request.payload),
+            Arg::Text(request.payload.as_stored()),
             Arg::Int(request.expires_at),
         ],
     )

@@ -1,7 +1,7 @@
 //! Refresh tokens (RFC 6749 §6; with rotation each is used once, RFC 9700 §4.14.2; SPEC §9).
 //! A used token stays until it expires, so a reuse is recognised and revokes the grant.
 
-use writ_core::ports::{Consumed, StoreError, StoredRefreshToken, UnixTime};
+use writ_core::ports::{Consumed, Payload, StoreError, StoredRefreshToken, UnixTime};
 
 use super::db::{Arg, Db};
 use super::once::{OneTimeUse, consume_once};
@@ -38,7 +38,7 @@ impl From<RefreshRow> for StoredRefreshToken {
         StoredRefreshToken {
             token_hash: r.token_hash,
             grant_id: r.grant_id,
-            payload: r.payload,
+            payload: Payload::from_stored(r.payload),
             expires_at: r.expires_at,
         }
     }
@@ -51,7 +51,7 @@ pub(crate) async fn insert<D: Db>(db: &D, token: &StoredRefreshToken) -> Result<
         &[
             Arg::Text(&token.token_hash),
             Arg::Text(&token.grant_id),
-            Arg::Text(&token.payload),
+            Arg::Text(token.payload.as_stored()),
             Arg::Int(token.expires_at),
         ],
     )
