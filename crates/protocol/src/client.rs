@@ -151,6 +151,10 @@ pub struct ClientConfig {
     /// This client must use pushed authorization requests (RFC 9126 §6).
     #[serde(default)]
     pub require_par: bool,
+    /// Access tokens only with a DPoP proof: a token request without one is refused (RFC
+    /// 9449 §5.2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 fn default_grant_types() -> Vec<String> {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// An error code of RFC 6749 §4.1.2.1 / §5.2, OpenID Connect Core §3.1.2.6, RFC 9101 §7,
-/// RFC 9126 §2.3 or RFC 6750 §3.1.
+/// RFC 9126 §2.3, RFC 6750 §3.1 or RFC 9449 §5, §7.1, §8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -43,6 +43,10 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// RFC 6750 §3.1: the access token is invalid.
     InvalidToken,
+    /// RFC 9449 §5, §7.1: the DPoP proof is invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: the proof must carry the server's current nonce.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -67,6 +71,8 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
