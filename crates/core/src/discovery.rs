@@ -57,6 +57,13 @@ pub fn metadata(settings: &Settings) -> Value {
         "require_signed_request_object": jar.require_signed,
         "require_pushed_authorization_requests": settings.par_required_server_wide(),
     });
+    // RFC 9449 §5.1: advertised only when proofs are accepted.
+    if settings.dpop.enabled()
+        && let Some(m) = doc.as_object_mut()
+    {
+        let algs: Vec<&str> = settings.dpop.algs().iter().map(|a| a.as_str()).collect();
+        m.insert("dpop_signing_alg_values_supported".into(), json!(algs));
+    }
     // RFC 9126 §5: advertised only when the endpoint is served.
     if settings.par.enabled
         && let Some(m) = doc.as_object_mut()

@@ -5,6 +5,7 @@
 //! object, the audit record. Where an authorization error goes (a redirect or a page) is not
 //! the error's business: [`crate::response::AuthorizeError`] carries that.
 
+use crate::dpop::check::DpopCheck;
 use crate::ports::StoreError;
 use std::borrow::Cow;
 use writ_protocol::ErrorCode;
@@ -20,6 +21,8 @@ pub struct OAuthError {
     pub detail: Option<String>,
     /// Set when a request object was refused: what the audit log records (SPEC §12).
     pub request_object: Option<Box<RequestObjectAudit>>,
+    /// Set when a DPoP proof was refused: the check that failed.
+    pub dpop_check: Option<DpopCheck>,
 }
 
 /// What the audit log records about a refused request object (SPEC §12): the check that
@@ -44,6 +47,7 @@ impl OAuthError {
             description: description.into(),
             detail: None,
             request_object: None,
+            dpop_check: None,
         }
     }
     /// `invalid_request`.

@@ -7,6 +7,7 @@
 //! keys already `retiring` to `retired` (no longer published). So a key stays verifiable for
 //! one full rotation period after it stops signing.
 
+use crate::dpop::nonce::NonceKey;
 use crate::interaction_handle::{self, SealingKey};
 use crate::ports::{KeyState, KeyUse, Rng, Store, StoreError, StoredKey, UnixTime};
 use base64::Engine;
@@ -171,6 +172,8 @@ pub struct KeySnapshot {
     verifying: Vec<VerifyingKey>,
     decryption: Vec<DecryptionKey>,
     sealing: Vec<SealingKey>,
+    /// DPoP nonce keys, one per sealing key (RFC 9449 §8).
+    nonce: Vec<NonceKey>,
     jwks: String,
 }
 
@@ -199,6 +202,19 @@ impl KeySnapshot {
     /// ([`interaction_handle::sealing_key`]).
     pub fn sealing_key(&self, now: UnixTime) -> Option<&SealingKey> {
         interaction_handle::sealing_key(&self.sealing, now)
+    }
+    /// Keys that check DPoP nonces (one per loaded sealing key).
+    pub fn nonce_keys(&self) -> &[NonceKey] {
+        &self.nonce
+    }
+    /// The DPoP nonce to hand out at `now` (RFC 9449 §8): made with the nonce key of the
+    /// sealing key that seals at `now`, which every node has loaded.
+    pub fn dpop_nonce(&self, now: UnixTime) -> Option<String> {
+        let kid = self.sealing_key(now)?.kid();
+        self.nonce
+            .iter()
+            .find(|k| k.kid() == kid)
+            .map(|k| k.issue(now))
     }
 }
 
@@ -381,6 +397,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
     }
     let mut decryption = Vec::new();
     let mut sealing = Vec::new();
+    let mut nonce = Vec::new();
     for k in keys.iter().filter(|k| k.key_use == KeyUse::Enc) {
         if k.state == KeyState::Retired {
             continue;
@@ -394,6 +411,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
             sealing.push(
                 SealingKey::new(&k.kid, &k.private_pkcs8, k.created_at, active).map_err(corrupt)?,
             );
+            nonce.push(NonceKey::derive(&k.kid, &k.private_pkcs8));
             continue;
         }
         let kind = decryption_kind(&k.alg)
@@ -418,6 +436,7 @@ fn build_snapshot(keys: &[StoredKey]) -> Result<KeySnapshot, KeyError> {
         verifying,
         decryption,
         sealing,
+        nonce,
         jwks,
     })
 }

@@ -2,6 +2,7 @@
 //! [`writ_protocol::config::Config`].
 
 use crate::authorize::request_object::policy::JarPolicy;
+use crate::dpop::DpopPolicy;
 use writ_protocol::config::{Config, JarConfig, ParConfig};
 
 /// Lifetimes of what the server issues (seconds).
@@ -48,6 +49,8 @@ pub struct Settings {
     pub jar_policy: JarPolicy,
     /// `[par]`.
     pub par: ParConfig,
+    /// `[dpop]` (RFC 9449).
+    pub dpop: DpopPolicy,
     /// `[interaction] url`: a custom UI.
     pub interaction_url: Option<String>,
     /// Lifetimes.
@@ -64,6 +67,7 @@ impl Settings {
             // `[jar.encryption] enabled` defaults to on.
             jar_policy: JarPolicy::from_config(&config.jar, true),
             par: config.par.clone(),
+            dpop: DpopPolicy::from_config(&config.dpop),
             interaction_url: config.interaction.url.clone(),
             lifetimes: Lifetimes::default(),
         })

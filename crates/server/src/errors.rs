@@ -5,7 +5,7 @@
 //! |------|-----------|--------|
 //! | [`AuthorizeFailure`] | `/authorize` | delivered to the client, or a page / JSON (SPEC §4.7) |
 //! | [`ClientError`] | `/token`, `/par` | JSON (RFC 6749 §5.2, RFC 9126 §2.3), `WWW-Authenticate: Basic` after a failed Basic login |
-//! | [`BearerError`] | `/userinfo` | `WWW-Authenticate: Bearer` (RFC 6750 §3) |
+//! | [`BearerError`] | `/userinfo` | `WWW-Authenticate: Bearer` (RFC 6750 §3) and `DPoP` (RFC 9449 §7.1) |
 //! | [`InteractionFailure`] | `/interaction/{id}` and its posts | a page / JSON, or the redirect that ends the flow |
 
 use crate::respond::{html_error, json_error, log, see_other};
@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
 use writ_core::flows::interaction::InteractionError;
+use writ_core::flows::userinfo::Scheme;
 use writ_core::response::{AuthorizationResponse, AuthorizeError};
 use writ_protocol::ErrorCode;
 
@@ -26,6 +27,14 @@ fn count_refused_request_object(e: &OAuthError) {
             "reason" => a.check
         )
         .increment(1);
+    }
+}
+
+/// SPEC §12 for DPoP: a refused proof is counted by the check that failed.
+fn count_refused_dpop_proof(e: &OAuthError) {
+    if let Some(check) = e.dpop_check {
+        metrics::counter!("writ_dpop_proofs_total", "outcome" => "refused", "reason" => check.as_str())
+            .increment(1);
     }
 }
 
@@ -122,6 +131,7 @@ impl IntoResponse for ClientError {
                 count_refused_request_object(e);
             }
         }
+        count_refused_dpop_proof(e);
         let mut r = json_error(e);
         if e.code == ErrorCode::InvalidClient && self.basic_challenge {
             r.headers_mut().insert(
@@ -133,41 +143,119 @@ impl IntoResponse for ClientError {
     }
 }
 
-/// A refusal at a protected resource (RFC 6750 §3).
+/// A refusal at a protected resource (RFC 6750 §3, RFC 9449 §7.1).
 #[derive(Debug)]
-pub enum BearerError {
-    /// No `Authorization: Bearer` header: 401 with the bare challenge (RFC 6750 §3.1).
-    Missing,
-    /// The token was refused.
-    Refused(OAuthError),
+pub struct BearerError {
+    /// `None`: no usable `Authorization` header (RFC 6750 §3.1: the bare challenge).
+    error: Option<OAuthError>,
+    /// The scheme the token came with.
+    scheme: Option<Scheme>,
+    /// `[dpop] algs` when DPoP is on: a `DPoP` challenge is offered beside `Bearer`.
+    dpop_algs: Option<String>,
+}
+
+impl BearerError {
+    /// No `Authorization: Bearer` or `DPoP` header.
+    pub fn missing(dpop_algs: Option<String>) -> Self {
+        BearerError {
+            error: None,
+            scheme: None,
+            dpop_algs,
+        }
+    }
+
+    /// `error` for a token presented with `scheme`.
+    pub fn refused(error: OAuthError, scheme: Scheme, dpop_algs: Option<String>) -> Self {
+        BearerError {
+            error: Some(error),
+            scheme: Some(scheme),
+            dpop_algs,
+        }
+    }
+}
+
+/// A parameter value as RFC 6750 §3 allows it: printable ASCII without `"` and `\`.
+fn challenge_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '"' | '\\' => out.push('\''),
+            '§' => out.push_str("section "),
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+/// One challenge: `scheme` with `params` (quoted-string values, RFC 9110 §11.6.1).
+fn challenge(scheme: &str, params: &[(&str, &str)]) -> Option<HeaderValue> {
+    let params: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", challenge_value(v)))
+        .collect();
+    HeaderValue::from_str(&format!("{scheme} {}", params.join(", "))).ok()
 }
 
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
-        match self {
-            BearerError::Missing => {
-                let mut r = StatusCode::UNAUTHORIZED.into_response();
-                r.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"writ\""),
-                );
-                r
+        let mut challenges = Vec::new();
+        let mut r = match &self.error {
+            None => StatusCode::UNAUTHORIZED.into_response(),
+            Some(e) => {
+                log("userinfo", e);
+                count_refused_dpop_proof(e);
+                json_error(e)
             }
-            BearerError::Refused(e) => {
-                log("userinfo", &e);
-                let mut r = json_error(&e);
-                if e.code == ErrorCode::InvalidToken {
-                    let v = format!(
-                        "Bearer realm=\"writ\", error=\"invalid_token\", error_description=\"{}\"",
-                        e.description.replace('"', "'")
-                    );
-                    if let Ok(v) = HeaderValue::from_str(&v) {
-                        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                    }
-                }
-                r
+        };
+        // The error goes with the scheme it concerns: a DPoP proof's or a token presented as
+        // DPoP under `DPoP`, a bearer token's under `Bearer`.
+        let failure = self.error.as_ref().and_then(|e| match e.code {
+            ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => {
+                Some(e)
+            }
+            _ => None,
+        });
+        let dpop_error = failure.filter(|e| {
+            self.scheme == Some(Scheme::Dpop)
+                || matches!(
+                    e.code,
+                    ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+                )
+        });
+        let bearer_error = failure.filter(|_| dpop_error.is_none());
+        match bearer_error {
+            Some(e) => challenges.extend(challenge(
+                "Bearer",
+                &[
+                    ("realm", "writ"),
+                    ("error", e.code.as_str()),
+                    ("error_description", &e.description),
+                ],
+            )),
+            None => challenges.extend(challenge("Bearer", &[("realm", "writ")])),
+        }
+        if let Some(algs) = &self.dpop_algs {
+            match dpop_error {
+                Some(e) => challenges.extend(challenge(
+                    "DPoP",
+                    &[
+                        ("algs", algs),
+                        ("error", e.code.as_str()),
+                        ("error_description", &e.description),
+                    ],
+                )),
+                None => challenges.extend(challenge("DPoP", &[("algs", algs)])),
             }
         }
+        // RFC 6750 §3.1 and RFC 9449 §7.1: every refusal of the token or proof is a 401.
+        if failure.is_some() {
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+        }
+        for c in challenges {
+            r.headers_mut().append(header::WWW_AUTHENTICATE, c);
+        }
+        r
     }
 }
 

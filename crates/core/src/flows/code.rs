@@ -4,10 +4,11 @@
 
 use super::grant::{self, Reuse, invalid_grant};
 use super::interaction::LoginState;
-use super::issue::TokenResponse;
+use super::issue::{Issuance, TokenResponse};
 use crate::authorize::params::RawParams;
 use crate::authorize::{ValidatedRequest, pkce};
 use crate::clients::Client;
+use crate::dpop::CheckedProof;
 use crate::error::OAuthError;
 use crate::ports::{CodeRecord, Payload, Record, StoredCode, StoredGrant, UnixTime};
 use crate::provider::Provider;
@@ -85,6 +86,7 @@ impl Provider {
         &self,
         client: &Arc<Client>,
         form: &RawParams,
+        proof: Option<&CheckedProof>,
     ) -> Result<TokenResponse, OAuthError> {
         let code = form
             .get("code")
@@ -118,15 +120,14 @@ impl Provider {
             }
             (None, None) => {}
         }
-        self.issue_tokens(
-            client,
-            &stored.grant_id,
-            &p.subject,
-            &p.scope,
-            p.auth_time,
-            p.nonce.as_deref(),
-            now,
-        )
-        .await
+        let grant = Issuance {
+            grant_id: &stored.grant_id,
+            subject: &p.subject,
+            scope: &p.scope,
+            auth_time: p.auth_time,
+            nonce: p.nonce.as_deref(),
+            dpop_jkt: proof.map(CheckedProof::jkt),
+        };
+        self.issue_tokens(client, &grant, now).await
     }
 }

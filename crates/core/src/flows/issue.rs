@@ -1,5 +1,6 @@
 //! What a grant issues at `/token` (RFC 6749 §5.1; RFC 9068 access tokens; OpenID Connect
-//! Core §3.1.3.6 ID tokens; refresh tokens, stored as SHA-256 hashes).
+//! Core §3.1.3.6 ID tokens; refresh tokens, stored as SHA-256 hashes), bound to a DPoP key
+//! when the request proved one (RFC 9449 §5, §6.1).
 
 use crate::clients::Client;
 use crate::error::OAuthError;
@@ -34,14 +35,40 @@ pub struct RefreshPayload {
     pub subject: String,
     /// When the user authenticated.
     pub auth_time: UnixTime,
+    /// The DPoP key the token is bound to (RFC 9449 §5: a public client's refresh token is;
+    /// a confidential client's is already bound to its authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
+
+/// What the tokens of one `/token` answer are about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issuance<'a> {
+    /// The grant they belong to.
+    pub(crate) grant_id: &'a str,
+    /// The user.
+    pub(crate) subject: &'a str,
+    /// The scope granted.
+    pub(crate) scope: &'a [String],
+    /// When the user authenticated.
+    pub(crate) auth_time: UnixTime,
+    /// `nonce` of the authorization request, for the ID token.
+    pub(crate) nonce: Option<&'a str>,
+    /// The thumbprint of the key the request's DPoP proof showed (RFC 9449 §6.1).
+    pub(crate) dpop_jkt: Option<&'a str>,
+}
+
+/// `token_type` of an access token bound to a DPoP key (RFC 9449 §5).
+pub const TOKEN_TYPE_DPOP: &str = "DPoP";
+/// `token_type` of a bearer access token (RFC 6750).
+pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 
 /// RFC 6749 §5.1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The access token (a JWT, RFC 9068).
     pub access_token: String,
-    /// `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a key (RFC 9449 §5).
     pub token_type: String,
     /// Seconds.
     pub expires_in: i64,
@@ -56,20 +83,23 @@ pub struct TokenResponse {
 }
 
 impl Provider {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn issue_tokens(
         &self,
         client: &Arc<Client>,
-        grant_id: &str,
-        subject: &str,
-        scope: &[String],
-        auth_time: UnixTime,
-        nonce: Option<&str>,
+        grant: &Issuance<'_>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
+        let Issuance {
+            grant_id,
+            subject,
+            scope,
+            auth_time,
+            nonce,
+            dpop_jkt,
+        } = *grant;
         let l = &self.settings.lifetimes;
         let scope_str = scope.join(" ");
-        let access_claims = json!({
+        let mut access_claims = json!({
             "iss": self.settings.issuer,
             "sub": subject,
             "aud": self.settings.issuer,
@@ -80,6 +110,10 @@ impl Provider {
             "iat": now,
             "exp": now + l.access_token,
         });
+        // RFC 9449 §6.1: the confirmation claim names the key's thumbprint.
+        if let (Some(jkt), Some(obj)) = (dpop_jkt, access_claims.as_object_mut()) {
+            obj.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
         let access_token = self
             .keys
             .sign(ACCESS_TOKEN_ALG, "at+jwt", &access_claims)
@@ -117,6 +151,9 @@ impl Provider {
                 scope: scope.to_vec(),
                 subject: subject.to_string(),
                 auth_time,
+                dpop_jkt: dpop_jkt
+                    .filter(|_| client.config.is_public())
+                    .map(str::to_string),
             };
             self.store
                 .refresh_insert(&StoredRefreshToken {
@@ -133,7 +170,12 @@ impl Provider {
         };
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: if dpop_jkt.is_some() {
+                TOKEN_TYPE_DPOP
+            } else {
+                TOKEN_TYPE_BEARER
+            }
+            .into(),
             expires_in: l.access_token,
             scope: scope_str,
             refresh_token,

@@ -13,7 +13,8 @@
 //! | [`refresh`] | the `refresh_token` grant (RFC 6749 §6) |
 //! | [`grant`] | what codes and refresh tokens share: consume once, or revoke the grant on reuse |
 //! | [`issue`] | the tokens a grant issues: access token, ID token, refresh token |
-//! | [`token`] | `/token`: client authentication and the grant type |
+//! | [`token`] | `/token`: client authentication, the DPoP proof, and the grant type |
+//! | [`dpop`] | the DPoP proof of a request, checked for its endpoint; the server nonce (RFC 9449) |
 //! | [`userinfo`] | `/userinfo` and access-token verification (OpenID Connect Core §5.3) |
 //! | [`session`] | the browser-session cookie's size and shape |
 //! | [`audit`] | the audit record of a refused request object (SPEC §12) |
@@ -22,6 +23,7 @@ pub mod audit;
 pub mod authorize;
 pub mod code;
 pub mod consent;
+pub mod dpop;
 pub mod grant;
 pub mod interaction;
 pub mod issue;

@@ -1,10 +1,13 @@
 //! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
-//! §4.14.2): each refresh token works once, and a reuse revokes the grant.
+//! §4.14.2): each refresh token works once, and a reuse revokes the grant. A refresh token
+//! bound to a DPoP key (a public client's, RFC 9449 §5) works only with a proof of that key;
+//! used without one it is treated as stolen, and the grant is revoked as on a reuse.
 
 use super::grant::{self, Reuse, invalid_grant};
-use super::issue::TokenResponse;
+use super::issue::{Issuance, TokenResponse};
 use crate::authorize::params::RawParams;
 use crate::clients::Client;
+use crate::dpop::{self, CheckedProof, DpopCheck};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 use crate::secret::hash_token;
@@ -18,6 +21,7 @@ impl Provider {
         &self,
         client: &Arc<Client>,
         form: &RawParams,
+        proof: Option<&CheckedProof>,
     ) -> Result<TokenResponse, OAuthError> {
         let token = form
             .get("refresh_token")
@@ -39,6 +43,17 @@ impl Provider {
         if grant.is_none_or(|g| g.revoked_at.is_some()) {
             return Err(invalid_grant("the grant was revoked"));
         }
+        if let Some(bound) = &p.dpop_jkt
+            && proof.is_none_or(|pf| pf.jkt() != bound)
+        {
+            self.store.grant_revoke(&stored.grant_id, now).await?;
+            let e = dpop::refused(
+                DpopCheck::Binding,
+                "the refresh token is bound to a DPoP key and needs a proof of that key (RFC 9449 §5); the grant is revoked",
+            );
+            dpop::audit_refused(&e, Some(client.id()), "/token");
+            return Err(e);
+        }
         let scope = match form.get("scope") {
             None => p.scope.clone(),
             Some(s) => {
@@ -56,15 +71,14 @@ impl Provider {
                 asked
             }
         };
-        self.issue_tokens(
-            client,
-            &stored.grant_id,
-            &p.subject,
-            &scope,
-            p.auth_time,
-            None,
-            now,
-        )
-        .await
+        let grant = Issuance {
+            grant_id: &stored.grant_id,
+            subject: &p.subject,
+            scope: &scope,
+            auth_time: p.auth_time,
+            nonce: None,
+            dpop_jkt: proof.map(CheckedProof::jkt),
+        };
+        self.issue_tokens(client, &grant, now).await
     }
 }

@@ -1,24 +1,41 @@
-//! The token endpoint (RFC 6749 §3.2; OpenID Connect Core §3.1.3): client authentication,
-//! then the grant type: `authorization_code` ([`super::code`]) or `refresh_token`
+//! The token endpoint (RFC 6749 §3.2; OpenID Connect Core §3.1.3), in this order: client
+//! authentication; the DPoP proof, when one is sent or the client must send one (RFC 9449
+//! §5); then the grant type: `authorization_code` ([`super::code`]) or `refresh_token`
 //! ([`super::refresh`]).
 
 use super::issue::TokenResponse;
 use crate::authorize::params::RawParams;
+use crate::dpop::{self, DpopCheck, Sent};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 use writ_protocol::ErrorCode;
 
 impl Provider {
-    /// `POST /token`. `form` is the raw body; `authorization` the `Authorization` header.
+    /// `POST /token`. `form` is the raw body; `authorization` the `Authorization` header;
+    /// `dpop` the request's `DPoP` headers.
     pub async fn token(
         &self,
         form: &[u8],
         authorization: Option<&str>,
+        dpop: Sent<'_>,
     ) -> Result<TokenResponse, OAuthError> {
         let form = RawParams::parse(form, 64 * 1024)?;
         let client = self
             .authenticate_client(&form, authorization, "/token", &[])
             .await?;
+        let proof = self
+            .dpop_proof(&dpop, "/token", None, Some(client.id()))
+            .await?;
+        // RFC 9449 §5.2: `dpop_bound_access_tokens` refuses a request without a proof.
+        if proof.is_none() && client.config.dpop_bound_access_tokens {
+            let e = dpop::refused(
+                DpopCheck::Missing,
+                "this client's access tokens must be DPoP-bound: send a DPoP proof (RFC 9449 §5.2)",
+            );
+            dpop::audit_refused(&e, Some(client.id()), "/token");
+            return Err(e);
+        }
+        let proof = proof.as_ref();
         let grant_type = form
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -29,8 +46,8 @@ impl Provider {
                     "the client is not registered for this grant type",
                 ))
             }
-            "authorization_code" => self.redeem_code(&client, &form).await,
-            "refresh_token" => self.refresh(&client, &form).await,
+            "authorization_code" => self.redeem_code(&client, &form, proof).await,
+            "refresh_token" => self.refresh(&client, &form, proof).await,
             _ => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 "grant_type must be authorization_code or refresh_token",

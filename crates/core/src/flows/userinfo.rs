@@ -1,5 +1,8 @@
-//! The UserInfo endpoint (OpenID Connect Core §5.3) with bearer tokens (RFC 6750).
+//! The UserInfo endpoint (OpenID Connect Core §5.3) with bearer tokens (RFC 6750) and
+//! DPoP-bound tokens (RFC 9449 §7): a token with `cnf.jkt` is accepted only under the `DPoP`
+//! scheme with a proof of that key carrying `ath`; a token without one only as Bearer.
 
+use crate::dpop::{self, DpopCheck, Sent};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 use serde_json::{Map, Value, json};
@@ -15,6 +18,26 @@ fn invalid_token(detail: impl Into<String>) -> OAuthError {
         "the access token is invalid or expired",
     )
     .with_detail(detail)
+}
+
+/// The `Authorization` scheme an access token came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// An access token as a protected resource received it.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The token.
+    pub token: &'a str,
+    /// The request's method and `DPoP` headers.
+    pub dpop: Sent<'a>,
 }
 
 impl Provider {
@@ -56,9 +79,56 @@ impl Provider {
         }
     }
 
+    /// RFC 9449 §7: the token's binding against the scheme and the proof it came with.
+    async fn check_sender(
+        &self,
+        claims: &Map<String, Value>,
+        presented: &Presented<'_>,
+        path: &str,
+    ) -> Result<(), OAuthError> {
+        let bound = claims
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str);
+        let client_id = claims.get("client_id").and_then(Value::as_str);
+        match (presented.scheme, bound) {
+            (Scheme::Bearer, None) => Ok(()),
+            (Scheme::Bearer, Some(_)) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "this access token is DPoP-bound: present it with Authorization: DPoP and a proof (RFC 9449 §7.2)",
+            )),
+            (Scheme::Dpop, None) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "this access token is not DPoP-bound: present it as Bearer",
+            )),
+            (Scheme::Dpop, Some(jkt)) => {
+                let proof = self
+                    .dpop_proof(&presented.dpop, path, Some(presented.token), client_id)
+                    .await?
+                    .ok_or_else(|| {
+                        dpop::refused(
+                            DpopCheck::Missing,
+                            "a DPoP-bound access token needs a DPoP proof (RFC 9449 §7.1)",
+                        )
+                    })?;
+                if proof.jkt() == jkt {
+                    Ok(())
+                } else {
+                    let e = dpop::refused(
+                        DpopCheck::Binding,
+                        "the DPoP proof is not signed by the key the access token is bound to",
+                    );
+                    dpop::audit_refused(&e, client_id, path);
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// The claims about the token's user allowed by its scope (OpenID Connect Core §5.4).
-    pub async fn userinfo(&self, token: &str) -> Result<Value, OAuthError> {
-        let claims = self.verify_access_token(token).await?;
+    pub async fn userinfo(&self, presented: Presented<'_>) -> Result<Value, OAuthError> {
+        let claims = self.verify_access_token(presented.token).await?;
+        self.check_sender(&claims, &presented, "/userinfo").await?;
         let scope: Vec<&str> = claims
             .get("scope")
             .and_then(Value::as_str)

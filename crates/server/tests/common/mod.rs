@@ -341,6 +341,11 @@ pub async fn discovery(s: &Srv) -> Value {
 
 /// Whether `/metrics` has a `writ_request_objects_total` line with every label in `labels`.
 pub async fn has_request_object_metric(s: &Srv, labels: &[&str]) -> bool {
+    has_metric(s, "writ_request_objects_total", labels).await
+}
+
+/// Whether `/metrics` has a `name` line with every label in `labels`.
+pub async fn has_metric(s: &Srv, name: &str, labels: &[&str]) -> bool {
     let m = s
         .http
         .get(format!("{}/metrics", s.base))
@@ -350,7 +355,6 @@ pub async fn has_request_object_metric(s: &Srv, labels: &[&str]) -> bool {
         .text()
         .await
         .unwrap();
-    m.lines().any(|l| {
-        l.starts_with("writ_request_objects_total") && labels.iter().all(|x| l.contains(x))
-    })
+    m.lines()
+        .any(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
 }

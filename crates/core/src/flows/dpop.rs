@@ -1,0 +1,52 @@
+//! DPoP at the endpoints (RFC 9449 §5, §7): the proof sent with a request, checked against
+//! that endpoint, audited when refused; and the nonce handed out when `[dpop] nonce` is
+//! `required`.
+
+use crate::dpop::{self, CheckedProof, Expected, Sent, proof};
+use crate::error::OAuthError;
+use crate::provider::Provider;
+
+impl Provider {
+    /// The proof `sent` to `path`, checked (RFC 9449 §4.3); `None` when the request carries
+    /// none, or when DPoP is off (a proof is then not looked at, and tokens are Bearer).
+    /// `access_token` is the token presented with it, at a protected resource.
+    pub(crate) async fn dpop_proof(
+        &self,
+        sent: &Sent<'_>,
+        path: &str,
+        access_token: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Option<CheckedProof>, OAuthError> {
+        let policy = &self.settings.dpop;
+        if !policy.enabled() || sent.proofs.is_empty() {
+            return Ok(None);
+        }
+        let endpoint = url::Url::parse(&self.settings.endpoint(path))
+            .map_err(|e| OAuthError::server(format!("endpoint URL: {e}")))?;
+        let keys = self.keys.current();
+        let ctx = proof::Context {
+            policy,
+            store: self.store.as_ref(),
+            nonce_keys: keys.nonce_keys(),
+            now: self.clock.now(),
+        };
+        let expected = Expected {
+            method: sent.method,
+            endpoint: &endpoint,
+            access_token,
+        };
+        dpop::check(ctx, sent.proofs, &expected)
+            .await
+            .map(Some)
+            .inspect_err(|e| dpop::audit_refused(e, client_id, path))
+    }
+
+    /// The nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), when `[dpop] nonce = "required"`.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        let policy = &self.settings.dpop;
+        if !(policy.enabled() && policy.nonce_required()) {
+            return None;
+        }
+        self.keys.current().dpop_nonce(self.clock.now())
+    }
+}
