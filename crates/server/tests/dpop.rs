@@ -5,77 +5,11 @@
 
 mod common;
 
+use common::dpop::{Holder, ath};
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Map, Value, json};
-use writ_jose::{EcCurve, JwsAlg, SigningKey, UnverifiedJws, sign_compact};
-
-/// A client's DPoP key and the proofs it makes.
-struct Holder {
-    key: SigningKey,
-    alg: JwsAlg,
-}
-
-impl Holder {
-    fn ec() -> Self {
-        Holder {
-            key: SigningKey::generate_ec(EcCurve::P256).unwrap(),
-            alg: JwsAlg::ES256,
-        }
-    }
-
-    fn jwk(&self) -> Value {
-        let mut j = serde_json::to_value(self.key.public_jwk("d").unwrap()).unwrap();
-        let o = j.as_object_mut().unwrap();
-        o.remove("kid");
-        o.remove("alg");
-        j
-    }
-
-    fn jkt(&self) -> String {
-        let mut j = self.key.public_jwk("d").unwrap();
-        j.kid = None;
-        j.thumbprint_sha256()
-    }
-
-    /// A proof for `htm` `htu`, changed by `edit(header, claims)` before signing.
-    fn proof_with(
-        &self,
-        htm: &str,
-        htu: &str,
-        edit: impl FnOnce(&mut Map<String, Value>, &mut Map<String, Value>),
-    ) -> String {
-        let mut header = json!({ "typ": "dpop+jwt", "jwk": self.jwk() })
-            .as_object()
-            .unwrap()
-            .clone();
-        let mut claims = json!({
-            "jti": format!("p-{}", unique()),
-            "htm": htm,
-            "htu": htu,
-            "iat": now(),
-        })
-        .as_object()
-        .unwrap()
-        .clone();
-        edit(&mut header, &mut claims);
-        sign_compact(
-            &header,
-            &serde_json::to_vec(&claims).unwrap(),
-            self.alg,
-            &self.key,
-        )
-        .unwrap()
-    }
-
-    fn proof(&self, htm: &str, htu: &str) -> String {
-        self.proof_with(htm, htu, |_, _| {})
-    }
-}
-
-fn ath(token: &str) -> String {
-    fragment_hash(token.as_bytes())
-}
+use serde_json::{Value, json};
+use writ_jose::{JwsAlg, SigningKey, UnverifiedJws, sign_compact};
 
 /// A public client `spa` beside `rp`, and one that must use DPoP.
 const PUBLIC: &str = r#"
@@ -731,4 +665,130 @@ async fn dpop_config_refuses_symmetric_and_unknown_algs() {
         serde_json::from_value(json!({ "dpop": { "algs": ["none"] } })).unwrap();
     let errs = c.validate().unwrap_err();
     assert!(errs.iter().any(|e| e.contains("dpop.algs")), "{errs:?}");
+}
+
+/// The interaction of `rp`'s plain request with `extra` parameters.
+async fn interaction_with(s: &Srv, extra: &[(&str, &str)]) -> String {
+    let mut q = "client_id=rp".to_string();
+    for (k, v) in plain_params().iter().chain(extra) {
+        q.push_str(&format!("&{k}={}", enc(v)));
+    }
+    accepted(s, &authorize(s, &q).await)
+}
+
+async fn code_of(s: &Srv, loc: &str) -> String {
+    let done = login_and_allow(s, loc).await;
+    query(&done).remove("code").expect("a code")
+}
+
+#[tokio::test]
+async fn dpop_jkt_binds_the_code_to_that_key() {
+    let s = server("").await;
+    let (h, other) = (Holder::ec(), Holder::ec());
+    let loc = interaction_with(&s, &[("dpop_jkt", &h.jkt())]).await;
+    // The custom UI sees the binding.
+    assert_eq!(interaction_json(&s, &loc).await["dpop_jkt"], h.jkt());
+    let code = code_of(&s, &loc).await;
+    let r = redeem_with(&s, "rp", &code, &[&other.proof("POST", &token_url(&s))]).await;
+    assert_error(r, "invalid_dpop_proof", "bound to a DPoP key").await;
+
+    let loc = interaction_with(&s, &[("dpop_jkt", &h.jkt())]).await;
+    let code = code_of(&s, &loc).await;
+    let r = redeem_with(&s, "rp", &code, &[&h.proof("POST", &token_url(&s))]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["token_type"], "DPoP");
+}
+
+#[tokio::test]
+async fn a_bound_code_without_a_proof_is_refused() {
+    let s = server("").await;
+    let loc = interaction_with(&s, &[("dpop_jkt", &Holder::ec().jkt())]).await;
+    let code = code_of(&s, &loc).await;
+    let r = redeem_with(&s, "rp", &code, &[]).await;
+    assert_error(r, "invalid_dpop_proof", "bound to a DPoP key").await;
+}
+
+#[tokio::test]
+async fn dpop_jkt_inside_a_signed_request_object_binds_the_code() {
+    let s = server("").await;
+    let h = Holder::ec();
+    let mut c = claims(&s.base, "rp");
+    c.insert("dpop_jkt".into(), json!(h.jkt()));
+    let q = format!("client_id=rp&request={}", sign(&c));
+    let loc = accepted(&s, &authorize(&s, &q).await);
+    let view = interaction_json(&s, &loc).await;
+    assert_eq!(view["dpop_jkt"], h.jkt());
+    assert!(
+        view["trusted"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("dpop_jkt")),
+        "{view}"
+    );
+    let code = code_of(&s, &loc).await;
+    let r = redeem_with(&s, "rp", &code, &[]).await;
+    assert_error(r, "invalid_dpop_proof", "bound").await;
+}
+
+#[tokio::test]
+async fn a_malformed_dpop_jkt_is_refused() {
+    let s = server("").await;
+    let mut q = "client_id=rp&dpop_jkt=not-a-thumbprint".to_string();
+    for (k, v) in plain_params() {
+        q.push_str(&format!("&{k}={}", enc(v)));
+    }
+    assert_refused(authorize(&s, &q).await, "invalid_request", "dpop_jkt").await;
+}
+
+async fn push_with(s: &Srv, extra: &[(&str, &str)], proofs: &[&str]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = plain_params();
+    form.extend_from_slice(extra);
+    let mut r = s
+        .http
+        .post(format!("{}/par", s.base))
+        .basic_auth("rp", Some(SECRET));
+    for p in proofs {
+        r = r.header("DPoP", *p);
+    }
+    r.form(&form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_dpop_proof_at_par_binds_the_code() {
+    let s = server("").await;
+    let (h, other) = (Holder::ec(), Holder::ec());
+    let par = format!("{}/par", s.base);
+    let r = push_with(&s, &[], &[&h.proof("POST", &par)]).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let uri = r.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = format!("client_id=rp&request_uri={}", enc(&uri));
+    let loc = accepted(&s, &authorize(&s, &q).await);
+    assert_eq!(interaction_json(&s, &loc).await["dpop_jkt"], h.jkt());
+    let code = code_of(&s, &loc).await;
+    let r = redeem_with(&s, "rp", &code, &[&other.proof("POST", &token_url(&s))]).await;
+    assert_error(r, "invalid_dpop_proof", "bound").await;
+}
+
+#[tokio::test]
+async fn par_with_dpop_jkt_and_a_proof_of_another_key_is_refused() {
+    let s = server("").await;
+    let (h, other) = (Holder::ec(), Holder::ec());
+    let par = format!("{}/par", s.base);
+    let r = push_with(&s, &[("dpop_jkt", &other.jkt())], &[&h.proof("POST", &par)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_error(r, "invalid_dpop_proof", "another key").await;
+    // The same key in both: accepted.
+    let r = push_with(&s, &[("dpop_jkt", &h.jkt())], &[&h.proof("POST", &par)]).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_bad_proof_at_par_is_refused() {
+    let s = server("").await;
+    let r = push_with(&s, &[], &[&Holder::ec().proof("POST", &token_url(&s))]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_error(r, "invalid_dpop_proof", "htu").await;
 }

@@ -364,3 +364,73 @@ async fn an_interaction_started_on_one_node_is_finished_on_the_other_once() {
     })
     .await;
 }
+
+/// `POST /token` at `node` for an unknown code with `proof`: the proof's verdict, since a
+/// proof that passes leaves only `invalid_grant`. Returns the body and the `DPoP-Nonce`.
+async fn token_with_proof(
+    http: &reqwest::Client,
+    node: &Node,
+    proof: &str,
+) -> (Value, Option<String>) {
+    let r = http
+        .post(format!("{}/token", node.base))
+        .basic_auth("rp", Some(SECRET))
+        .header("DPoP", proof)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "unknown"),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let nonce = r
+        .headers()
+        .get("dpop-nonce")
+        .map(|v| v.to_str().unwrap().to_string());
+    (r.json().await.unwrap(), nonce)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dpop_proof_used_on_one_node_is_refused_on_the_other() {
+    on_fresh_database("writ_dpop", |db, dir| async move {
+        let a = node(&dir, "a", &db, "http://writ.test", "").await;
+        let b = node(&dir, "b", &db, "http://writ.test", "").await;
+        let http = reqwest::Client::new();
+        let h = common::dpop::Holder::ec();
+        let proof = h.proof("POST", "http://writ.test/token");
+        let (first, _) = token_with_proof(&http, &a, &proof).await;
+        assert_eq!(first["error"], "invalid_grant", "{first}");
+        let (again, _) = token_with_proof(&http, &b, &proof).await;
+        assert_eq!(again["error"], "invalid_dpop_proof", "{again}");
+        assert!(
+            again["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("used before"),
+            "{again}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dpop_nonce_from_one_node_is_accepted_by_the_other() {
+    on_fresh_database("writ_nonce", |db, dir| async move {
+        let nonce_required = "[dpop]\nnonce = \"required\"";
+        let a = node(&dir, "a", &db, "http://writ.test", nonce_required).await;
+        let b = node(&dir, "b", &db, "http://writ.test", nonce_required).await;
+        let http = reqwest::Client::new();
+        let h = common::dpop::Holder::ec();
+        let (asked, nonce) =
+            token_with_proof(&http, &a, &h.proof("POST", "http://writ.test/token")).await;
+        assert_eq!(asked["error"], "use_dpop_nonce", "{asked}");
+        let nonce = nonce.expect("a DPoP-Nonce from node A");
+        let proof = h.proof_with("POST", "http://writ.test/token", |_, c| {
+            c.insert("nonce".into(), serde_json::json!(nonce));
+        });
+        let (on_b, _) = token_with_proof(&http, &b, &proof).await;
+        assert_eq!(on_b["error"], "invalid_grant", "{on_b}");
+    })
+    .await;
+}

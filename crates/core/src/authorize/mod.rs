@@ -20,6 +20,7 @@
 //! | 6 | `scope` | [`scope`] | redirect |
 //! | 6 | PKCE | [`pkce`] | redirect |
 //! | 6 | `prompt`, `max_age`, `nonce`, `login_hint` | [`prompt`], [`validated`] | redirect |
+//! | 6 | `dpop_jkt` (RFC 9449 §10) | [`dpop_jkt`] | redirect |
 //! | 6 | pushed request required (RFC 9126 §6) | [`validated`] | redirect |
 //!
 //! Where an error goes is decided by type ([`AuthorizeError`]): before the boundary a refusal
@@ -27,6 +28,7 @@
 //! the object's) when there is one, else to a page ([`redirect_uri::early_target`]); after
 //! it, to the validated target. `/par` answers every error as JSON.
 
+pub mod dpop_jkt;
 pub mod params;
 pub mod pkce;
 pub mod prompt;

@@ -10,7 +10,7 @@ use super::request_object::merge::Effective;
 use super::request_object::refusal::{Check, Refusal};
 use super::request_object::{RequestObjectInfo, ValidatedRequestObject};
 use super::transport::{Endpoint, Transport};
-use super::{pkce, response_type, scope};
+use super::{dpop_jkt, pkce, response_type, scope};
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::response::{AuthorizeError, RedirectTarget};
@@ -38,6 +38,8 @@ pub struct ValidatedRequest {
     transport: Transport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_object: Option<RequestObjectInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<String>,
 }
 
 impl ValidatedRequest {
@@ -98,6 +100,24 @@ impl ValidatedRequest {
     pub fn request_object(&self) -> Option<&RequestObjectInfo> {
         self.request_object.as_ref()
     }
+    /// The thumbprint of the DPoP key the code will be bound to (RFC 9449 §10).
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.dpop_jkt.as_deref()
+    }
+    /// RFC 9449 §10.1 at `/par`: the `DPoP` header's key binds the code. With a `dpop_jkt`
+    /// in the request as well, the two must be the same key.
+    pub fn bind_dpop_key(mut self, jkt: &str) -> Result<Self, OAuthError> {
+        match &self.dpop_jkt {
+            Some(named) if named != jkt => Err(crate::dpop::refused(
+                crate::dpop::DpopCheck::Binding,
+                "dpop_jkt names another key than the DPoP proof sent with the pushed request (RFC 9449 §10.1)",
+            )),
+            _ => {
+                self.dpop_jkt = Some(jkt.to_string());
+                Ok(self)
+            }
+        }
+    }
     /// Whether this is an OpenID Connect request.
     pub fn is_openid(&self) -> bool {
         self.scope.iter().any(|s| s == "openid")
@@ -138,6 +158,8 @@ pub fn check(
     let nonce = bounded(p.get("nonce"), "nonce", MAX_STATE_BYTES).map_err(to_client)?;
     let login_hint =
         bounded(p.get("login_hint"), "login_hint", MAX_STATE_BYTES).map_err(to_client)?;
+    let dpop_jkt =
+        dpop_jkt::check(p.get("dpop_jkt"), settings.dpop.enabled()).map_err(to_client)?;
     check_pushed_if_required(settings, endpoint, transport, client).map_err(to_client)?;
 
     let (request_object, request_object_values) = match object {
@@ -162,6 +184,7 @@ pub fn check(
         request_object_values,
         transport,
         request_object,
+        dpop_jkt,
     })
 }
 

@@ -8,7 +8,7 @@ use super::issue::{Issuance, TokenResponse};
 use crate::authorize::params::RawParams;
 use crate::authorize::{ValidatedRequest, pkce};
 use crate::clients::Client;
-use crate::dpop::CheckedProof;
+use crate::dpop::{self, CheckedProof, DpopCheck};
 use crate::error::OAuthError;
 use crate::ports::{CodeRecord, Payload, Record, StoredCode, StoredGrant, UnixTime};
 use crate::provider::Provider;
@@ -38,6 +38,9 @@ pub struct CodePayload {
     pub subject: String,
     /// When the user authenticated.
     pub auth_time: UnixTime,
+    /// The DPoP key the code is bound to (RFC 9449 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl Provider {
@@ -67,6 +70,7 @@ impl Provider {
             code_challenge: request.code_challenge().map(str::to_string),
             subject: login.user_id.clone(),
             auth_time: login.auth_time,
+            dpop_jkt: request.dpop_jkt().map(str::to_string),
         };
         self.store
             .code_insert(&StoredCode {
@@ -108,6 +112,17 @@ impl Provider {
             return Err(invalid_grant(
                 "redirect_uri does not match the authorization request",
             ));
+        }
+        // RFC 9449 §10.1: a bound code is redeemed only with a proof of its key.
+        if let Some(bound) = &p.dpop_jkt
+            && proof.is_none_or(|pf| pf.jkt() != bound)
+        {
+            let e = dpop::refused(
+                DpopCheck::Binding,
+                "the authorization code is bound to a DPoP key (dpop_jkt); redeem it with a proof of that key (RFC 9449 §10.1)",
+            );
+            dpop::audit_refused(&e, Some(client.id()), "/token");
+            return Err(e);
         }
         match (&p.code_challenge, form.get("code_verifier")) {
             (Some(ch), Some(v)) if pkce::verify(ch, v) => {}

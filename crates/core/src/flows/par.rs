@@ -9,17 +9,20 @@
 use super::audit::{audit_refused_request_object, for_audit};
 use crate::authorize::pushed::{self, CLIENT_AUTHENTICATION, PushedAuthorizationResponse};
 use crate::authorize::{self, Endpoint, params::RawParams};
+use crate::dpop::Sent;
 use crate::error::OAuthError;
 use crate::provider::Provider;
 
 impl Provider {
-    /// `POST /par`. `form` is the raw body; `authorization` the `Authorization` header.
+    /// `POST /par`. `form` is the raw body; `authorization` the `Authorization` header;
+    /// `dpop` the request's `DPoP` headers, whose key binds the code (RFC 9449 §10.1).
     pub async fn push(
         &self,
         form: &[u8],
         authorization: Option<&str>,
+        dpop: Sent<'_>,
     ) -> Result<PushedAuthorizationResponse, OAuthError> {
-        self.push_inner(form, authorization)
+        self.push_inner(form, authorization, dpop)
             .await
             .inspect_err(audit_refused_request_object)
     }
@@ -28,6 +31,7 @@ impl Provider {
         &self,
         form: &[u8],
         authorization: Option<&str>,
+        dpop: Sent<'_>,
     ) -> Result<PushedAuthorizationResponse, OAuthError> {
         if !self.settings.par.enabled {
             return Err(OAuthError::invalid_request(
@@ -45,6 +49,9 @@ impl Provider {
                 "client_id does not name the authenticated client (RFC 9126 §2.1)",
             ));
         }
+        let proof = self
+            .dpop_proof(&dpop, "/par", None, Some(client.id()))
+            .await?;
         // The request proper: without the client's credentials, with its client_id.
         let mut params = raw.into_map();
         params.retain(|k, _| k == "client_id" || !CLIENT_AUTHENTICATION.contains(&k.as_str()));
@@ -58,6 +65,10 @@ impl Provider {
         let request = authorize::run(&ctx, Endpoint::Par, &client, &params)
             .await
             .map_err(|e| for_audit(e.into_error(), &client))?;
+        let request = match &proof {
+            Some(p) => request.bind_dpop_key(p.jkt())?,
+            None => request,
+        };
         pushed::push(
             self.store.as_ref(),
             self.rng.as_ref(),

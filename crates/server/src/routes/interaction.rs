@@ -138,6 +138,9 @@ struct InteractionView<'a> {
     request_object: Option<&'a RequestObjectInfo>,
     /// How the request arrived: `query`, `by_value`, `by_reference` or `pushed`.
     transport: Transport,
+    /// The thumbprint of the DPoP key the code will be bound to (RFC 9449 §10), when the
+    /// request named one (`dpop_jkt`) or was pushed with a proof.
+    dpop_jkt: Option<&'a str>,
     /// The scope the person is asked to grant.
     scope: &'a [String],
     /// Where the answer goes.
@@ -189,6 +192,7 @@ impl<'a> InteractionView<'a> {
             request_object_header: r.request_object().map(|ro| &ro.header),
             request_object: r.request_object(),
             transport: r.transport(),
+            dpop_jkt: r.dpop_jkt(),
             scope: r.scope(),
             redirect_uri: r.redirect_uri(),
             login: i.login.as_ref().map(|l| LoginView {

@@ -2,6 +2,7 @@
 //! `Result<Response, E>` with its endpoint's error type ([`crate::errors`]).
 
 mod authorize;
+mod dpop;
 mod interaction;
 mod meta;
 mod par;

@@ -9,21 +9,34 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
+use writ_core::dpop::Sent;
+
+use super::dpop::{dpop_headers, with_dpop_nonce};
 
 /// `POST /par`.
-pub async fn push(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+pub async fn push(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let answer = push_answer(&s, &headers, &body).await.into_response();
+    with_dpop_nonce(&s, answer)
+}
+
+async fn push_answer(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Result<Response, ClientError> {
-    let authz = authorization(&headers);
+    let authz = authorization(headers);
     let refused = |e| ClientError::new(ClientEndpoint::Par, e, authz.is_some());
-    if !is_form(&headers) {
+    if !is_form(headers) {
         return Err(refused(OAuthError::invalid_request(
             "the pushed authorization request must be application/x-www-form-urlencoded",
         )));
     }
-    let pushed = s.provider.push(&body, authz).await.map_err(refused)?;
+    let proofs = dpop_headers(headers);
+    let dpop = Sent {
+        method: "POST",
+        proofs: &proofs,
+    };
+    let pushed = s.provider.push(body, authz, dpop).await.map_err(refused)?;
     metrics::counter!("writ_par_total", "outcome" => "ok").increment(1);
     let mut r = (StatusCode::CREATED, axum::Json(pushed)).into_response();
     no_store(r.headers_mut());

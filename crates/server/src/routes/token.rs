@@ -1,42 +1,17 @@
 //! `POST /token` (RFC 6749 §3.2) and `/userinfo` (OpenID Connect Core §5.3), both with DPoP
 //! (RFC 9449 §5, §7).
 
+use super::dpop::{dpop_headers, with_dpop_nonce};
 use crate::AppState;
 use crate::errors::{BearerError, ClientEndpoint, ClientError};
 use crate::respond::{authorization, is_form, no_store};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
 use writ_core::dpop::Sent;
 use writ_core::flows::userinfo::{Presented, Scheme};
-
-/// `DPoP` (RFC 9449 §4.1).
-static DPOP: HeaderName = HeaderName::from_static("dpop");
-/// `DPoP-Nonce` (RFC 9449 §8.1).
-static DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
-
-/// Every `DPoP` header value; one that is not visible ASCII stays in the list as text that
-/// no proof is, so that it is refused rather than skipped.
-fn dpop_headers(headers: &HeaderMap) -> Vec<&str> {
-    headers
-        .get_all(&DPOP)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\u{0}"))
-        .collect()
-}
-
-/// RFC 9449 §8.1: with `[dpop] nonce = "required"`, every answer of a DPoP endpoint carries
-/// the current nonce, so a client learns it from any response.
-fn with_dpop_nonce(s: &AppState, mut r: Response) -> Response {
-    if let Some(n) = s.provider.dpop_nonce()
-        && let Ok(v) = HeaderValue::from_str(&n)
-    {
-        r.headers_mut().insert(DPOP_NONCE.clone(), v);
-    }
-    r
-}
 
 /// `POST /token`.
 pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

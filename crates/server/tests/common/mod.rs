@@ -3,6 +3,7 @@
 //! objects, and the login → consent → code → token steps.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod dpop;
 pub mod ro_host;
 
 use reqwest::StatusCode;
