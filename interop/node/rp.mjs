@@ -22,8 +22,10 @@
 //             summary of the discovered metadata. The configuration is kept under `name`.
 //             "auth_key": "ed25519" signs private_key_jwt assertions with the Ed25519 key.
 //   authorize {"client": name, "mode": "par" | "jar+par" | "jar-by-reference", "redirect_uri",
-//             "scope", "jar_key"?} → {"flow", "url", "state", "nonce", "request"?,
-//             "request_uri"?}. Fresh state, nonce and PKCE verifier, kept under `flow` for
+//             "scope", "jar_key"?, "dpop"?} → {"flow", "url", "state", "nonce", "request"?,
+//             "request_uri"?, "dpop_jkt"?}. "dpop": true makes a fresh ES256 DPoP key pair
+//             for the flow (randomDPoPKeyPair, getDPoPHandle): the pushed request carries a
+//             proof, which binds the code (RFC 9449 §10), and `redeem`/`refresh` use it. Fresh state, nonce and PKCE verifier, kept under `flow` for
 //             `redeem`. "jar_key": "ed25519" signs the request object with the Ed25519 key.
 //             par: buildAuthorizationUrlWithPAR with the parameters as they are.
 //             jar+par: buildAuthorizationUrlWithJAR (signed with the PS256 key), then its
@@ -36,7 +38,11 @@
 //             "expires_in", "has_refresh_token", "userinfo"}: the code grant
 //             (authorizationCodeGrant), the ID token's signature checked by jose against the
 //             discovered jwks_uri, then fetchUserInfo with the access token. "state_check":
-//             "skip" passes client.skipStateCheck instead of the flow's state.
+//             "skip" passes client.skipStateCheck instead of the flow's state. A DPoP flow
+//             redeems and calls UserInfo with its DPoP handle; "dpop_key": "other" uses a
+//             new key pair instead (a thief's).
+//   refresh   {"flow", "dpop_key"?} → {"token_type", "has_refresh_token"}: refreshTokenGrant
+//             with the flow's refresh token (and DPoP handle), which it then replaces.
 //   hits      {"path"} → {"hits", "accept": the last Accept header received}.
 
 import { webcrypto } from 'node:crypto';
@@ -170,15 +176,22 @@ async function authorize(input) {
   };
   const out = { flow, state: parameters.state, nonce: parameters.nonce };
   const jarKey = input.jar_key === 'ed25519' ? needKeys().ed25519 : needKeys().jar;
+  let DPoP;
+  if (input.dpop === true) {
+    const pair = await client.randomDPoPKeyPair('ES256');
+    DPoP = client.getDPoPHandle(config, pair);
+    out.dpop_jkt = await jose.calculateJwkThumbprint(await jose.exportJWK(pair.publicKey));
+  }
+  const dpopOptions = DPoP === undefined ? undefined : { DPoP };
   let url;
   switch (input.mode) {
     case 'par':
-      url = await client.buildAuthorizationUrlWithPAR(config, parameters);
+      url = await client.buildAuthorizationUrlWithPAR(config, parameters, dpopOptions);
       break;
     case 'jar+par': {
       const jar = await client.buildAuthorizationUrlWithJAR(config, parameters, jarKey);
       out.request = jar.searchParams.get('request');
-      url = await client.buildAuthorizationUrlWithPAR(config, jar.searchParams);
+      url = await client.buildAuthorizationUrlWithPAR(config, jar.searchParams, dpopOptions);
       break;
     }
     case 'jar-by-reference': {
@@ -198,6 +211,8 @@ async function authorize(input) {
   }
   state.flows.set(flow, {
     config,
+    DPoP,
+    refreshToken: null,
     checks: {
       pkceCodeVerifier,
       expectedState: parameters.state,
@@ -216,7 +231,15 @@ async function redeem(input) {
   const checks = input.state_check === 'skip'
     ? { ...flow.checks, expectedState: client.skipStateCheck }
     : flow.checks;
-  const tokens = await client.authorizationCodeGrant(flow.config, new URL(input.callback), checks);
+  const options = await dpopOptionsOf(flow, input);
+  const tokens = await client.authorizationCodeGrant(
+    flow.config,
+    new URL(input.callback),
+    checks,
+    undefined,
+    options,
+  );
+  flow.refreshToken = tokens.refresh_token ?? null;
   const claims = tokens.claims();
   // openid-client checks the ID token's claims and alg but, as OIDC Core §3.1.3.7 allows for a
   // token received over TLS from the token endpoint, not its signature: jose checks that
@@ -227,7 +250,7 @@ async function redeem(input) {
     jose.createRemoteJWKSet(new URL(server.jwks_uri)),
     { issuer: server.issuer, audience: flow.config.clientMetadata().client_id },
   );
-  const userinfo = await client.fetchUserInfo(flow.config, tokens.access_token, claims.sub);
+  const userinfo = await client.fetchUserInfo(flow.config, tokens.access_token, claims.sub, options);
   return {
     claims,
     id_token_header: protectedHeader,
@@ -236,6 +259,27 @@ async function redeem(input) {
     expires_in: tokens.expiresIn() ?? null,
     has_refresh_token: typeof tokens.refresh_token === 'string',
     userinfo,
+  };
+}
+
+// The flow's DPoP handle, or (for "dpop_key": "other") a handle on a new key pair.
+async function dpopOptionsOf(flow, input) {
+  if (input.dpop_key === 'other') {
+    return { DPoP: client.getDPoPHandle(flow.config, await client.randomDPoPKeyPair('ES256')) };
+  }
+  return flow.DPoP === undefined ? undefined : { DPoP: flow.DPoP };
+}
+
+async function refresh(input) {
+  const flow = state.flows.get(input.flow);
+  if (flow === undefined) throw new Error(`no flow ${input.flow}`);
+  if (flow.refreshToken === null) throw new Error(`flow ${input.flow} has no refresh token`);
+  const options = await dpopOptionsOf(flow, input);
+  const tokens = await client.refreshTokenGrant(flow.config, flow.refreshToken, undefined, options);
+  flow.refreshToken = tokens.refresh_token ?? flow.refreshToken;
+  return {
+    token_type: tokens.token_type,
+    has_refresh_token: typeof tokens.refresh_token === 'string',
   };
 }
 
@@ -271,7 +315,7 @@ async function describe(e) {
   return out;
 }
 
-const commands = { keys, serve, discover, authorize, redeem, hits };
+const commands = { keys, serve, discover, authorize, redeem, refresh, hits };
 
 function answer(value) {
   process.stdout.write(JSON.stringify(value) + '\n');

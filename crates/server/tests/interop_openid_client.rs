@@ -7,7 +7,8 @@
 //! (plain parameters with client_secret_basic; its own signed request object with
 //! private_key_jwt), a request object it signed hosted on Node's own `http` server for
 //! `request_uri`, and the code grant with its own checks (state, `iss` (RFC 9207), PKCE, the
-//! ID token, UserInfo). This file plays the browser: it follows the URL the library built
+//! ID token, UserInfo), and DPoP (RFC 9449) on every step with the library's own proofs and
+//! nonce retries. This file plays the browser: it follows the URL the library built
 //! through login and consent as alice and hands the callback back to the library. It also
 //! checks two refusals as the library sees them: a pushed `request_uri` used twice, and a PAR
 //! with a wrong client secret.
@@ -34,6 +35,8 @@ const NODE_DEADLINE: Duration = Duration::from_secs(30);
 const BASIC: &str = "oc-basic";
 const POST: &str = "oc-post";
 const SIGNER: &str = "oc-signer";
+/// A public client that must use DPoP (RFC 9449 §5.2).
+const SPA: &str = "oc-spa";
 
 // ---------------------------------------------------------------------------------------------
 // The npm side: one `node rp.mjs` per test, spoken to in JSON lines.
@@ -282,6 +285,12 @@ async fn setup_with(jar_extra: &str) -> Setup {
         token_endpoint_auth_method = "private_key_jwt"
         secrets = [{{ type = "jwks", value = '{public}' }}]
         request_uris = ["{ro_base}/ro/*"]
+        [[clients]]
+        client_id = "{SPA}"
+        client_name = "openid-client (public, DPoP)"
+        redirect_uris = ["{REDIRECT}"]
+        token_endpoint_auth_method = "none"
+        dpop_bound_access_tokens = true
         "#
     );
     let s = start(&sections, &clients).await;
@@ -341,12 +350,18 @@ async fn complete(t: &Setup, built: &Value, loc: &str) -> Value {
     assert!(got["id_token_header"]["kid"].is_string(), "{got:#}");
     assert_eq!(got["claims"]["iss"], t.s.base);
     assert_eq!(got["claims"]["nonce"], built["nonce"]);
+    // A DPoP flow's tokens are DPoP-bound (RFC 9449 §5); the library compares case-blind.
+    let expected = if built["dpop_jkt"].is_string() {
+        "dpop"
+    } else {
+        "bearer"
+    };
     assert_eq!(
         got["token_type"]
             .as_str()
             .map(str::to_ascii_lowercase)
             .as_deref(),
-        Some("bearer")
+        Some(expected)
     );
     assert_eq!(got["userinfo"]["sub"], got["claims"]["sub"]);
     got
@@ -588,4 +603,77 @@ async fn openid_client_private_key_jwt_with_an_ed25519_key_is_accepted() {
     let built = build(&t, SIGNER, "par").await;
     let (loc, _) = follow(&t, built["url"].as_str().unwrap()).await;
     complete(&t, &built, &loc).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DPoP (RFC 9449), as the library does it: a proof on every request of the flow, the code
+// bound at /par, UserInfo under the DPoP scheme, nonces retried by the library itself.
+
+/// The library builds a DPoP flow (`mode` as in rp.mjs).
+async fn build_dpop(t: &Setup, client_id: &str, mode: &str) -> Value {
+    t.rp.ok(json!({
+        "cmd": "authorize", "client": client_id, "mode": mode,
+        "redirect_uri": REDIRECT, "scope": "openid profile", "dpop": true,
+    }))
+    .await
+}
+
+/// The library refreshes the flow with its DPoP key, and gets a DPoP-bound token.
+async fn refresh_is_dpop(t: &Setup, built: &Value) {
+    let r =
+        t.rp.ok(json!({ "cmd": "refresh", "flow": built["flow"] }))
+            .await;
+    let token_type = r["token_type"].as_str().map(str::to_ascii_lowercase);
+    assert_eq!(token_type.as_deref(), Some("dpop"), "{r:#}");
+    assert_eq!(r["has_refresh_token"], true);
+}
+
+/// RFC 9449 §10.1, §5, §7 with a public client: the proof at /par binds the code; the token,
+/// UserInfo and the refresh all go with proofs of the one key; the library checks the
+/// responses (token_type DPoP, the ID token, UserInfo's sub).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_public_client_runs_par_token_userinfo_and_refresh_with_dpop() {
+    let t = setup().await;
+    discover(&t, SPA, "none", None).await;
+    let built = build_dpop(&t, SPA, "par").await;
+    let (loc, view) = follow(&t, built["url"].as_str().unwrap()).await;
+    assert_eq!(view["dpop_jkt"], built["dpop_jkt"], "{view:#}");
+    complete(&t, &built, &loc).await;
+    refresh_is_dpop(&t, &built).await;
+    // The refresh token is bound: a thief's key is refused.
+    let e =
+        t.rp.err(json!({ "cmd": "refresh", "flow": built["flow"], "dpop_key": "other" }))
+            .await;
+    assert_eq!(e["error"], "invalid_dpop_proof", "{e:#}");
+}
+
+/// FAPI 2.0's shape: private_key_jwt, a signed request object pushed with a proof, DPoP at
+/// every step, and server nonces (RFC 9449 §8) that the library learns and retries with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_private_key_jwt_with_dpop_follows_server_nonces() {
+    let t = setup_with("\n[dpop]\nnonce = \"required\"\n").await;
+    discover(&t, SIGNER, "private_key_jwt", None).await;
+    let built = build_dpop(&t, SIGNER, "jar+par").await;
+    let (loc, view) = follow(&t, built["url"].as_str().unwrap()).await;
+    assert_eq!(view["dpop_jkt"], built["dpop_jkt"], "{view:#}");
+    complete(&t, &built, &loc).await;
+    refresh_is_dpop(&t, &built).await;
+    // The library was asked for a nonce and came back with it.
+    assert!(has_metric(&t.s, "writ_dpop_proofs_total", &["reason=\"nonce\""]).await);
+}
+
+/// RFC 9449 §10.1: a code bound at /par is not redeemed with another key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_bound_by_openid_clients_dpop_proof_is_refused_with_another_key() {
+    let t = setup().await;
+    discover(&t, SPA, "none", None).await;
+    let built = build_dpop(&t, SPA, "par").await;
+    let (loc, _) = follow(&t, built["url"].as_str().unwrap()).await;
+    let back = login_and_allow(&t.s, &loc).await;
+    let e =
+        t.rp.err(json!({
+            "cmd": "redeem", "flow": built["flow"], "callback": back, "dpop_key": "other",
+        }))
+        .await;
+    assert_eq!(e["error"], "invalid_dpop_proof", "{e:#}");
 }
