@@ -14,6 +14,7 @@ use std::sync::Arc;
 use writ_jose::{AlgFamily, JwsAlg, UnverifiedJws, select_verifying_keys};
 use writ_protocol::ErrorCode;
 use writ_protocol::client::TokenEndpointAuthMethod;
+use writ_protocol::config::AssertionAudience;
 
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -49,6 +50,13 @@ fn invalid_client(detail: impl Into<String>) -> OAuthError {
     invalid_client_because("client authentication failed", detail)
 }
 
+/// `invalid_client` for a client assertion whose signature verified but whose claims do not
+/// pass (SPEC §9: the description says why; an assertion holds no secret).
+fn assertion_refused(reason: impl Into<String>) -> OAuthError {
+    let reason = reason.into();
+    OAuthError::new(ErrorCode::InvalidClient, reason.clone()).with_detail(reason)
+}
+
 /// `invalid_client` whose public text says what to fix (it names no secret or key).
 fn invalid_client_because(public: &'static str, detail: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClient, public).with_detail(detail)
@@ -81,8 +89,10 @@ pub struct AuthContext<'a> {
     pub endpoint_url: &'a str,
     /// Other URLs an assertion's `aud` may name (RFC 9126 §2: at `/par`, the token endpoint).
     pub other_audiences: &'a [&'a str],
-    /// Longest accepted assertion lifetime (seconds).
+    /// Longest accepted assertion lifetime, `exp − iat` (seconds).
     pub max_assertion_lifetime: i64,
+    /// What the assertion's `aud` may be (`[client_auth] assertion_audience`).
+    pub audience: AssertionAudience,
     /// Algorithms a `private_key_jwt` assertion may use (narrower under a FAPI profile).
     pub assertion_algs: &'a [JwsAlg],
     /// Clock skew allowed (seconds).
@@ -285,50 +295,46 @@ async fn verify_assertion(
     let verified = candidates
         .iter()
         .find_map(|k| parsed.verify(k).ok())
-        .ok_or_else(|| invalid_client("client assertion signature does not verify"))?;
+        .ok_or_else(|| assertion_refused("client assertion signature does not verify"))?;
     let claims = verified
         .payload_json()
-        .map_err(|e| invalid_client(format!("client assertion payload: {e}")))?;
+        .map_err(|e| assertion_refused(format!("client assertion payload: {e}")))?;
     let s = |name: &str| claims.get(name).and_then(|v| v.as_str());
     let id = client.id();
     if s("iss") != Some(id) || s("sub") != Some(id) {
-        return Err(invalid_client(
+        return Err(assertion_refused(
             "client assertion iss and sub must be the client_id",
         ));
     }
-    let names_us =
-        |a: &str| a == ctx.endpoint_url || a == ctx.issuer || ctx.other_audiences.contains(&a);
-    let aud_ok = match claims.get("aud") {
-        Some(serde_json::Value::String(a)) => names_us(a),
-        Some(serde_json::Value::Array(list)) => {
-            list.iter().any(|a| a.as_str().is_some_and(names_us))
-        }
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(invalid_client("client assertion aud must name this server"));
-    }
+    check_audience(ctx, claims.get("aud"))?;
     let int = |name: &str| claims.get(name).and_then(|v| v.as_i64());
-    let exp = int("exp").ok_or_else(|| invalid_client("client assertion has no numeric exp"))?;
+    let exp = int("exp").ok_or_else(|| assertion_refused("client assertion has no numeric exp"))?;
     if exp + ctx.skew <= now {
-        return Err(invalid_client("client assertion has expired"));
+        return Err(assertion_refused("client assertion has expired"));
     }
-    if exp - now > ctx.max_assertion_lifetime + ctx.skew {
-        return Err(invalid_client("client assertion lives too long"));
+    // SPEC §9: the lifetime is `exp − iat` (from now when there is no `iat`).
+    let lifetime = exp - int("iat").unwrap_or(now);
+    if lifetime > ctx.max_assertion_lifetime + ctx.skew {
+        return Err(assertion_refused(format!(
+            "client assertion lives {lifetime} s (exp - iat); at most {} s are accepted ([client_auth] assertion_max_lifetime)",
+            ctx.max_assertion_lifetime
+        )));
     }
     if let Some(nbf) = int("nbf")
         && nbf > now + ctx.skew
     {
-        return Err(invalid_client("client assertion is not yet valid"));
+        return Err(assertion_refused("client assertion is not yet valid"));
     }
     if let Some(iat) = int("iat")
         && iat > now + ctx.skew
     {
-        return Err(invalid_client("client assertion is issued in the future"));
+        return Err(assertion_refused(
+            "client assertion is issued in the future",
+        ));
     }
-    let jti = s("jti").ok_or_else(|| invalid_client("client assertion has no jti"))?;
+    let jti = s("jti").ok_or_else(|| assertion_refused("client assertion has no jti"))?;
     if jti.is_empty() || jti.len() > 256 {
-        return Err(invalid_client(
+        return Err(assertion_refused(
             "client assertion jti must be 1 to 256 characters",
         ));
     }
@@ -341,9 +347,46 @@ async fn verify_assertion(
         )
         .await?;
     if !fresh {
-        return Err(invalid_client("client assertion jti was used before"));
+        return Err(assertion_refused("client assertion jti was used before"));
     }
     Ok(())
+}
+
+/// RFC 7523 §3 and SPEC §9: `aud` names this server. With `assertion_audience =
+/// "issuer-or-endpoint"`, the issuer or the endpoint's URL (or, at `/par`, the token
+/// endpoint's, RFC 9126 §2), alone or in an array. With `"issuer"`, exactly the issuer as a
+/// single string (draft-ietf-oauth-rfc7523bis §4: an array or an endpoint URL is what the
+/// audience-injection attacks of CVE-2025-27370/27371 rely on).
+fn check_audience(
+    ctx: &AuthContext<'_>,
+    aud: Option<&serde_json::Value>,
+) -> Result<(), OAuthError> {
+    use serde_json::Value;
+    match ctx.audience {
+        AssertionAudience::Issuer => match aud {
+            Some(Value::String(a)) if a == ctx.issuer => Ok(()),
+            _ => Err(assertion_refused(
+                "client assertion aud must be the issuer, as a single string ([client_auth] assertion_audience = \"issuer\")",
+            )),
+        },
+        AssertionAudience::IssuerOrEndpoint => {
+            let names_us = |a: &str| {
+                a == ctx.endpoint_url || a == ctx.issuer || ctx.other_audiences.contains(&a)
+            };
+            let ok = match aud {
+                Some(Value::String(a)) => names_us(a),
+                Some(Value::Array(list)) => list.iter().any(|a| a.as_str().is_some_and(names_us)),
+                _ => false,
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(assertion_refused(
+                    "client assertion aud must name this server",
+                ))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,8 +19,10 @@ use writ_jose::{
     DecryptionKey, DecryptionKeyKind, EcCurve, JwsAlg, SigningKey, SigningKeyKind, VerifyingKey,
 };
 
-/// Algorithms the server signs tokens with; a key for each is generated on first start.
-pub const SERVER_SIGNING_ALGS: &[JwsAlg] = &[JwsAlg::RS256, JwsAlg::ES256];
+/// Algorithms the server signs tokens with (SPEC §9: every ID token algorithm it offers, ES256
+/// for access tokens among them); a key for each is generated on first start, and on the
+/// first start of a store made before an algorithm was added.
+pub const SERVER_SIGNING_ALGS: &[JwsAlg] = &writ_protocol::tokens::ID_TOKEN_SIGNING_ALGS;
 
 /// The server's decryption keys for encrypted request objects (SPEC §7), generated on first
 /// start: an RSA key (RSA-OAEP, RSA-OAEP-256) and a P-256 key (ECDH-ES and its key-wrap

@@ -357,6 +357,8 @@ pub trait Store: Send + Sync + 'static {
     async fn grant_get(&self, id: &str) -> Result<Option<StoredGrant>, StoreError>;
     /// Revoke a grant and delete its unused codes and refresh tokens.
     async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// Keep a grant until at least `expires_at` (never shortens it).
+    async fn grant_extend(&self, id: &str, expires_at: UnixTime) -> Result<(), StoreError>;
     /// Store a new code.
     async fn code_insert(&self, code: &StoredCode) -> Result<(), StoreError>;
     /// Redeem a code once (see the trait rules). An expired, unconsumed code is `Missing`.
@@ -388,6 +390,15 @@ pub trait Store: Send + Sync + 'static {
         client_id: &str,
         now: UnixTime,
     ) -> Result<Option<StoredPushedRequest>, StoreError>;
+
+    /// Use a refresh token without consuming it (no rotation): an unused, unexpired token
+    /// gets `expires_at` and is returned; a used, expired or unknown one is `None`.
+    async fn refresh_touch(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<StoredRefreshToken>, StoreError>;
 
     // --- replay cache ---
     /// Remember `(namespace, key)` until `expires_at`. `true` if it was new, `false` if an

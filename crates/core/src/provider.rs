@@ -99,6 +99,7 @@ impl Provider {
             endpoint_url: &endpoint_url,
             other_audiences,
             max_assertion_lifetime: self.settings.lifetimes.client_assertion,
+            audience: self.settings.assertion_audience,
             assertion_algs: self.settings.assertion_signing_algs(),
             skew: self.settings.jar.clock_skew.as_i64(),
             remote_keys: Some(&self.remote_keys),

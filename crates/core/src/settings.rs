@@ -2,8 +2,11 @@
 //! [`writ_protocol::config::Config`].
 
 use crate::authorize::request_object::policy::JarPolicy;
+use crate::clients::Client;
 use crate::dpop::DpopPolicy;
-use writ_protocol::config::{Config, JarConfig, ParConfig};
+use writ_jose::JwsAlg;
+use writ_protocol::alg::Configured;
+use writ_protocol::config::{AssertionAudience, Config, JarConfig, ParConfig, RefreshRotation};
 
 /// Lifetimes of what the server issues (seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +17,7 @@ pub struct Lifetimes {
     pub access_token: i64,
     /// ID token.
     pub id_token: i64,
-    /// Refresh token (absolute, per token; rotation issues a new one).
+    /// Refresh token, idle: counted from its last use.
     pub refresh_token: i64,
     /// Pending interaction (login and consent).
     pub interaction: i64,
@@ -33,7 +36,21 @@ impl Default for Lifetimes {
             refresh_token: 30 * 24 * 3600,
             interaction: 600,
             session: 8 * 3600,
-            client_assertion: 600,
+            client_assertion: 3600,
+        }
+    }
+}
+
+impl Lifetimes {
+    /// `[tokens]` and `[client_auth]` of a validated configuration.
+    pub fn from_config(c: &Config) -> Self {
+        Lifetimes {
+            code: c.tokens.code_lifetime.as_i64(),
+            access_token: c.tokens.access_token_lifetime.as_i64(),
+            id_token: c.tokens.id_token_lifetime.as_i64(),
+            refresh_token: c.tokens.refresh_token_lifetime.as_i64(),
+            client_assertion: c.client_auth.assertion_max_lifetime.as_i64(),
+            ..Lifetimes::default()
         }
     }
 }
@@ -55,6 +72,12 @@ pub struct Settings {
     pub interaction_url: Option<String>,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
+    /// `[tokens] id_token_signing_alg`.
+    pub id_token_alg: JwsAlg,
+    /// `[tokens] refresh_rotation`.
+    pub refresh_rotation: RefreshRotation,
+    /// `[client_auth] assertion_audience`.
+    pub assertion_audience: AssertionAudience,
 }
 
 impl Settings {
@@ -69,14 +92,45 @@ impl Settings {
             par: config.par.clone(),
             dpop: DpopPolicy::from_config(&config.dpop),
             interaction_url: config.interaction.url.clone(),
-            lifetimes: Lifetimes::default(),
+            lifetimes: Lifetimes::from_config(config),
+            id_token_alg: match config.tokens.id_token_signing_alg {
+                Configured::Known(a) => a,
+                Configured::Refused(_) => JwsAlg::RS256,
+            },
+            refresh_rotation: config.tokens.refresh_rotation,
+            assertion_audience: config.client_auth.assertion_audience,
         })
+    }
+
+    /// The algorithm of `client`'s ID tokens: its `id_token_signed_response_alg`, else
+    /// `[tokens] id_token_signing_alg` (validation refused any other name).
+    pub fn id_token_alg(&self, client: &Client) -> JwsAlg {
+        match client.config.id_token_signed_response_alg {
+            Some(Configured::Known(a)) => a,
+            _ => self.id_token_alg,
+        }
+    }
+
+    /// `client`'s access token lifetime (seconds).
+    pub fn access_token_lifetime(&self, client: &Client) -> i64 {
+        client
+            .config
+            .access_token_lifetime
+            .map_or(self.lifetimes.access_token, |l| l.as_i64())
+    }
+
+    /// `client`'s refresh token lifetime (seconds, idle).
+    pub fn refresh_token_lifetime(&self, client: &Client) -> i64 {
+        client
+            .config
+            .refresh_token_lifetime
+            .map_or(self.lifetimes.refresh_token, |l| l.as_i64())
     }
 
     /// Whether `client` must use pushed authorization requests: `[par] require`, the client's
     /// `require_par`, or the `fapi2-message-signing` profile (FAPI 2.0 Security Profile
     /// §5.3.1.2: the authorization server only accepts pushed requests).
-    pub fn par_required(&self, client: &crate::clients::Client) -> bool {
+    pub fn par_required(&self, client: &Client) -> bool {
         self.par_required_server_wide() || client.config.require_par
     }
 

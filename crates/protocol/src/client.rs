@@ -4,7 +4,9 @@
 //! This module checks structure and values that need no cryptography. Key material
 //! (`jwk`, `jwks`, `x509` secrets) is parsed and checked by the core when the client is loaded.
 
-use crate::alg::{Configured, JweAlg, JweEnc, RequestObjectSigningAlg, unknown_jws_alg};
+use crate::alg::{Configured, JweAlg, JweEnc, JwsAlg, RequestObjectSigningAlg, unknown_jws_alg};
+use crate::tokens::{check_id_token_alg, check_lifetime};
+use crate::units::Seconds;
 use serde::{Deserialize, Serialize};
 
 /// The scopes a client gets when its registration names none.
@@ -155,6 +157,16 @@ pub struct ClientConfig {
     /// 9449 §5.2).
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// This client's ID token algorithm, instead of `[tokens] id_token_signing_alg`
+    /// (OpenID Connect Dynamic Client Registration §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<Configured<JwsAlg>>,
+    /// This client's access token lifetime, instead of `[tokens] access_token_lifetime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<Seconds>,
+    /// This client's refresh token lifetime, instead of `[tokens] refresh_token_lifetime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_lifetime: Option<Seconds>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -359,6 +371,15 @@ impl ClientConfig {
             errs.push(
                 "request_object_signing_alg: \"none\" needs allow_unsigned_by_value = true".into(),
             );
+        }
+        if let Some(a) = &self.id_token_signed_response_alg {
+            errs.extend(check_id_token_alg("id_token_signed_response_alg", a));
+        }
+        if let Some(l) = self.access_token_lifetime {
+            errs.extend(check_lifetime("access_token_lifetime", l, 24 * 3600));
+        }
+        if let Some(l) = self.refresh_token_lifetime {
+            errs.extend(check_lifetime("refresh_token_lifetime", l, 366 * 24 * 3600));
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

@@ -7,6 +7,10 @@
 
 use crate::alg::{AlgList, JweAlg, JweEnc, JwsAlg, unknown_jws_alg};
 use crate::client::ClientConfig;
+pub use crate::tokens::{
+    AssertionAudience, ClientAuthConfig, DPOP_MAX_FUTURE_SECS, DpopConfig, DpopNonce,
+    ID_TOKEN_SIGNING_ALGS, RefreshRotation, TokensConfig,
+};
 use crate::units::{ByteSize, Seconds};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -43,6 +47,12 @@ pub struct Config {
     /// `[par]`.
     #[serde(default)]
     pub par: ParConfig,
+    /// `[tokens]`.
+    #[serde(default)]
+    pub tokens: TokensConfig,
+    /// `[client_auth]`.
+    #[serde(default)]
+    pub client_auth: ClientAuthConfig,
     /// `[dpop]`.
     #[serde(default)]
     pub dpop: DpopConfig,
@@ -65,6 +75,8 @@ impl Default for Config {
             interaction: InteractionConfig::default(),
             jar: JarConfig::default(),
             par: ParConfig::default(),
+            tokens: TokensConfig::default(),
+            client_auth: ClientAuthConfig::default(),
             dpop: DpopConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
@@ -367,58 +379,6 @@ fn default_par_lifetime() -> Seconds {
     Seconds::secs(60)
 }
 
-/// `[dpop]`: sender-constrained tokens (RFC 9449; SPEC §13).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DpopConfig {
-    /// Accept DPoP proofs and bind tokens to their keys.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Algorithms a proof may be signed with (RFC 9449 §4.2: asymmetric only).
-    #[serde(default = "default_dpop_algs")]
-    pub algs: AlgList<JwsAlg>,
-    /// How old a proof's `iat` may be (RFC 9449 §11.1). `[jar] clock_skew` does not add to
-    /// it; a proof may be at most [`DPOP_MAX_FUTURE_SECS`] seconds in the future.
-    #[serde(default = "default_proof_max_age")]
-    pub proof_max_age: Seconds,
-    /// Server-provided nonces (RFC 9449 §8).
-    #[serde(default)]
-    pub nonce: DpopNonce,
-}
-
-/// How far in the future a DPoP proof's `iat` may be (SPEC §13).
-pub const DPOP_MAX_FUTURE_SECS: u64 = 10;
-
-/// `[dpop] nonce`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum DpopNonce {
-    /// Proofs need no nonce.
-    #[default]
-    Off,
-    /// Every proof must carry a current nonce (RFC 9449 §8: `use_dpop_nonce`).
-    Required,
-}
-
-impl Default for DpopConfig {
-    fn default() -> Self {
-        DpopConfig {
-            enabled: true,
-            algs: default_dpop_algs(),
-            proof_max_age: default_proof_max_age(),
-            nonce: DpopNonce::Off,
-        }
-    }
-}
-
-fn default_dpop_algs() -> AlgList<JwsAlg> {
-    use JwsAlg::*;
-    vec![ES256, PS256, EdDSA, RS256].into()
-}
-fn default_proof_max_age() -> Seconds {
-    Seconds::secs(60)
-}
-
 impl Config {
     /// The listen address, parsed.
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
@@ -525,25 +485,9 @@ impl Config {
         if self.par.lifetime.as_secs() == 0 || self.par.lifetime.as_secs() > 600 {
             errs.push("par.lifetime: must be between 1s and 10m (RFC 9126 §2.2)".into());
         }
-        let dpop = &self.dpop;
-        if dpop.algs.is_empty() && dpop.algs.refused().is_empty() {
-            errs.push("dpop.algs: must name at least one algorithm".into());
-        }
-        for a in dpop.algs.refused() {
-            errs.push(unknown_jws_alg("dpop.algs", a));
-        }
-        for a in dpop
-            .algs
-            .iter()
-            .filter(|a| a.family() == writ_jose::AlgFamily::Hmac)
-        {
-            errs.push(format!(
-                "dpop.algs: {a} is symmetric; a DPoP proof is signed with the client's private key (RFC 9449 §4.2)"
-            ));
-        }
-        if dpop.proof_max_age.as_secs() == 0 || dpop.proof_max_age.as_secs() > 600 {
-            errs.push("dpop.proof_max_age: must be between 1s and 10m".into());
-        }
+        self.tokens.validate(&mut errs);
+        self.client_auth.validate(&mut errs);
+        self.dpop.validate(&mut errs);
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {
             if !seen.insert(c.client_id.as_str()) {

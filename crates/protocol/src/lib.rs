@@ -7,6 +7,7 @@ pub mod alg;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod tokens;
 pub mod units;
 
 pub use error::ErrorCode;

@@ -820,7 +820,7 @@ async fn private_key_jwt_checks_aud_exp_lifetime_key_and_refuses_a_replayed_jti(
     )
     .await;
     let mut bad = claims(&s, "a3");
-    bad["exp"] = (now() + 3600).into();
+    bad["exp"] = (now() + 7200).into();
     assert_invalid_client(
         redeem_with_assertion(&s, &code, &assertion(&s.svc_key, es, bad)).await,
         "too long lived",

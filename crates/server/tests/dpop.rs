@@ -28,17 +28,6 @@ async fn server(sections: &str) -> Srv {
     start(sections, PUBLIC).await
 }
 
-/// A code for `client` through login and consent.
-async fn code_for(s: &Srv, client: &str) -> String {
-    let mut q = format!("client_id={client}");
-    for (k, v) in plain_params() {
-        q.push_str(&format!("&{k}={}", enc(v)));
-    }
-    let loc = accepted(s, &authorize(s, &q).await);
-    let done = login_and_allow(s, &loc).await;
-    query(&done).remove("code").expect("a code")
-}
-
 /// `POST /token` as `client` (its secret, or none for `spa`) with `form` and these `DPoP`
 /// headers.
 async fn token(s: &Srv, client: &str, form: &[(&str, &str)], proofs: &[&str]) -> reqwest::Response {

@@ -412,6 +412,65 @@ async fn refresh_token_round_trips_through_consumption(store: Arc<dyn Store>) {
     );
 }
 
+/// `refresh_rotation = "off"`: a touch extends an unused token and returns it, as many times
+/// as it is used; a consumed, expired or unknown token is `None` and stays as it was.
+async fn refresh_token_touch_extends_an_unused_token_only(store: Arc<dyn Store>) {
+    let r = refresh("r-t", "g-t", NOW + 100);
+    store.refresh_insert(&r).await.unwrap();
+    let touched = store
+        .refresh_touch("r-t", NOW, NOW + 500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.expires_at, NOW + 500);
+    assert_eq!(touched.payload, r.payload);
+    // Past the first expiry, the new one holds.
+    let again = store
+        .refresh_touch("r-t", NOW + 200, NOW + 900)
+        .await
+        .unwrap();
+    assert_eq!(again.map(|t| t.expires_at), Some(NOW + 900));
+    // Expired: not touched, not revived.
+    assert_eq!(
+        store
+            .refresh_touch("r-t", NOW + 900, NOW + 2000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.refresh_touch("nope", NOW, NOW + 10).await.unwrap(),
+        None
+    );
+    // Consumed: not touched.
+    let c = refresh("r-c", "g-t", NOW + 100);
+    store.refresh_insert(&c).await.unwrap();
+    assert!(matches!(
+        store.refresh_consume("r-c", NOW).await.unwrap(),
+        Consumed::Now(_)
+    ));
+    assert_eq!(
+        store.refresh_touch("r-c", NOW, NOW + 500).await.unwrap(),
+        None
+    );
+}
+
+/// A grant's expiry only moves later.
+async fn grant_extend_never_shortens(store: Arc<dyn Store>) {
+    store.grant_insert(&grant("g-e", NOW + 100)).await.unwrap();
+    store.grant_extend("g-e", NOW + 50).await.unwrap();
+    assert_eq!(
+        store.grant_get("g-e").await.unwrap().unwrap().expires_at,
+        NOW + 100
+    );
+    store.grant_extend("g-e", NOW + 400).await.unwrap();
+    assert_eq!(
+        store.grant_get("g-e").await.unwrap().unwrap().expires_at,
+        NOW + 400
+    );
+    store.grant_extend("nope", NOW + 400).await.unwrap();
+}
+
 async fn unknown_keys_are_missing(store: Arc<dyn Store>) {
     assert_eq!(
         store.code_consume("nope", NOW).await.unwrap(),
@@ -1015,6 +1074,8 @@ macro_rules! all_rules {
             grant_round_trips,
             code_round_trips_through_consumption,
             refresh_token_round_trips_through_consumption,
+            refresh_token_touch_extends_an_unused_token_only,
+            grant_extend_never_shortens,
             unknown_keys_are_missing,
             expired_rows_are_invisible_whatever_purge_did,
             code_is_consumed_exactly_once_under_concurrency,

@@ -57,7 +57,8 @@ impl Provider {
                 client_id: request.client_id().to_string(),
                 subject: login.user_id.clone(),
                 created_at: now,
-                expires_at: now + self.settings.lifetimes.refresh_token,
+                // Until its tokens are issued (which extend it), the code's life is enough.
+                expires_at: now + self.settings.lifetimes.code,
                 revoked_at: None,
             })
             .await?;
@@ -142,6 +143,7 @@ impl Provider {
             auth_time: p.auth_time,
             nonce: p.nonce.as_deref(),
             dpop_jkt: proof.map(CheckedProof::jkt),
+            new_refresh_token: true,
         };
         self.issue_tokens(client, &grant, now).await
     }

@@ -14,8 +14,6 @@ use serde_json::json;
 use std::sync::Arc;
 use writ_jose::JwsAlg;
 
-/// Algorithm of ID tokens (the OpenID Connect default).
-pub const ID_TOKEN_ALG: JwsAlg = JwsAlg::RS256;
 /// Algorithm of access tokens (only Writ verifies them).
 pub const ACCESS_TOKEN_ALG: JwsAlg = JwsAlg::ES256;
 
@@ -56,6 +54,9 @@ pub(crate) struct Issuance<'a> {
     pub(crate) nonce: Option<&'a str>,
     /// The thumbprint of the key the request's DPoP proof showed (RFC 9449 §6.1).
     pub(crate) dpop_jkt: Option<&'a str>,
+    /// Whether to issue a (new) refresh token: not on a refresh without rotation, whose
+    /// refresh token stays the one it was (RFC 6749 §6).
+    pub(crate) new_refresh_token: bool,
 }
 
 /// `token_type` of an access token bound to a DPoP key (RFC 9449 §5).
@@ -96,8 +97,11 @@ impl Provider {
             auth_time,
             nonce,
             dpop_jkt,
+            new_refresh_token,
         } = *grant;
         let l = &self.settings.lifetimes;
+        let access_lifetime = self.settings.access_token_lifetime(client);
+        let refresh_lifetime = self.settings.refresh_token_lifetime(client);
         let scope_str = scope.join(" ");
         let mut access_claims = json!({
             "iss": self.settings.issuer,
@@ -108,7 +112,7 @@ impl Provider {
             "jti": random_token(self.rng.as_ref(), 16),
             "gid": grant_id,
             "iat": now,
-            "exp": now + l.access_token,
+            "exp": now + access_lifetime,
         });
         // RFC 9449 §6.1: the confirmation claim names the key's thumbprint.
         if let (Some(jkt), Some(obj)) = (dpop_jkt, access_claims.as_object_mut()) {
@@ -119,10 +123,8 @@ impl Provider {
             .sign(ACCESS_TOKEN_ALG, "at+jwt", &access_claims)
             .map_err(|e| OAuthError::server(e.to_string()))?;
         let id_token = if scope.iter().any(|s| s == "openid") {
-            // OpenID Connect Core §3.1.3.6: at_hash is the left half of SHA-256 (RS256).
-            let digest =
-                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
-            let at_hash = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
+            let alg = self.settings.id_token_alg(client);
+            let at_hash = at_hash(alg, &access_token);
             let mut claims = json!({
                 "iss": self.settings.issuer,
                 "sub": subject,
@@ -138,13 +140,13 @@ impl Provider {
             }
             Some(
                 self.keys
-                    .sign(ID_TOKEN_ALG, "JWT", &claims)
+                    .sign(alg, "JWT", &claims)
                     .map_err(|e| OAuthError::server(e.to_string()))?,
             )
         } else {
             None
         };
-        let refresh_token = if client.allows_grant("refresh_token") {
+        let refresh_token = if new_refresh_token && client.allows_grant("refresh_token") {
             let rt = random_token(self.rng.as_ref(), 32);
             let payload = RefreshPayload {
                 client_id: client.id().to_string(),
@@ -161,13 +163,21 @@ impl Provider {
                     grant_id: grant_id.to_string(),
                     payload: Payload::encode(&payload)
                         .map_err(|e| OAuthError::server(e.to_string()))?,
-                    expires_at: now + l.refresh_token,
+                    expires_at: now + refresh_lifetime,
                 })
                 .await?;
             Some(rt)
         } else {
             None
         };
+        // A grant lives as long as the longest-lived token it has (a refresh token without
+        // rotation was extended by its use); `grant_extend` never shortens it.
+        let keep = if refresh_token.is_some() || !new_refresh_token {
+            access_lifetime.max(refresh_lifetime)
+        } else {
+            access_lifetime
+        };
+        self.store.grant_extend(grant_id, now + keep).await?;
         Ok(TokenResponse {
             access_token,
             token_type: if dpop_jkt.is_some() {
@@ -176,10 +186,26 @@ impl Provider {
                 TOKEN_TYPE_BEARER
             }
             .into(),
-            expires_in: l.access_token,
+            expires_in: access_lifetime,
             scope: scope_str,
             refresh_token,
             id_token,
         })
     }
+}
+
+/// OpenID Connect Core §3.1.3.6: `at_hash` is the left half of the hash of the access token,
+/// with the hash of the ID token's `alg` (SHA-256 for RS256, PS256, ES256; SHA-512 for
+/// EdDSA with Ed25519, as OpenID Connect Core errata set 2 and other servers do).
+pub fn at_hash(alg: JwsAlg, access_token: &str) -> String {
+    let hash = match alg {
+        JwsAlg::EdDSA | JwsAlg::Ed25519 | JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 => {
+            &aws_lc_rs::digest::SHA512
+        }
+        JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => &aws_lc_rs::digest::SHA384,
+        _ => &aws_lc_rs::digest::SHA256,
+    };
+    let digest = aws_lc_rs::digest::digest(hash, access_token.as_bytes());
+    let d = digest.as_ref();
+    URL_SAFE_NO_PAD.encode(&d[..d.len() / 2])
 }

@@ -1,5 +1,7 @@
 //! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
-//! §4.14.2): each refresh token works once, and a reuse revokes the grant. A refresh token
+//! §4.14.2): each refresh token works once, and a reuse revokes the grant. With
+//! `[tokens] refresh_rotation = "off"` (FAPI 2.0 Security Profile §5.3.2.1) the token stays
+//! valid and each use starts its idle lifetime again. A refresh token
 //! bound to a DPoP key (a public client's, RFC 9449 §5) works only with a proof of that key;
 //! used without one it is treated as stolen, and the grant is revoked as on a reuse.
 
@@ -13,6 +15,7 @@ use crate::provider::Provider;
 use crate::secret::hash_token;
 use std::sync::Arc;
 use writ_protocol::ErrorCode;
+use writ_protocol::config::RefreshRotation;
 
 impl Provider {
     /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): each refresh token works once; using
@@ -27,9 +30,18 @@ impl Provider {
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
         let now = self.clock.now();
-        let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
-        let stored =
-            grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?;
+        let rotate = self.settings.refresh_rotation == RefreshRotation::Rotate;
+        let stored = if rotate {
+            let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
+            grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?
+        } else {
+            // Without rotation the token stays valid; its idle lifetime starts again.
+            let until = now + self.settings.refresh_token_lifetime(client);
+            self.store
+                .refresh_touch(&hash_token(token), now, until)
+                .await?
+                .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?
+        };
         let p = stored
             .payload
             .decode()
@@ -78,6 +90,7 @@ impl Provider {
             auth_time: p.auth_time,
             nonce: None,
             dpop_jkt: proof.map(CheckedProof::jkt),
+            new_refresh_token: rotate,
         };
         self.issue_tokens(client, &grant, now).await
     }

@@ -359,3 +359,26 @@ pub async fn has_metric(s: &Srv, name: &str, labels: &[&str]) -> bool {
     m.lines()
         .any(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
 }
+
+/// The server's `/jwks` document.
+pub async fn jwks(s: &Srv) -> Value {
+    s.http
+        .get(format!("{}/jwks", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A code for `client` (a plain request with [`plain_params`]) through login and consent.
+pub async fn code_for(s: &Srv, client: &str) -> String {
+    let mut q = format!("client_id={client}");
+    for (k, v) in plain_params() {
+        q.push_str(&format!("&{k}={}", enc(v)));
+    }
+    let loc = accepted(s, &authorize(s, &q).await);
+    let done = login_and_allow(s, &loc).await;
+    query(&done).remove("code").expect("a code")
+}

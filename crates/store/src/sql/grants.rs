@@ -11,6 +11,8 @@ const INSERT: &str = "INSERT INTO grants (id, client_id, subject, created_at, ex
      VALUES ($1, $2, $3, $4, $5, $6)";
 const GET: &str = "SELECT id, client_id, subject, created_at, expires_at, \
      revoked_at FROM grants WHERE id = $1";
+/// A grant's expiry only ever moves later.
+const EXTEND: &str = "UPDATE grants SET expires_at = $2 WHERE id = $1 AND expires_at < $2";
 /// The first revocation time is kept.
 const REVOKE: &str = "UPDATE grants SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
 
@@ -62,6 +64,19 @@ pub(crate) async fn get<D: Db>(db: &D, id: &str) -> Result<Option<StoredGrant>, 
         .await
         .map_err(backend)?;
     Ok(row.map(Into::into))
+}
+
+/// Keep a grant until at least `expires_at` (a refresh token issued or used for it lives
+/// that long).
+pub(crate) async fn extend<D: Db>(
+    db: &D,
+    id: &str,
+    expires_at: UnixTime,
+) -> Result<(), StoreError> {
+    db.execute(EXTEND, &[Arg::Text(id), Arg::Int(expires_at)])
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Revoke a grant at `now` (the first revocation time is kept) with its unused codes and

@@ -175,6 +175,14 @@ macro_rules! impl_store {
                     grants::get(self, id).await
                 }
 
+                async fn grant_extend(
+                    &self,
+                    id: &str,
+                    expires_at: UnixTime,
+                ) -> Result<(), StoreError> {
+                    grants::extend(self, id, expires_at).await
+                }
+
                 async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
                     grants::revoke(self, id, now).await
                 }
@@ -204,6 +212,15 @@ macro_rules! impl_store {
                     now: UnixTime,
                 ) -> Result<Consumed<StoredRefreshToken>, StoreError> {
                     refresh::consume(self, token_hash, now).await
+                }
+
+                async fn refresh_touch(
+                    &self,
+                    token_hash: &str,
+                    now: UnixTime,
+                    expires_at: UnixTime,
+                ) -> Result<Option<StoredRefreshToken>, StoreError> {
+                    refresh::touch(self, token_hash, now, expires_at).await
                 }
 
                 async fn replay_insert_once(

@@ -3,9 +3,9 @@
 
 use writ_core::ports::{Consumed, Payload, StoreError, StoredRefreshToken, UnixTime};
 
-use super::db::{Arg, Db};
+use super::db::{Arg, Db, On};
 use super::once::{OneTimeUse, consume_once};
-use crate::insert_error;
+use crate::{backend, insert_error};
 
 const INSERT: &str = "INSERT INTO refresh_tokens \
      (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
@@ -20,6 +20,11 @@ const USE: OneTimeUse = OneTimeUse {
      FROM refresh_tokens WHERE token_hash = $1 AND consumed_at IS NOT NULL",
     ),
 };
+
+/// `$1` the token hash, `$2` now, `$3` the new expiry: an unused, unexpired token lives on.
+const TOUCH: &str = "UPDATE refresh_tokens SET expires_at = $3 \
+     WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
+     RETURNING token_hash, grant_id, payload, expires_at";
 
 /// Revoking a grant deletes its unused refresh tokens; used ones stay to recognise a reuse.
 pub(crate) const REVOKE_UNUSED: &str =
@@ -73,4 +78,23 @@ pub(crate) async fn consume<D: Db>(
         &[Arg::Text(token_hash)],
     )
     .await
+}
+
+/// Use a refresh token without consuming it (`[tokens] refresh_rotation = "off"`): an unused,
+/// unexpired token gets `expires_at` (its idle lifetime starts again) and is returned.
+pub(crate) async fn touch<D: Db>(
+    db: &D,
+    token_hash: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<Option<StoredRefreshToken>, StoreError> {
+    let row: Option<RefreshRow> = db
+        .fetch_optional(
+            On::Writer,
+            TOUCH,
+            &[Arg::Text(token_hash), Arg::Int(now), Arg::Int(expires_at)],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(row.map(Into::into))
 }
