@@ -14,7 +14,7 @@ use std::sync::Arc;
 use writ_jose::{AlgFamily, JwsAlg, UnverifiedJws, select_verifying_keys};
 use writ_protocol::ErrorCode;
 use writ_protocol::client::TokenEndpointAuthMethod;
-use writ_protocol::config::AssertionAudience;
+use writ_protocol::config::{AssertionAudience, Profile, ProfileRules};
 
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -91,8 +91,11 @@ pub struct AuthContext<'a> {
     pub other_audiences: &'a [&'a str],
     /// Longest accepted assertion lifetime, `exp − iat` (seconds).
     pub max_assertion_lifetime: i64,
-    /// What the assertion's `aud` may be (`[client_auth] assertion_audience`).
+    /// What the assertion's `aud` may be (`[client_auth] assertion_audience`), before a
+    /// client's profile narrows it.
     pub audience: AssertionAudience,
+    /// The server-wide profile (`[jar] profile`); a client's own adds to it (SPEC §17).
+    pub server_profile: Option<Profile>,
     /// Algorithms a `private_key_jwt` assertion may use (narrower under a FAPI profile).
     pub assertion_algs: &'a [JwsAlg],
     /// Clock skew allowed (seconds).
@@ -124,6 +127,18 @@ pub async fn authenticate(
         .await?
         .ok_or_else(|| invalid_client(format!("unknown client {claimed_id:?}")))?;
     let registered = client.config.token_endpoint_auth_method;
+    let rules = ProfileRules::for_client(ctx.server_profile, &client.config);
+    // FAPI 2.0 Security Profile §5.3.2: private_key_jwt only (registrations that say
+    // otherwise are refused when loaded; this holds for older stored ones too).
+    if rules.private_key_jwt_only && registered != TokenEndpointAuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            format!(
+                "the {} profile allows only private_key_jwt client authentication",
+                rules.label()
+            ),
+        ));
+    }
     let now = clock.now();
     match (&presented, registered) {
         (Presented::Basic { secret, .. }, TokenEndpointAuthMethod::ClientSecretBasic) => {
@@ -133,7 +148,7 @@ pub async fn authenticate(
             check_secret(client, now, secret)
         }
         (Presented::Assertion { jws, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
-            verify_assertion(&client, store, now, ctx, jws).await?;
+            verify_assertion(&client, &rules, store, now, ctx, jws).await?;
             Ok(client)
         }
         (Presented::None { .. }, TokenEndpointAuthMethod::None) => Ok(client),
@@ -248,6 +263,7 @@ fn assertion_subject(jws: &UnverifiedJws) -> Result<String, OAuthError> {
 /// RFC 7523 §3 checks of a `private_key_jwt` assertion, with `jti` replay protection.
 async fn verify_assertion(
     client: &Client,
+    rules: &ProfileRules,
     store: &dyn Store,
     now: i64,
     ctx: &AuthContext<'_>,
@@ -260,7 +276,7 @@ async fn verify_assertion(
             "private_key_jwt assertion signed with an HMAC algorithm",
         ));
     }
-    if !ctx.assertion_algs.contains(&alg) {
+    if !ctx.assertion_algs.contains(&alg) || !rules.allows(alg) {
         return Err(invalid_client(format!(
             "private_key_jwt assertion signed with {alg}, which is not accepted"
         )));
@@ -306,7 +322,12 @@ async fn verify_assertion(
             "client assertion iss and sub must be the client_id",
         ));
     }
-    check_audience(ctx, claims.get("aud"))?;
+    let audience = if rules.assertion_aud_issuer_only {
+        AssertionAudience::Issuer
+    } else {
+        ctx.audience
+    };
+    check_audience(ctx, audience, claims.get("aud"))?;
     let int = |name: &str| claims.get(name).and_then(|v| v.as_i64());
     let exp = int("exp").ok_or_else(|| assertion_refused("client assertion has no numeric exp"))?;
     if exp + ctx.skew <= now {
@@ -359,10 +380,11 @@ async fn verify_assertion(
 /// audience-injection attacks of CVE-2025-27370/27371 rely on).
 fn check_audience(
     ctx: &AuthContext<'_>,
+    audience: AssertionAudience,
     aud: Option<&serde_json::Value>,
 ) -> Result<(), OAuthError> {
     use serde_json::Value;
-    match ctx.audience {
+    match audience {
         AssertionAudience::Issuer => match aud {
             Some(Value::String(a)) if a == ctx.issuer => Ok(()),
             _ => Err(assertion_refused(

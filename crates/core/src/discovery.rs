@@ -8,7 +8,23 @@ use serde_json::{Value, json};
 /// The metadata document, served at both well-known paths.
 pub fn metadata(settings: &Settings) -> Value {
     let e = |p: &str| settings.endpoint(p);
-    let id_algs: Vec<&str> = SERVER_SIGNING_ALGS.iter().map(|a| a.as_str()).collect();
+    // SPEC §17: exactly what the running profile allows.
+    let rules = settings.server_rules();
+    let id_algs: Vec<&str> = SERVER_SIGNING_ALGS
+        .iter()
+        .filter(|a| rules.allows(**a))
+        .map(|a| a.as_str())
+        .collect();
+    let auth_methods: &[&str] = if rules.private_key_jwt_only {
+        &["private_key_jwt"]
+    } else {
+        &[
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ]
+    };
     let assertion_algs: Vec<&str> = settings
         .assertion_signing_algs()
         .iter()
@@ -37,8 +53,7 @@ pub fn metadata(settings: &Settings) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_algs,
         "userinfo_signing_alg_values_supported": [],
-        "token_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_methods_supported": auth_methods,
         // What private_key_jwt accepts, `Ed25519` (RFC 9864 §2.2) included.
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],

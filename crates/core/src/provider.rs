@@ -15,6 +15,7 @@ use crate::response::{self, AuthorizationResponse, RedirectTarget};
 use crate::settings::Settings;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+use writ_protocol::config::AssertionAudience;
 
 /// Everything the flows need.
 pub struct Provider {
@@ -99,7 +100,11 @@ impl Provider {
             endpoint_url: &endpoint_url,
             other_audiences,
             max_assertion_lifetime: self.settings.lifetimes.client_assertion,
-            audience: self.settings.assertion_audience,
+            audience: self
+                .settings
+                .assertion_audience
+                .unwrap_or(AssertionAudience::IssuerOrEndpoint),
+            server_profile: self.settings.jar.profile,
             assertion_algs: self.settings.assertion_signing_algs(),
             skew: self.settings.jar.clock_skew.as_i64(),
             remote_keys: Some(&self.remote_keys),

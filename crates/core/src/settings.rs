@@ -6,7 +6,9 @@ use crate::clients::Client;
 use crate::dpop::DpopPolicy;
 use writ_jose::JwsAlg;
 use writ_protocol::alg::Configured;
-use writ_protocol::config::{AssertionAudience, Config, JarConfig, ParConfig, RefreshRotation};
+use writ_protocol::config::{
+    AssertionAudience, Config, JarConfig, ParConfig, Profile, ProfileRules, RefreshRotation,
+};
 
 /// Lifetimes of what the server issues (seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +77,9 @@ pub struct Settings {
     /// `[tokens] id_token_signing_alg`.
     pub id_token_alg: JwsAlg,
     /// `[tokens] refresh_rotation`.
-    pub refresh_rotation: RefreshRotation,
+    pub refresh_rotation: Option<RefreshRotation>,
     /// `[client_auth] assertion_audience`.
-    pub assertion_audience: AssertionAudience,
+    pub assertion_audience: Option<AssertionAudience>,
 }
 
 impl Settings {
@@ -90,25 +92,75 @@ impl Settings {
             // `[jar.encryption] enabled` defaults to on.
             jar_policy: JarPolicy::from_config(&config.jar, true),
             par: config.par.clone(),
-            dpop: DpopPolicy::from_config(&config.dpop),
+            dpop: DpopPolicy::from_config(&config.dpop, &ProfileRules::of(config.jar.profile)),
             interaction_url: config.interaction.url.clone(),
             lifetimes: Lifetimes::from_config(config),
+            // SPEC §17: under a profile an RS256 default becomes PS256.
             id_token_alg: match config.tokens.id_token_signing_alg {
-                Configured::Known(a) => a,
-                Configured::Refused(_) => JwsAlg::RS256,
+                Some(Configured::Known(a)) => a,
+                _ if ProfileRules::of(config.jar.profile).algs.is_some() => JwsAlg::PS256,
+                _ => JwsAlg::RS256,
             },
             refresh_rotation: config.tokens.refresh_rotation,
             assertion_audience: config.client_auth.assertion_audience,
         })
     }
 
+    /// The profile rules in force for `client`: the server-wide profile's and its own
+    /// (SPEC §17: the stricter of the two applies).
+    pub fn rules(&self, client: &Client) -> ProfileRules {
+        ProfileRules::for_client(self.jar.profile, &client.config)
+    }
+
+    /// The server-wide profile's rules.
+    pub fn server_rules(&self) -> ProfileRules {
+        ProfileRules::of(self.jar.profile)
+    }
+
     /// The algorithm of `client`'s ID tokens: its `id_token_signed_response_alg`, else
-    /// `[tokens] id_token_signing_alg` (validation refused any other name).
+    /// `[tokens] id_token_signing_alg` (validation refused any other name); PS256 when the
+    /// server's is not allowed by the client's own profile.
     pub fn id_token_alg(&self, client: &Client) -> JwsAlg {
         match client.config.id_token_signed_response_alg {
             Some(Configured::Known(a)) => a,
+            _ if !self.rules(client).allows(self.id_token_alg) => JwsAlg::PS256,
             _ => self.id_token_alg,
         }
+    }
+
+    /// Whether `client`'s refresh tokens rotate: `[tokens] refresh_rotation`, else off under
+    /// a FAPI 2.0 profile (FAPI 2.0 Security Profile §5.3.2), else rotate.
+    pub fn refresh_rotation(&self, client: &Client) -> RefreshRotation {
+        if self.rules(client).no_refresh_rotation {
+            return RefreshRotation::Off;
+        }
+        self.refresh_rotation.unwrap_or(RefreshRotation::Rotate)
+    }
+
+    /// `client`'s authorization code lifetime (seconds): `[tokens] code_lifetime`, at most
+    /// what its profile allows.
+    pub fn code_lifetime(&self, client: &Client) -> i64 {
+        let max = self
+            .rules(client)
+            .max_code_lifetime
+            .map_or(i64::MAX, |m| i64::try_from(m).unwrap_or(i64::MAX));
+        self.lifetimes.code.min(max)
+    }
+
+    /// `client`'s pushed request lifetime (seconds): `[par] lifetime`, below 600 s under a
+    /// FAPI 2.0 profile.
+    pub fn par_lifetime(&self, client: &Client) -> i64 {
+        let max = self
+            .rules(client)
+            .max_par_lifetime
+            .map_or(i64::MAX, |m| i64::try_from(m).unwrap_or(i64::MAX));
+        self.par.lifetime.as_i64().min(max)
+    }
+
+    /// Whether `client`'s access tokens must be DPoP-bound (RFC 9449 §5.2): its
+    /// `dpop_bound_access_tokens`, or a FAPI 2.0 profile.
+    pub fn dpop_required(&self, client: &Client) -> bool {
+        client.config.dpop_bound_access_tokens || self.rules(client).dpop_required
     }
 
     /// `client`'s access token lifetime (seconds).
@@ -129,16 +181,15 @@ impl Settings {
 
     /// Whether `client` must use pushed authorization requests: `[par] require`, the client's
     /// `require_par`, or the `fapi2-message-signing` profile (FAPI 2.0 Security Profile
-    /// §5.3.1.2: the authorization server only accepts pushed requests).
+    /// §5.3.2: the authorization server only accepts pushed requests).
     pub fn par_required(&self, client: &Client) -> bool {
-        self.par_required_server_wide() || client.config.require_par
+        self.par.require || client.config.require_par || self.rules(client).par_required
     }
 
     /// Whether every client must use pushed authorization requests (discovery's
     /// `require_pushed_authorization_requests`).
     pub fn par_required_server_wide(&self) -> bool {
-        self.par.require
-            || self.jar.profile == Some(writ_protocol::config::Profile::Fapi2MessageSigning)
+        self.par.require || self.server_rules().par_required
     }
 
     /// Algorithms a `private_key_jwt` assertion may be signed with: every asymmetric one, or
@@ -147,11 +198,12 @@ impl Settings {
         use crate::client_auth::{
             ASSERTION_SIGNING_ALGS, FAPI1_ASSERTION_SIGNING_ALGS, FAPI2_ASSERTION_SIGNING_ALGS,
         };
-        use writ_protocol::config::Profile;
         match self.jar.profile {
             None => ASSERTION_SIGNING_ALGS,
             Some(Profile::Fapi1Advanced) => FAPI1_ASSERTION_SIGNING_ALGS,
-            Some(Profile::Fapi2MessageSigning) => FAPI2_ASSERTION_SIGNING_ALGS,
+            Some(Profile::Fapi2Security | Profile::Fapi2MessageSigning) => {
+                FAPI2_ASSERTION_SIGNING_ALGS
+            }
         }
     }
 

@@ -167,6 +167,9 @@ pub struct ClientConfig {
     /// This client's refresh token lifetime, instead of `[tokens] refresh_token_lifetime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_lifetime: Option<Seconds>,
+    /// A FAPI profile for this client alone (SPEC §17), beside the server-wide one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::preset::Profile>,
 }
 
 fn default_grant_types() -> Vec<String> {

@@ -7,6 +7,8 @@
 
 use crate::alg::{AlgList, JweAlg, JweEnc, JwsAlg, unknown_jws_alg};
 use crate::client::ClientConfig;
+pub use crate::preset::Profile;
+pub use crate::profile::ProfileRules;
 pub use crate::tokens::{
     AssertionAudience, ClientAuthConfig, DPOP_MAX_FUTURE_SECS, DpopConfig, DpopNonce,
     ID_TOKEN_SIGNING_ALGS, RefreshRotation, TokensConfig,
@@ -143,16 +145,6 @@ pub enum ReplayPolicy {
     JtiIfPresent,
     /// Every request object must carry a fresh `jti`.
     RequireJti,
-}
-
-/// Presets that tighten the `[jar]` knobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Profile {
-    /// FAPI 1.0 Advanced §5.2.2: PS256/ES256, `exp`, `nbf`, `aud`, at most 60 minutes.
-    Fapi1Advanced,
-    /// FAPI 2.0 Message Signing: as above, and signed request objects required at PAR.
-    Fapi2MessageSigning,
 }
 
 /// `[jar]`: request objects (RFC 9101).
@@ -488,6 +480,7 @@ impl Config {
         self.tokens.validate(&mut errs);
         self.client_auth.validate(&mut errs);
         self.dpop.validate(&mut errs);
+        self.check_profile(&mut errs);
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {
             if !seen.insert(c.client_id.as_str()) {
@@ -498,6 +491,9 @@ impl Config {
             }
             if let Err(es) = c.validate() {
                 errs.extend(es.into_iter().map(|e| format!("clients[{i}].{e}")));
+            }
+            for e in crate::profile::check_client(self.jar.profile, c) {
+                errs.push(format!("clients[{i}] ({:?}).{e}", c.client_id));
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -532,6 +528,68 @@ pub fn check_issuer(issuer: &str) -> Result<(), String> {
         return Err(format!("{issuer:?} must not have a query or fragment"));
     }
     Ok(())
+}
+
+impl Config {
+    /// SPEC §17: a server-wide profile only tightens. A setting written looser than it stops
+    /// start-up with a message naming the key and the profile.
+    pub(crate) fn check_profile(&self, errs: &mut Vec<String>) {
+        use crate::alg::Configured;
+        use crate::tokens::{AssertionAudience, RefreshRotation};
+        let r = ProfileRules::of(self.jar.profile);
+        let p = r.label();
+        let beside = format!("beside [jar] profile = \"{p}\"");
+        if let Some(max) = r.max_code_lifetime
+            && self.tokens.code_lifetime.as_secs() > max
+        {
+            errs.push(format!(
+                "tokens.code_lifetime: {} is longer than {max}s, {beside}",
+                self.tokens.code_lifetime
+            ));
+        }
+        if let Some(max) = r.max_par_lifetime
+            && self.par.lifetime.as_secs() > max
+        {
+            errs.push(format!(
+                "par.lifetime: {} is not below 10m, {beside}",
+                self.par.lifetime
+            ));
+        }
+        if r.no_refresh_rotation && self.tokens.refresh_rotation == Some(RefreshRotation::Rotate) {
+            errs.push(format!(
+                "tokens.refresh_rotation: \"rotate\" {beside}, which keeps refresh tokens unrotated"
+            ));
+        }
+        if r.assertion_aud_issuer_only
+            && self.client_auth.assertion_audience == Some(AssertionAudience::IssuerOrEndpoint)
+        {
+            errs.push(format!(
+                "client_auth.assertion_audience: \"issuer-or-endpoint\" {beside}, which accepts only the issuer"
+            ));
+        }
+        if r.dpop_required && !self.dpop.enabled {
+            errs.push(format!(
+                "dpop.enabled: false {beside}, which requires DPoP-bound access tokens"
+            ));
+        }
+        if let Some(Configured::Known(a)) = &self.tokens.id_token_signing_alg
+            && !r.allows(*a)
+        {
+            errs.push(format!(
+                "tokens.id_token_signing_alg: {a} {beside} (PS256, ES256, EdDSA)"
+            ));
+        }
+        if r.algs.is_some() && self.dpop.algs.iter().all(|a| !r.allows(*a)) {
+            errs.push(format!(
+                "dpop.algs: none of them is allowed {beside} (PS256, ES256, EdDSA)"
+            ));
+        }
+        if r.par_required && !self.par.enabled {
+            errs.push(format!(
+                "par.enabled: false {beside}, which requires pushed requests"
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -36,12 +36,14 @@ pub struct TokensConfig {
     /// Refresh tokens, counted from their last use (idle).
     #[serde(default = "default_refresh_lifetime")]
     pub refresh_token_lifetime: Seconds,
-    /// Whether each refresh returns a new refresh token.
-    #[serde(default)]
-    pub refresh_rotation: RefreshRotation,
-    /// The ID token algorithm of clients that name none.
-    #[serde(default = "default_id_token_alg")]
-    pub id_token_signing_alg: Configured<JwsAlg>,
+    /// Whether each refresh returns a new refresh token (unset: `rotate`, or `off` under a
+    /// FAPI 2.0 profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_rotation: Option<RefreshRotation>,
+    /// The ID token algorithm of clients that name none (unset: RS256, or PS256 under a
+    /// FAPI profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signing_alg: Option<Configured<JwsAlg>>,
 }
 
 /// `[tokens] refresh_rotation`.
@@ -52,7 +54,7 @@ pub enum RefreshRotation {
     /// §4.14.2).
     #[default]
     Rotate,
-    /// The same refresh token stays valid (FAPI 2.0 Security Profile §5.3.2.1).
+    /// The same refresh token stays valid (FAPI 2.0 Security Profile §5.3.2).
     Off,
 }
 
@@ -63,8 +65,8 @@ impl Default for TokensConfig {
             access_token_lifetime: ten_minutes(),
             id_token_lifetime: ten_minutes(),
             refresh_token_lifetime: default_refresh_lifetime(),
-            refresh_rotation: RefreshRotation::Rotate,
-            id_token_signing_alg: default_id_token_alg(),
+            refresh_rotation: None,
+            id_token_signing_alg: None,
         }
     }
 }
@@ -77,9 +79,6 @@ fn ten_minutes() -> Seconds {
 }
 fn default_refresh_lifetime() -> Seconds {
     Seconds::secs(30 * 24 * 3600)
-}
-fn default_id_token_alg() -> Configured<JwsAlg> {
-    Configured::Known(JwsAlg::RS256)
 }
 
 /// Whether `alg` names one of [`ID_TOKEN_SIGNING_ALGS`]; the problem, with `key`, if not.
@@ -124,10 +123,9 @@ impl TokensConfig {
             self.refresh_token_lifetime,
             A_YEAR,
         ));
-        errs.extend(check_id_token_alg(
-            "tokens.id_token_signing_alg",
-            &self.id_token_signing_alg,
-        ));
+        if let Some(a) = &self.id_token_signing_alg {
+            errs.extend(check_id_token_alg("tokens.id_token_signing_alg", a));
+        }
     }
 }
 
@@ -138,9 +136,10 @@ pub struct ClientAuthConfig {
     /// The longest `exp − iat` of an assertion (Authlib's default is 3600 s).
     #[serde(default = "default_assertion_lifetime")]
     pub assertion_max_lifetime: Seconds,
-    /// What an assertion's `aud` may be.
-    #[serde(default)]
-    pub assertion_audience: AssertionAudience,
+    /// What an assertion's `aud` may be (unset: `issuer-or-endpoint`, or `issuer` under a
+    /// FAPI 2.0 profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_audience: Option<AssertionAudience>,
 }
 
 /// `[client_auth] assertion_audience`.
@@ -160,7 +159,7 @@ impl Default for ClientAuthConfig {
     fn default() -> Self {
         ClientAuthConfig {
             assertion_max_lifetime: default_assertion_lifetime(),
-            assertion_audience: AssertionAudience::IssuerOrEndpoint,
+            assertion_audience: None,
         }
     }
 }

@@ -46,6 +46,11 @@ pub async fn client_add(provider: &writ_core::Provider, file: &str) -> Result<St
     let text = read_input(file, 1024 * 1024)?;
     let config: ClientConfig = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
     let id = config.client_id.clone();
+    // SPEC §17: a registration that contradicts the profile in force is refused, by key.
+    let problems = writ_protocol::profile::check_client(provider.settings.jar.profile, &config);
+    if !problems.is_empty() {
+        return Err(format!("client {id:?}: {}", problems.join("; ")));
+    }
     provider
         .clients
         .put(config, provider.clock.now())

@@ -249,6 +249,11 @@ async fn setup() -> Setup {
 
 /// [`setup`] with `jar_extra` (TOML lines) added to `[jar]`.
 async fn setup_with(jar_extra: &str) -> Setup {
+    setup_full(jar_extra, "").await
+}
+
+/// [`setup_with`], and `signer_extra` (TOML lines) added to the private_key_jwt client.
+async fn setup_full(jar_extra: &str, signer_extra: &str) -> Setup {
     let rp = Rp::start();
     let public = rp.ok(json!({ "cmd": "keys" })).await["public"].to_string();
     assert!(
@@ -285,6 +290,7 @@ async fn setup_with(jar_extra: &str) -> Setup {
         token_endpoint_auth_method = "private_key_jwt"
         secrets = [{{ type = "jwks", value = '{public}' }}]
         request_uris = ["{ro_base}/ro/*"]
+        {signer_extra}
         [[clients]]
         client_id = "{SPA}"
         client_name = "openid-client (public, DPoP)"
@@ -553,7 +559,9 @@ async fn a_par_with_a_wrong_client_secret_surfaces_invalid_client_in_openid_clie
 /// private_key_jwt (ES256) completes the flow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openid_client_meets_the_fapi2_message_signing_profile_with_its_request_object_at_par() {
-    let t = setup_with("profile = \"fapi2-message-signing\"").await;
+    // The profile on the library's private_key_jwt client (server-wide it would refuse the
+    // shared-secret clients beside it): PAR, a signed request object, DPoP.
+    let t = setup_full("", "profile = \"fapi2-message-signing\"").await;
     discover(&t, SIGNER, "private_key_jwt", None).await;
     let e =
         t.rp.err(json!({
@@ -563,7 +571,7 @@ async fn openid_client_meets_the_fapi2_message_signing_profile_with_its_request_
     assert_eq!(e["name"], "ResponseBodyError", "{e:#}");
     assert_eq!(e["error"], "invalid_request", "{e:#}");
     assert_eq!(e["status"], 400, "{e:#}");
-    let built = build(&t, SIGNER, "jar+par").await;
+    let built = build_dpop(&t, SIGNER, "jar+par").await;
     let (loc, view) = follow(&t, built["url"].as_str().unwrap()).await;
     assert_transport(&view, "pushed", Some("PS256"));
     complete(&t, &built, &loc).await;

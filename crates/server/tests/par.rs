@@ -285,20 +285,7 @@ async fn client_secret_post_works_at_par() {
 
 #[tokio::test]
 async fn private_key_jwt_at_par_accepts_the_par_endpoint_as_audience() {
-    let s = start(
-        "",
-        &format!(
-            r#"
-        [[clients]]
-        client_id = "signer"
-        redirect_uris = ["{REDIRECT}"]
-        token_endpoint_auth_method = "private_key_jwt"
-        secrets = [{{ type = "jwks", value = '{}' }}]
-        "#,
-            rp_jwks()
-        ),
-    )
-    .await;
+    let s = start("", &key_client("signer", "")).await;
     for aud in [format!("{}/par", s.base), format!("{}/token", s.base)] {
         let t = now();
         let assertion = writ_jose::sign_compact(
@@ -561,21 +548,52 @@ async fn par_require_server_wide_is_advertised_and_enforced() {
 
 #[tokio::test]
 async fn fapi2_message_signing_requires_a_signed_request_object_at_par() {
-    let s = start("[jar]\nprofile = \"fapi2-message-signing\"", "").await;
+    // The profile on one client (a server-wide one would refuse the harness's shared-secret
+    // clients at start-up): FAPI 2.0 wants private_key_jwt, the assertion's aud the issuer.
+    let s = start(
+        "",
+        &key_client("signer", "profile = \"fapi2-message-signing\""),
+    )
+    .await;
+    let as_signer = |s: &Srv, params: &[(&str, &str)]| {
+        let t = now();
+        let assertion = writ_jose::sign_compact(
+            json!({ "kid": "ec-1" }).as_object().unwrap(),
+            &serde_json::to_vec(&json!({
+                "iss": "signer", "sub": "signer", "aud": s.base,
+                "iat": t, "exp": t + 60, "jti": unique(),
+            }))
+            .unwrap(),
+            writ_jose::JwsAlg::ES256,
+            rp_key(),
+        )
+        .unwrap();
+        let mut form: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        form.push(("client_id".into(), "signer".into()));
+        form.push((
+            "client_assertion_type".into(),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+        ));
+        form.push(("client_assertion".into(), assertion));
+        s.http.post(format!("{}/par", s.base)).form(&form).send()
+    };
     let d = push_refused(
-        push(&s, &plain_params()).await,
+        as_signer(&s, &plain_params()).await.unwrap(),
         StatusCode::BAD_REQUEST,
         "invalid_request",
     )
     .await;
     assert!(d.contains("signed request object"), "{d}");
-    let ro = sign(&claims(&s.base, "rp"));
-    let uri = pushed(push(&s, &[("request", &ro)]).await).await;
-    accepted(&s, &use_uri(&s, "rp", &uri).await);
+    let ro = sign(&claims(&s.base, "signer"));
+    let uri = pushed(as_signer(&s, &[("request", &ro)]).await.unwrap()).await;
+    accepted(&s, &use_uri(&s, "signer", &uri).await);
     // FAPI 2.0: the authorization endpoint takes pushed requests only.
     let by_value = format!(
-        "client_id=rp&request={}",
-        enc(&sign(&claims(&s.base, "rp")))
+        "client_id=signer&request={}",
+        enc(&sign(&claims(&s.base, "signer")))
     );
     assert_refused(
         authorize(&s, &by_value).await,

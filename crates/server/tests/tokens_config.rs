@@ -9,16 +9,11 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use writ_jose::{Jwk, JwsAlg, UnverifiedJws, VerifyingKey, sign_compact};
+use writ_jose::{Jwk, JwsAlg, UnverifiedJws, VerifyingKey};
 
 /// `svc` authenticates with `private_key_jwt` (the `rp` EC key); `ed` and `ps` name their own
 /// ID token algorithm; `short` has its own lifetimes.
 const CLIENTS: &str = r#"
-    [[clients]]
-    client_id = "svc"
-    token_endpoint_auth_method = "private_key_jwt"
-    redirect_uris = ["http://127.0.0.1:9/cb"]
-    secrets = [{ type = "jwks", value = 'JWKS' }]
     [[clients]]
     client_id = "ed"
     id_token_signed_response_alg = "EdDSA"
@@ -37,7 +32,7 @@ const CLIENTS: &str = r#"
 "#;
 
 async fn server(sections: &str) -> Srv {
-    start(sections, &CLIENTS.replace("JWKS", &rp_jwks())).await
+    start(sections, &format!("{}{CLIENTS}", key_client("svc", ""))).await
 }
 
 async fn token_as(s: &Srv, client: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -220,14 +215,7 @@ async fn refresh_rotation_rotate_refuses_the_old_refresh_token() {
 }
 
 fn assertion(claims: Value) -> String {
-    let h = json!({ "kid": "ec-1" });
-    sign_compact(
-        h.as_object().unwrap(),
-        claims.to_string().as_bytes(),
-        JwsAlg::ES256,
-        rp_key(),
-    )
-    .unwrap()
+    rp_assertion(&claims)
 }
 
 /// `/token` as `svc` with `assertion` and an unknown code: `invalid_grant` means the client

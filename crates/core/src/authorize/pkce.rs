@@ -1,6 +1,5 @@
 //! Proof Key for Code Exchange (RFC 7636). Only `S256`: `plain` is refused (RFC 9700 §2.1.1).
 
-use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::secret::{constant_time_eq, s256};
 
@@ -12,9 +11,10 @@ fn is_pkce_token(s: &str) -> bool {
 }
 
 /// Check `code_challenge` / `code_challenge_method` at the authorization endpoint.
-/// Returns the S256 challenge when present.
+/// `required`: the client, or its profile, requires PKCE. Returns the S256 challenge when
+/// present.
 pub fn check_challenge(
-    client: &Client,
+    required: bool,
     challenge: Option<&str>,
     method: Option<&str>,
 ) -> Result<Option<String>, OAuthError> {
@@ -22,7 +22,7 @@ pub fn check_challenge(
         (None, Some(_)) => Err(OAuthError::invalid_request(
             "code_challenge_method without code_challenge",
         )),
-        (None, None) if client.config.pkce_required() => Err(OAuthError::invalid_request(
+        (None, None) if required => Err(OAuthError::invalid_request(
             "code_challenge is required for this client (PKCE, RFC 7636)",
         )),
         (None, None) => Ok(None),

@@ -149,7 +149,7 @@ pub fn check(
         .map_err(to_client)?;
     let scope = scope::check(client, p.get("scope")).map_err(to_client)?;
     let code_challenge = pkce::check_challenge(
-        client,
+        client.config.pkce_required() || settings.rules(client).pkce_required,
         p.get("code_challenge"),
         p.get("code_challenge_method"),
     )

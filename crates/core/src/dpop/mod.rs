@@ -36,7 +36,7 @@ pub use proof::{CheckedProof, Expected, check};
 use crate::error::OAuthError;
 use writ_jose::{AlgFamily, JwsAlg};
 use writ_protocol::ErrorCode;
-use writ_protocol::config::{DPOP_MAX_FUTURE_SECS, DpopConfig, DpopNonce};
+use writ_protocol::config::{DPOP_MAX_FUTURE_SECS, DpopConfig, DpopNonce, ProfileRules};
 
 /// What a request brought for DPoP: its method and every `DPoP` header value.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,15 +62,16 @@ pub struct DpopPolicy {
 
 impl DpopPolicy {
     /// From the validated `[dpop]` table; symmetric algorithms never pass (RFC 9449 §4.2),
-    /// whatever the list says.
-    pub fn from_config(c: &DpopConfig) -> Self {
+    /// whatever the list says, and a server-wide profile narrows the list to its algorithms
+    /// (SPEC §17).
+    pub fn from_config(c: &DpopConfig, rules: &ProfileRules) -> Self {
         DpopPolicy {
             enabled: c.enabled,
             algs: c
                 .algs
                 .iter()
                 .copied()
-                .filter(|a| a.family() != AlgFamily::Hmac)
+                .filter(|a| a.family() != AlgFamily::Hmac && rules.allows(*a))
                 .collect(),
             max_age: i64::try_from(c.proof_max_age.as_secs()).unwrap_or(i64::MAX),
             max_future: DPOP_MAX_FUTURE_SECS as i64,
@@ -102,7 +103,7 @@ impl DpopPolicy {
 
 impl Default for DpopPolicy {
     fn default() -> Self {
-        Self::from_config(&DpopConfig::default())
+        Self::from_config(&DpopConfig::default(), &ProfileRules::default())
     }
 }
 

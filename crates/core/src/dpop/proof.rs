@@ -7,7 +7,7 @@ use crate::ports::{Store, UnixTime};
 use crate::secret::{constant_time_eq, hash_token};
 use serde_json::{Map, Value};
 use url::Url;
-use writ_jose::{AlgFamily, JoseError, Jwk, UnverifiedJws, VerifyingKey};
+use writ_jose::{AlgFamily, JoseError, Jwk, JwsAlg, UnverifiedJws, VerifyingKey};
 
 /// `typ` of a proof (RFC 9449 §4.2).
 pub const DPOP_TYP: &str = "dpop+jwt";
@@ -21,9 +21,15 @@ const REPLAY_NAMESPACE: &str = "dpop";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedProof {
     jkt: String,
+    alg: JwsAlg,
 }
 
 impl CheckedProof {
+    /// The algorithm the proof was signed with.
+    pub fn alg(&self) -> JwsAlg {
+        self.alg
+    }
+
     /// The JWK SHA-256 thumbprint of the proof's key, base64url.
     pub fn jkt(&self) -> &str {
         &self.jkt
@@ -182,7 +188,7 @@ pub async fn check(
             "the DPoP proof was used before (its jti was seen); make a new proof for each request",
         ));
     }
-    Ok(CheckedProof { jkt })
+    Ok(CheckedProof { jkt, alg })
 }
 
 /// The header's `jwk`: present, a JWK object, public (RFC 9449 §4.3 step 7: "does not

@@ -46,6 +46,7 @@ pub struct CodePayload {
 impl Provider {
     pub(crate) async fn issue_code(
         &self,
+        client: &Client,
         request: &ValidatedRequest,
         login: &LoginState,
         now: UnixTime,
@@ -58,7 +59,7 @@ impl Provider {
                 subject: login.user_id.clone(),
                 created_at: now,
                 // Until its tokens are issued (which extend it), the code's life is enough.
-                expires_at: now + self.settings.lifetimes.code,
+                expires_at: now + self.settings.code_lifetime(client),
                 revoked_at: None,
             })
             .await?;
@@ -79,7 +80,7 @@ impl Provider {
                 grant_id,
                 payload: Payload::encode(&payload)
                     .map_err(|e| OAuthError::server(e.to_string()))?,
-                expires_at: now + self.settings.lifetimes.code,
+                expires_at: now + self.settings.code_lifetime(client),
             })
             .await?;
         Ok(code)

@@ -39,18 +39,18 @@ impl Provider {
         // The registration may have changed since `/authorize` (a sealed interaction carries
         // its validated request for up to its lifetime): the client must still exist and the
         // redirect_uri still be one of its, or nothing is sent there.
-        let registered = self
+        let client = self
             .clients
             .get(i.request.client_id())
             .await?
-            .is_some_and(|c| c.has_redirect_uri(i.request.redirect_uri()));
-        if !registered {
+            .filter(|c| c.has_redirect_uri(i.request.redirect_uri()));
+        let Some(client) = client else {
             return Err(page(
                 ErrorCode::InvalidRequest,
                 "the application's registration changed since this sign-in began; start \
                  again from the application",
             ));
-        }
+        };
         let now = self.clock.now();
         // One-time: of two concurrent submissions only one proceeds.
         if !self.answer_interaction(&at, &i, now).await? {
@@ -64,7 +64,7 @@ impl Provider {
             let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Err(self.end_with(&target, e));
         }
-        let code = self.issue_code(&i.request, &login, now).await?;
+        let code = self.issue_code(&client, &i.request, &login, now).await?;
         Ok(self.deliver(&target, AuthorizationResponse::Code(&code))?)
     }
 }

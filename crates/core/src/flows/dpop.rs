@@ -2,7 +2,8 @@
 //! that endpoint, audited when refused; and the nonce handed out when `[dpop] nonce` is
 //! `required`.
 
-use crate::dpop::{self, CheckedProof, Expected, Sent, proof};
+use crate::clients::Client;
+use crate::dpop::{self, CheckedProof, DpopCheck, Expected, Sent, proof};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 
@@ -39,6 +40,33 @@ impl Provider {
             .await
             .map(Some)
             .inspect_err(|e| dpop::audit_refused(e, client_id, path))
+    }
+
+    /// The proof `sent` to `path` by the authenticated `client`: [`Self::dpop_proof`], and
+    /// its algorithm allowed by the client's own profile (SPEC §17).
+    pub(crate) async fn client_dpop_proof(
+        &self,
+        sent: &Sent<'_>,
+        path: &str,
+        client: &Client,
+    ) -> Result<Option<CheckedProof>, OAuthError> {
+        let proof = self.dpop_proof(sent, path, None, Some(client.id())).await?;
+        let rules = self.settings.rules(client);
+        if let Some(p) = &proof
+            && !rules.allows(p.alg())
+        {
+            let e = dpop::refused(
+                DpopCheck::Alg,
+                format!(
+                    "the DPoP proof's alg {} is not allowed by the {} profile (PS256, ES256, EdDSA)",
+                    p.alg(),
+                    rules.label()
+                ),
+            );
+            dpop::audit_refused(&e, Some(client.id()), path);
+            return Err(e);
+        }
+        Ok(proof)
     }
 
     /// The nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), when `[dpop] nonce = "required"`.

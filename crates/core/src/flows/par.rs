@@ -49,9 +49,7 @@ impl Provider {
                 "client_id does not name the authenticated client (RFC 9126 §2.1)",
             ));
         }
-        let proof = self
-            .dpop_proof(&dpop, "/par", None, Some(client.id()))
-            .await?;
+        let proof = self.client_dpop_proof(&dpop, "/par", &client).await?;
         // The request proper: without the client's credentials, with its client_id.
         let mut params = raw.into_map();
         params.retain(|k, _| k == "client_id" || !CLIENT_AUTHENTICATION.contains(&k.as_str()));
@@ -74,7 +72,7 @@ impl Provider {
             self.rng.as_ref(),
             &request,
             now,
-            self.settings.par.lifetime.as_i64(),
+            self.settings.par_lifetime(&client),
         )
         .await
     }

@@ -1,6 +1,6 @@
 //! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
 //! §4.14.2): each refresh token works once, and a reuse revokes the grant. With
-//! `[tokens] refresh_rotation = "off"` (FAPI 2.0 Security Profile §5.3.2.1) the token stays
+//! `[tokens] refresh_rotation = "off"` (FAPI 2.0 Security Profile §5.3.2) the token stays
 //! valid and each use starts its idle lifetime again. A refresh token
 //! bound to a DPoP key (a public client's, RFC 9449 §5) works only with a proof of that key;
 //! used without one it is treated as stolen, and the grant is revoked as on a reuse.
@@ -30,7 +30,7 @@ impl Provider {
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
         let now = self.clock.now();
-        let rotate = self.settings.refresh_rotation == RefreshRotation::Rotate;
+        let rotate = self.settings.refresh_rotation(client) == RefreshRotation::Rotate;
         let stored = if rotate {
             let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
             grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?

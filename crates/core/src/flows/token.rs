@@ -23,11 +23,10 @@ impl Provider {
         let client = self
             .authenticate_client(&form, authorization, "/token", &[])
             .await?;
-        let proof = self
-            .dpop_proof(&dpop, "/token", None, Some(client.id()))
-            .await?;
-        // RFC 9449 §5.2: `dpop_bound_access_tokens` refuses a request without a proof.
-        if proof.is_none() && client.config.dpop_bound_access_tokens {
+        let proof = self.client_dpop_proof(&dpop, "/token", &client).await?;
+        // RFC 9449 §5.2: `dpop_bound_access_tokens` (or a FAPI 2.0 profile, FAPI 2.0 Security
+        // Profile §5.3.2) refuses a request without a proof.
+        if proof.is_none() && self.settings.dpop_required(&client) {
             let e = dpop::refused(
                 DpopCheck::Missing,
                 "this client's access tokens must be DPoP-bound: send a DPoP proof (RFC 9449 §5.2)",

@@ -382,3 +382,24 @@ pub async fn code_for(s: &Srv, client: &str) -> String {
     let done = login_and_allow(s, &loc).await;
     query(&done).remove("code").expect("a code")
 }
+
+/// A `[[clients]]` entry for `id` authenticating with `private_key_jwt` by the `rp` EC key
+/// (`kid` `ec-1`), with `extra` TOML lines.
+pub fn key_client(id: &str, extra: &str) -> String {
+    format!(
+        "[[clients]]\nclient_id = \"{id}\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\n\
+         redirect_uris = [\"{REDIRECT}\"]\nsecrets = [{{ type = \"jwks\", value = '{}' }}]\n{extra}\n",
+        rp_jwks()
+    )
+}
+
+/// `claims` signed ES256 by the `rp` EC key as a client assertion (`kid` `ec-1`, RFC 7523).
+pub fn rp_assertion(claims: &Value) -> String {
+    sign_compact(
+        json!({ "kid": "ec-1" }).as_object().unwrap(),
+        claims.to_string().as_bytes(),
+        JwsAlg::ES256,
+        rp_key(),
+    )
+    .unwrap()
+}

@@ -5,7 +5,7 @@
 use crate::clients::Client;
 use writ_jose::{JweAlg, JweEnc, JwsAlg};
 use writ_protocol::alg::RequestObjectSigningAlg;
-use writ_protocol::config::{JarConfig, ParameterPolicy, Profile, ReplayPolicy};
+use writ_protocol::config::{JarConfig, ParameterPolicy, Profile, ProfileRules, ReplayPolicy};
 
 /// The `typ` of a request object (RFC 9101 §4, §10.8).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
@@ -68,8 +68,6 @@ pub struct JarPolicy {
     pub encryption_encs: Vec<JweEnc>,
 }
 
-/// Algorithms FAPI 1.0 Advanced §8.6 and FAPI 2.0 Security Profile §5.4 allow.
-const FAPI_ALGS: &[JwsAlg] = &[JwsAlg::PS256, JwsAlg::ES256];
 /// The longest lifetime FAPI allows for a request object (FAPI 1.0 Advanced §5.2.2-13).
 const FAPI_MAX_LIFETIME: i64 = 3600;
 
@@ -84,11 +82,20 @@ impl JarPolicy {
         let mut require_aud = jar.require_aud;
         let mut require_nbf = false;
         let mut max_lifetime = jar.max_lifetime.as_secs() as i64;
-        if jar.profile.is_some() {
-            signing_algs.retain(|a| FAPI_ALGS.contains(a));
+        let mut clock_skew = jar.clock_skew.as_secs() as i64;
+        let rules = ProfileRules::of(jar.profile);
+        // FAPI 1.0 Advanced §8.6, FAPI 2.0 Security Profile §5.4.1: the profile's algorithms.
+        if let Some(allowed) = rules.algs {
+            signing_algs.retain(|a| allowed.contains(a));
             if signing_algs.is_empty() {
-                signing_algs = FAPI_ALGS.to_vec();
+                signing_algs = allowed.to_vec();
             }
+        }
+        // FAPI 2.0 Security Profile §5.3.2: `nbf`/`iat` up to 10 s ahead pass.
+        if let Some(min) = rules.min_clock_skew {
+            clock_skew = clock_skew.max(min as i64);
+        }
+        if rules.signed_request_objects {
             require_signed = true;
             require_exp = true;
             require_aud = true;
@@ -101,7 +108,7 @@ impl JarPolicy {
             signing_algs,
             require_signed,
             parameter_policy: jar.parameter_policy,
-            clock_skew: jar.clock_skew.as_secs() as i64,
+            clock_skew,
             require_exp,
             require_nbf,
             max_lifetime,
@@ -119,7 +126,14 @@ impl JarPolicy {
 
     /// Whether `client` must send a signed request object (server, profile or client).
     pub fn requires_signed(&self, client: &Client) -> bool {
-        self.require_signed || client.config.require_signed_request_object
+        self.require_signed
+            || client.config.require_signed_request_object
+            || self.rules(client).signed_request_objects
+    }
+
+    /// The profile rules in force for `client` (SPEC §17).
+    pub fn rules(&self, client: &Client) -> ProfileRules {
+        ProfileRules::for_client(self.profile, &client.config)
     }
 
     /// Whether `alg` may sign a request object of `client` (RFC 9101 §6.2; OpenID Connect
@@ -127,6 +141,7 @@ impl JarPolicy {
     /// `request_object_signing_alg` when it has one.
     pub fn signing_alg_allowed(&self, client: &Client, alg: JwsAlg) -> bool {
         self.signing_algs.contains(&alg)
+            && self.rules(client).allows(alg)
             && client
                 .config
                 .request_object_signing_alg
@@ -140,7 +155,7 @@ impl JarPolicy {
     pub fn unsigned_allowed(&self, client: &Client, encrypted: bool) -> bool {
         client.config.allow_unsigned_by_value
             && !self.requires_signed(client)
-            && self.profile.is_none()
+            && self.rules(client).name.is_none()
             && !encrypted
             && client
                 .config
@@ -193,12 +208,31 @@ mod tests {
                 ..JarConfig::default()
             };
             let p = JarPolicy::from_config(&jar, true);
-            // The defaults include EdDSA and Ed25519; FAPI keeps PS256 and ES256 only.
+            // The defaults include RS*, PS384... : FAPI 1.0 keeps PS256 and ES256 (§8.6), FAPI
+            // 2.0 PS256, ES256 and EdDSA under both its names (Security Profile §5.4.1).
             assert!(jar.signing_algs.iter().any(|a| *a == JwsAlg::Ed25519));
-            assert_eq!(p.signing_algs, vec![JwsAlg::PS256, JwsAlg::ES256]);
+            let expected = match profile {
+                Profile::Fapi1Advanced => vec![JwsAlg::PS256, JwsAlg::ES256],
+                _ => vec![JwsAlg::PS256, JwsAlg::ES256, JwsAlg::EdDSA, JwsAlg::Ed25519],
+            };
+            assert_eq!(p.signing_algs, expected);
             assert!(p.require_aud && p.require_exp && p.require_nbf && p.require_signed);
             assert_eq!(p.max_lifetime, 3600);
         }
+    }
+
+    #[test]
+    fn fapi2_security_narrows_algs_but_does_not_require_request_objects() {
+        let jar = JarConfig {
+            profile: Some(Profile::Fapi2Security),
+            clock_skew: writ_protocol::units::Seconds::secs(5),
+            ..JarConfig::default()
+        };
+        let p = JarPolicy::from_config(&jar, true);
+        assert!(!p.require_signed && !p.require_nbf);
+        assert!(!p.signing_algs.contains(&JwsAlg::RS256));
+        // FAPI 2.0 Security Profile §5.3.2: `nbf`/`iat` up to 10 s ahead are accepted.
+        assert_eq!(p.clock_skew, 10);
     }
 
     #[test]
