@@ -46,18 +46,8 @@ ADDR="127.0.0.1:$PORT"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        say "installing wrk (Debian package)"
-        apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-    else
-        echo "wrk is missing: apt-get install wrk" >&2
-        exit 1
-    fi
-fi
-for tool in cargo python3 taskset curl; do
-    command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
-done
+# shellcheck source=tools.sh
+. "$ROOT/bench/load/tools.sh"
 
 mkdir -p "$OUT"
 say "results in $OUT"

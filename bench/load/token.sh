@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Load test of POST /token (issue 14, deliverable 8): the refresh_token grant of a
+# private_key_jwt client (ES256 assertion, its own jti per request) with an ES256 ID token,
+# with and without a DPoP proof (ES256, its own jti per request), at $CONNS connections.
+# Same discipline as bench/load/run.sh: `writ serve` on a fresh SQLite store pinned to CPU
+# $SERVER_CPU with one tokio worker, wrk pinned to CPU $LOAD_CPU.
+#
+#   bench/load/token.sh
+#
+# The config (written by crates/server/examples/gen_token.rs) keeps refresh tokens unrotated,
+# so one refresh token serves every request, and lets DPoP proofs live 10 minutes, so they can
+# be made in advance. Each request is distinct: the generator writes N bodies (and proofs) per
+# mode, which must cover the warm-up and the run. Per request the server verifies the
+# assertion (and the proof), writes its jti (and the proof's) to the replay table, extends the
+# refresh token and its grant, and signs an access token and an ID token (ES256).
+#
+# Reports, per mode, the responses/s (only 200s: wrk's non-2xx count must be 0 and the
+# server's writ_token_total{outcome="ok"} must match), p50/p99, the server's CPU µs per
+# response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
+#
+# Knobs: N (150000), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
+# LOAD_CPU (1), OUT, CARGO_TARGET_DIR. Needs cargo, python3, taskset, curl, wrk (installed
+# with apt-get when missing and root).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+N=${N:-150000}
+DURATION=${DURATION:-8s}
+WARMUP=${WARMUP:-2s}
+CONNS=${CONNS:-64}
+PORT=${PORT:-18090}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/writ-token.XXXXXX")}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+LUA="$ROOT/bench/load/token.lua"
+ADDR="127.0.0.1:$PORT"
+mkdir -p "$OUT"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=tools.sh
+. "$ROOT/bench/load/tools.sh"
+
+say "building writ and gen_token (release)"
+(cd "$ROOT" && cargo build --release -p writ-server --bin writ --example gen_token >&2)
+WRIT="$TARGET/release/writ"
+GEN="$TARGET/release/examples/gen_token"
+
+SERVER_PID=
+stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
+trap stop_server EXIT
+
+start_server() {
+    rm -f "$OUT"/writ.db*
+    TOKIO_WORKER_THREADS=1 WRIT_LOG=warn taskset -c "$SERVER_CPU" "$WRIT" serve --config "$OUT/writ.toml" \
+        2> "$OUT/server-$1.log" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do curl -sf "http://$ADDR/health" >/dev/null && return; sleep 0.1; done
+    echo "writ did not start" >&2; cat "$OUT/server-$1.log" >&2; exit 1
+}
+
+token_ok() {
+    curl -sf "http://$ADDR/metrics" | awk '/^writ_token_total\{outcome="ok"\}/ {s += $2} END {print s + 0}'
+}
+server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+"$GEN" config "$OUT" "$PORT"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+VERIFY_US=
+for mode in plain dpop; do
+    start_server "$mode"
+    # One server per mode, and the requests made against it (its own keys and refresh token).
+    out=$(taskset -c "$LOAD_CPU" "$GEN" requests "$OUT" "http://$ADDR" "$N")
+    VERIFY_US=$(echo "$out" | awk '/^VERIFY_US/ {print $2}')
+    file="$OUT/$mode.txt"
+    say "$mode: warm-up $WARMUP"
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://$ADDR" -- "$file" 0 >/dev/null
+    # wrk's connections start from this line: past what the warm-up used.
+    start=$(token_ok)
+    ok0=$start
+    cpu0=$(server_cpu)
+    say "$mode: $DURATION at $CONNS connections"
+    res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" "$((start + CONNS))" | grep '^RESULT ' | cut -c8-)
+    ok1=$(token_ok)
+    cpu1=$(server_cpu)
+    python3 - "$mode" "$res" "$ok0" "$ok1" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
+import json, sys
+mode, res, ok0, ok1, cpu0, cpu1, hz = sys.argv[1:]
+r = json.loads(res)
+r.update(mode=mode, server_ok=int(ok1) - int(ok0), server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz))
+print(json.dumps(r))
+PY
+    stop_server
+done
+
+python3 - "$RESULTS" "$VERIFY_US" "$CONNS" <<'PY' | tee "$OUT/results.md"
+import json, sys
+rows = {r["mode"]: r for r in map(json.loads, open(sys.argv[1]))}
+verify = float(sys.argv[2])
+print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | non-2xx | server ok |")
+print("|---|---|---|---|---|---|---|")
+per = {}
+for mode in ("plain", "dpop"):
+    r = rows[mode]
+    rps = r["requests"] / (r["duration_us"] / 1e6)
+    per[mode] = r["server_cpu_s"] * 1e6 / max(r["server_ok"], 1)
+    print(f"| {mode} | {rps:,.0f} | {r['latency_us']['p50']/1000:.2f} | {r['latency_us']['p99']/1000:.2f} "
+          f"| {per[mode]:.1f} | {r['errors_status']} | {r['server_ok']} |")
+delta = per["dpop"] - per["plain"]
+print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
+      f"{verify:.1f} µs here (goal: at most {verify * 1.1:.1f} µs).")
+PY
+echo "results in $OUT" >&2
