@@ -52,14 +52,16 @@ impl Provider {
         now: UnixTime,
     ) -> Result<String, OAuthError> {
         let grant_id = random_token(self.rng.as_ref(), 16);
+        let code_lifetime = self.settings.code_lifetime(client);
         self.store
             .grant_insert(&StoredGrant {
                 id: grant_id.clone(),
                 client_id: request.client_id().to_string(),
                 subject: login.user_id.clone(),
                 created_at: now,
-                // Until its tokens are issued (which extend it), the code's life is enough.
-                expires_at: now + self.settings.code_lifetime(client),
+                // Until its tokens are issued (which extend it): long enough that the purge
+                // cannot remove it between the code's redemption and that extension.
+                expires_at: now + code_lifetime.max(self.settings.refresh_token_lifetime(client)),
                 revoked_at: None,
             })
             .await?;
@@ -80,7 +82,7 @@ impl Provider {
                 grant_id,
                 payload: Payload::encode(&payload)
                     .map_err(|e| OAuthError::server(e.to_string()))?,
-                expires_at: now + self.settings.code_lifetime(client),
+                expires_at: now + code_lifetime,
             })
             .await?;
         Ok(code)

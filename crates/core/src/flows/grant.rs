@@ -20,7 +20,7 @@ pub(crate) struct Reuse {
     /// `error_description` of a reuse.
     reused: &'static str,
     /// `error_description` of an unknown or expired one.
-    missing: &'static str,
+    pub(crate) missing: &'static str,
 }
 
 impl Reuse {

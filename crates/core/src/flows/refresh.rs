@@ -40,7 +40,7 @@ impl Provider {
             self.store
                 .refresh_touch(&hash_token(token), now, until)
                 .await?
-                .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?
+                .ok_or_else(|| invalid_grant(Reuse::REFRESH_TOKEN.missing))?
         };
         let p = stored
             .payload
