@@ -19,7 +19,8 @@
 # response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
 #
 # Knobs: N (150000), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
-# LOAD_CPU (1), OUT, CARGO_TARGET_DIR. Needs cargo, python3, taskset, curl, wrk (installed
+# LOAD_CPU (1), OUT, CARGO_TARGET_DIR, PERF (set: `perf record -g` of the server during each
+# measured run, to $OUT/perf-<mode>.data; the figures then include perf's own overhead). Needs cargo, python3, taskset, curl, wrk (installed
 # with apt-get when missing and root).
 set -euo pipefail
 
@@ -81,9 +82,15 @@ for mode in plain dpop; do
     ok0=$start
     cpu0=$(server_cpu)
     say "$mode: $DURATION at $CONNS connections"
+    PERF_PID=
+    if [ -n "${PERF:-}" ]; then
+        perf record -F 499 ${PERF_CALLGRAPH:+--call-graph $PERF_CALLGRAPH} -g -o "$OUT/perf-$mode.data" -p "$SERVER_PID" 2>/dev/null &
+        PERF_PID=$!
+    fi
     res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" "$((start + CONNS))" | grep '^RESULT ' | cut -c8-)
     ok1=$(token_ok)
     cpu1=$(server_cpu)
+    if [ -n "$PERF_PID" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
     python3 - "$mode" "$res" "$ok0" "$ok1" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
 import json, sys
 mode, res, ok0, ok1, cpu0, cpu1, hz = sys.argv[1:]

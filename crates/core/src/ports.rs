@@ -411,8 +411,38 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
     ) -> Result<bool, StoreError>;
 
+    // --- attempt counters ---
+    /// Atomically raise the count of `(namespace, key)`: a new one, or one whose window has
+    /// ended, starts at 1 with its window ending at `window_end`; a live one goes up by 1 in
+    /// its own window. Returns the new count and the end of its window. Of any number of
+    /// concurrent callers, on any node, each gets a different count.
+    async fn attempt_add(
+        &self,
+        namespace: &str,
+        key: &str,
+        window_end: UnixTime,
+        now: UnixTime,
+    ) -> Result<(u32, UnixTime), StoreError>;
+    /// The live count of `(namespace, key)` and the end of its window, if any.
+    async fn attempt_get(
+        &self,
+        namespace: &str,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Option<(u32, UnixTime)>, StoreError>;
+    /// Make the window of `(namespace, key)` end no earlier than `until` (a lock that
+    /// outlasts the counting window).
+    async fn attempt_extend(
+        &self,
+        namespace: &str,
+        key: &str,
+        until: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Forget the count of `(namespace, key)`; whether there was one.
+    async fn attempt_clear(&self, namespace: &str, key: &str) -> Result<bool, StoreError>;
+
     // --- housekeeping ---
     /// Delete rows expired before `now` (interactions, sessions, codes, refresh tokens,
-    /// pushed requests, replay entries, grants past expiry). Returns how many rows went.
+    /// pushed requests, replay entries, attempt counters, grants past expiry). Returns how many rows went.
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }

@@ -293,13 +293,20 @@ impl Jwk {
             ],
             JwkParams::Oct(p) => [("k", &p.k), ("kty", "oct"), ("", ""), ("", "")],
         };
-        let body: Vec<String> = members
-            .iter()
-            .filter(|(name, _)| !name.is_empty())
-            .map(|(name, value)| format!("{}:{}", Value::from(*name), Value::from(*value)))
-            .collect();
-        let text = format!("{{{}}}", body.join(","));
-        b64::encode(digest::digest(&digest::SHA256, text.as_bytes()).as_ref())
+        // One buffer, each member written as JSON (`serde_json` escapes any string).
+        let mut text = Vec::with_capacity(160);
+        text.push(b'{');
+        for (i, (name, value)) in members.iter().filter(|(n, _)| !n.is_empty()).enumerate() {
+            if i > 0 {
+                text.push(b',');
+            }
+            // Writing a `&str` to a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut text, name);
+            text.push(b':');
+            let _ = serde_json::to_writer(&mut text, value);
+        }
+        text.push(b'}');
+        b64::encode(digest::digest(&digest::SHA256, &text).as_ref())
     }
 
     /// Checks `x5c` (RFC 7517 §4.7): when present it must be non-empty and its first

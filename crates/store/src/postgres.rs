@@ -88,6 +88,17 @@ impl PgStore {
             .map_err(backend)?;
         Ok(())
     }
+
+    /// One statement per key (no grouping: PostgreSQL takes concurrent writers).
+    async fn insert_replay(
+        &self,
+        namespace: &str,
+        key: &str,
+        expires_at: writ_core::ports::UnixTime,
+        now: writ_core::ports::UnixTime,
+    ) -> Result<bool, StoreError> {
+        crate::sql::replay::insert_once(self, namespace, key, expires_at, now).await
+    }
 }
 
 crate::sql::impl_store!(PgStore, ::sqlx::Postgres);

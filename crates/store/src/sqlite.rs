@@ -5,8 +5,9 @@
 //! over the file lock) and a separate read-only pool for lookups. The file runs in WAL mode,
 //! so readers never block the writer nor the writer them. Checkpoints run in the background
 //! on a connection of their own, so their `fsync`s stay out of the commits. Interaction writes
-//! (the first change of an interaction, or one too large to seal at `/authorize`) are
-//! group-committed (see `group_commit.rs`).
+//! (the first change of an interaction, or one too large to seal at `/authorize`) and
+//! replay-cache inserts (a client assertion's and a DPoP proof's `jti`) are group-committed
+//! (see `group_commit/`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,7 +20,9 @@ use sqlx::sqlite::{
 use writ_core::ports::StoreError;
 
 use crate::backend;
-use crate::group_commit::InteractionWriter;
+use crate::group_commit::GroupWriter;
+use crate::group_commit::interactions::Interactions;
+use crate::group_commit::replay::{Replay, ReplayRow};
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,7 +43,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    interactions: InteractionWriter,
+    interactions: GroupWriter<Interactions>,
+    replay: GroupWriter<Replay>,
     /// The background checkpointer (file databases only), stopped with the last clone.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Writes handed to the writer so far: the checkpointer sleeps through ticks without one.
@@ -156,7 +160,8 @@ impl SqliteStore {
         tracing::info!(backend = "sqlite", "store opened");
         let writes = Arc::new(AtomicU64::new(0));
         Ok(SqliteStore {
-            interactions: InteractionWriter::spawn(writer.clone()),
+            interactions: GroupWriter::spawn(writer.clone()),
+            replay: GroupWriter::spawn(writer.clone()),
             checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints, writes.clone()))),
             writes,
             writer,
@@ -184,7 +189,8 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(format!("sqlite migration: {e}")))?;
         Ok(SqliteStore {
-            interactions: InteractionWriter::spawn(pool.clone()),
+            interactions: GroupWriter::spawn(pool.clone()),
+            replay: GroupWriter::spawn(pool.clone()),
             checkpointer: None,
             writes: Arc::new(AtomicU64::new(0)),
             writer: pool.clone(),
@@ -215,7 +221,25 @@ impl SqliteStore {
         &self,
         interaction: &writ_core::ports::StoredInteraction,
     ) -> Result<(), StoreError> {
-        self.interactions.put(self.writer(), interaction).await
+        self.interactions
+            .write(self.writer(), interaction.clone())
+            .await
+    }
+
+    async fn insert_replay(
+        &self,
+        namespace: &str,
+        key: &str,
+        expires_at: writ_core::ports::UnixTime,
+        now: writ_core::ports::UnixTime,
+    ) -> Result<bool, StoreError> {
+        let row = ReplayRow {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            expires_at,
+            now,
+        };
+        self.replay.write(self.writer(), row).await
     }
 
     /// Checkpoints the background checkpointer has run (none for an in-memory database).

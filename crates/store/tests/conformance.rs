@@ -712,6 +712,81 @@ async fn code_is_consumed_once_across_two_nodes(a: Arc<dyn Store>, b: Arc<dyn St
 }
 
 // ---------------------------------------------------------------------------------------
+// Rules: attempt counters
+
+async fn attempt_counter_counts_and_starts_again_after_its_window(store: Arc<dyn Store>) {
+    assert_eq!(store.attempt_get("login", "k", NOW).await.unwrap(), None);
+    assert_eq!(
+        store
+            .attempt_add("login", "k", NOW + 60, NOW)
+            .await
+            .unwrap(),
+        (1, NOW + 60)
+    );
+    // A later caller's window does not move a live one.
+    assert_eq!(
+        store
+            .attempt_add("login", "k", NOW + 90, NOW + 30)
+            .await
+            .unwrap(),
+        (2, NOW + 60)
+    );
+    assert_eq!(
+        store.attempt_get("login", "k", NOW + 59).await.unwrap(),
+        Some((2, NOW + 60))
+    );
+    // Namespaces and keys are independent.
+    assert_eq!(
+        store
+            .attempt_add("account", "k", NOW + 60, NOW)
+            .await
+            .unwrap(),
+        (1, NOW + 60)
+    );
+    // At the window's end the count is gone, and the next one starts at 1.
+    assert_eq!(
+        store.attempt_get("login", "k", NOW + 60).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .attempt_add("login", "k", NOW + 120, NOW + 60)
+            .await
+            .unwrap(),
+        (1, NOW + 120)
+    );
+    // A lock outlasts the window; it never shortens one.
+    store.attempt_extend("login", "k", NOW + 600).await.unwrap();
+    store.attempt_extend("login", "k", NOW + 300).await.unwrap();
+    assert_eq!(
+        store.attempt_get("login", "k", NOW + 500).await.unwrap(),
+        Some((1, NOW + 600))
+    );
+    assert!(store.attempt_clear("login", "k").await.unwrap());
+    assert!(!store.attempt_clear("login", "k").await.unwrap());
+    assert_eq!(store.attempt_get("login", "k", NOW).await.unwrap(), None);
+}
+
+/// The race the outside review found: concurrent attempts must each see their own count.
+async fn attempt_counter_gives_each_concurrent_caller_its_own_count(store: Arc<dyn Store>) {
+    let counts = race(RACERS, |_| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .attempt_add("login", "raced", NOW + 60, NOW)
+                .await
+                .unwrap()
+                .0
+        }
+    })
+    .await;
+    let mut counts = counts;
+    counts.sort_unstable();
+    let expected: Vec<u32> = (1..=RACERS as u32).collect();
+    assert_eq!(counts, expected);
+}
+
+// ---------------------------------------------------------------------------------------
 // Rules: replay cache
 
 async fn replay_entry_is_inserted_once(store: Arc<dyn Store>) {
@@ -760,6 +835,57 @@ async fn replay_entry_is_inserted_once_under_concurrency(store: Arc<dyn Store>) 
     })
     .await;
     assert_eq!(outcomes.iter().filter(|new| **new).count(), 1);
+}
+
+/// Concurrent inserts of many keys (SQLite writes them as one statement) each get the outcome
+/// of their own key: a new key is new, an unexpired one a replay, an expired one new again,
+/// and of many callers of one key exactly one is first.
+async fn concurrent_replay_inserts_each_get_their_own_outcome(store: Arc<dyn Store>) {
+    let later = NOW + 10;
+    for i in 0..RACERS {
+        // Even keys are still remembered at `later`; odd ones have expired by then.
+        let expires_at = if i % 2 == 0 { NOW + 60 } else { NOW + 5 };
+        assert!(
+            store
+                .replay_insert_once("jti", &format!("old-{i}"), expires_at, NOW)
+                .await
+                .unwrap()
+        );
+    }
+    let outcomes = race(4 * RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let own = if i < RACERS {
+                format!("old-{i}")
+            } else {
+                format!("new-{i}")
+            };
+            let (mine, shared) = tokio::join!(
+                store.replay_insert_once("jti", &own, later + 60, later),
+                store.replay_insert_once("dpop", "shared", later + 60, later),
+            );
+            (i, mine.unwrap(), shared.unwrap())
+        }
+    })
+    .await;
+    for (i, mine, _) in &outcomes {
+        let expected = *i >= RACERS || i % 2 == 1;
+        assert_eq!(*mine, expected, "key of caller {i}");
+    }
+    assert_eq!(outcomes.iter().filter(|(_, _, shared)| *shared).count(), 1);
+    // The renewed and the new entries hold from now on.
+    assert!(
+        !store
+            .replay_insert_once("jti", "old-1", later + 60, later + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replay_insert_once("jti", &format!("new-{RACERS}"), later + 60, later + 1)
+            .await
+            .unwrap()
+    );
 }
 
 async fn expired_replay_entry_can_be_reinserted(store: Arc<dyn Store>) {
@@ -1086,6 +1212,9 @@ macro_rules! all_rules {
             pushed_request_is_taken_exactly_once_under_concurrency,
             replay_entry_is_inserted_once,
             replay_entry_is_inserted_once_under_concurrency,
+            concurrent_replay_inserts_each_get_their_own_outcome,
+            attempt_counter_counts_and_starts_again_after_its_window,
+            attempt_counter_gives_each_concurrent_caller_its_own_count,
             expired_replay_entry_can_be_reinserted,
             grant_revocation_deletes_its_codes_and_refresh_tokens,
             purge_removes_expired_rows_and_keeps_live_ones,

@@ -5,8 +5,8 @@ use super::{DpopCheck, DpopPolicy, MAX_PROOF_BYTES, htu, nonce, refused};
 use crate::error::OAuthError;
 use crate::ports::{Store, UnixTime};
 use crate::secret::{constant_time_eq, hash_token};
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
-use url::Url;
 use writ_jose::{AlgFamily, JoseError, Jwk, JwsAlg, UnverifiedJws, VerifyingKey};
 
 /// `typ` of a proof (RFC 9449 §4.2).
@@ -41,8 +41,8 @@ impl CheckedProof {
 pub struct Expected<'a> {
     /// The HTTP method (`htm`), as received.
     pub method: &'a str,
-    /// The server's own URL of the endpoint (`htu`).
-    pub endpoint: &'a Url,
+    /// The server's own absolute URL of the endpoint (`htu`), without query and fragment.
+    pub endpoint: &'a str,
     /// The access token presented with the proof, if any (`ath`).
     pub access_token: Option<&'a str>,
 }
@@ -200,7 +200,7 @@ fn header_key(value: Option<&Value>) -> Result<Jwk, OAuthError> {
             "the DPoP proof's header has no jwk object (RFC 9449 §4.2)",
         ));
     };
-    let key: Jwk = serde_json::from_value(v.clone()).map_err(|_| {
+    let key = Jwk::deserialize(v).map_err(|_| {
         refused(
             DpopCheck::Jwk,
             "the DPoP proof's jwk is not a JWK this server supports",

@@ -22,8 +22,7 @@ impl Provider {
         if !policy.enabled() || sent.proofs.is_empty() {
             return Ok(None);
         }
-        let endpoint = url::Url::parse(&self.settings.endpoint(path))
-            .map_err(|e| OAuthError::server(format!("endpoint URL: {e}")))?;
+        let endpoint = self.settings.endpoint(path);
         let keys = self.keys.current();
         let ctx = proof::Context {
             policy,

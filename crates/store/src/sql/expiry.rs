@@ -10,7 +10,7 @@ use crate::backend;
 const BATCH: i64 = 500;
 /// One bounded `DELETE` per table: `$1` is now, `$2` the batch size. A row is expired when
 /// `expires_at <= now`, exactly when reads stop seeing it.
-const PURGE: [&str; 7] = [
+const PURGE: [&str; 8] = [
     "DELETE FROM interactions WHERE id IN \
      (SELECT id FROM interactions WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM sessions WHERE id IN \
@@ -23,6 +23,8 @@ const PURGE: [&str; 7] = [
      (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM replay WHERE (namespace, entry_key) IN \
      (SELECT namespace, entry_key FROM replay WHERE expires_at <= $1 LIMIT $2)",
+    "DELETE FROM attempts WHERE (namespace, entry_key) IN \
+     (SELECT namespace, entry_key FROM attempts WHERE expires_at <= $1 LIMIT $2)",
     "DELETE FROM grants WHERE id IN \
      (SELECT id FROM grants WHERE expires_at <= $1 LIMIT $2)",
 ];

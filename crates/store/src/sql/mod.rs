@@ -14,6 +14,7 @@
 //! | `pushed` | pushed authorization requests (RFC 9126) |
 //! | `grants`, `codes`, `refresh` | grants and what they produced |
 //! | `replay` | `jti`s and other once-only keys |
+//! | `attempts` | password attempts per interaction, failed sign-ins per account |
 //! | `expiry` | the purge of expired rows, every table |
 //!
 //! One-time use (SPEC §9, §10) of codes, refresh tokens, pushed requests and interactions is
@@ -29,6 +30,7 @@ pub(crate) mod db;
 mod once;
 
 // `pub(crate)`: `impl_store!` expands in `sqlite.rs` and `postgres.rs`.
+pub(crate) mod attempts;
 pub(crate) mod clients;
 pub(crate) mod codes;
 pub(crate) mod expiry;
@@ -43,8 +45,9 @@ pub(crate) mod users;
 
 /// Implement [`Db`](db::Db) and [`Store`](writ_core::ports::Store) for a backend type that has
 /// `fn reader(&self) -> &sqlx::Pool<$db>` (reads), `fn writer(&self) -> &sqlx::Pool<$db>`
-/// (writes and every consumption) and `async fn put_interaction(&self, &StoredInteraction)`
-/// (the one write each backend does its own way: SQLite groups them).
+/// (writes and every consumption), `async fn put_interaction(&self, &StoredInteraction)` and
+/// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` (the
+/// writes each backend does its own way: SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty, $db:ty) => {
         $crate::sql::db::impl_db!($backend, $db);
@@ -56,7 +59,7 @@ macro_rules! impl_store {
                 StoredSession, StoredUser, UnixTime,
             };
             use $crate::sql::{
-                clients, codes, expiry, grants, interactions, keys, pushed, refresh, replay,
+                attempts, clients, codes, expiry, grants, interactions, keys, pushed, refresh,
                 sessions, users,
             };
 
@@ -230,7 +233,43 @@ macro_rules! impl_store {
                     expires_at: UnixTime,
                     now: UnixTime,
                 ) -> Result<bool, StoreError> {
-                    replay::insert_once(self, namespace, key, expires_at, now).await
+                    self.insert_replay(namespace, key, expires_at, now).await
+                }
+
+                async fn attempt_add(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                    window_end: UnixTime,
+                    now: UnixTime,
+                ) -> Result<(u32, UnixTime), StoreError> {
+                    attempts::add(self, namespace, key, window_end, now).await
+                }
+
+                async fn attempt_get(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                    now: UnixTime,
+                ) -> Result<Option<(u32, UnixTime)>, StoreError> {
+                    attempts::get(self, namespace, key, now).await
+                }
+
+                async fn attempt_extend(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                    until: UnixTime,
+                ) -> Result<(), StoreError> {
+                    attempts::extend(self, namespace, key, until).await
+                }
+
+                async fn attempt_clear(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                ) -> Result<bool, StoreError> {
+                    attempts::clear(self, namespace, key).await
                 }
 
                 async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {

@@ -8,7 +8,7 @@ use crate::backend;
 
 /// New key: inserted. Existing unexpired entry: untouched (0 rows, a replay). Existing
 /// expired entry: replaced (1 row).
-const INSERT: &str = "INSERT INTO replay (namespace, entry_key, expires_at) VALUES ($1, $2, $3) \
+pub(crate) const INSERT: &str = "INSERT INTO replay (namespace, entry_key, expires_at) VALUES ($1, $2, $3) \
      ON CONFLICT (namespace, entry_key) DO UPDATE SET expires_at = excluded.expires_at \
      WHERE replay.expires_at <= $4";
 
