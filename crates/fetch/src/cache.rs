@@ -34,6 +34,10 @@ pub(crate) struct Entry {
     pub(crate) ttl: Duration,
     /// When the response was read, to tell callers whether it predates their call.
     pub(crate) fetched_at: Instant,
+    /// The redirect targets it was reached through, in order (usually none). A caller that
+    /// gets the entry from the cache, or from a load another caller started, checks them
+    /// against its own `allow_hop`.
+    pub(crate) hops: Vec<String>,
 }
 
 /// Each entry lives as long as its own `ttl`.
@@ -183,6 +187,7 @@ mod tests {
             content_type: "application/jwt".into(),
             ttl,
             fetched_at: Instant::now(),
+            hops: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::cache::{CacheKey, Entry, FetchCache};
 use crate::error::FetchError;
-use crate::exchange::{Request, exchange};
+use crate::exchange::{AllowHop, Request, exchange};
 use crate::integrity::{expected_hash, verify};
 use crate::policy::FetchPolicy;
 use crate::purpose::{JWK_SET_CONTENT_TYPES, Purpose};
@@ -123,14 +123,31 @@ impl Fetcher {
     /// (fragment included). Concurrent calls for the same URI and purpose share one request;
     /// failures are not cached (SPEC §5).
     pub async fn get(&self, url: &str, purpose: Purpose) -> Result<Fetched, FetchError> {
+        self.get_within(url, purpose, &|_| true).await
+    }
+
+    /// [`Self::get`], where every redirect target (when the policy follows redirects) must
+    /// also satisfy `allow_hop`: a target it refuses is not requested
+    /// ([`FetchError::RedirectNotAllowed`]), and a body reached through one, cached or
+    /// fetched for a concurrent caller, is not handed out. For a `request_uri`, `allow_hop`
+    /// is the client's registration (RFC 9101 §10.4.1).
+    pub async fn get_within(
+        &self,
+        url: &str,
+        purpose: Purpose,
+        allow_hop: AllowHop<'_>,
+    ) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         let target = check_url(url, &self.inner.policy)?;
         let key = cache_key(&target, purpose);
         let entry = self
             .inner
             .cache
-            .get_or_load(key, self.load(&target, purpose))
+            .get_or_load(key, self.load(&target, purpose, allow_hop))
             .await?;
+        if entry.hops.iter().any(|hop| !allow_hop(hop)) {
+            return Err(FetchError::RedirectNotAllowed);
+        }
         Ok(Fetched {
             from_cache: entry.fetched_at < started,
             body: entry.body,
@@ -143,7 +160,7 @@ impl Fetcher {
     /// set when a `kid` is unknown; the caller rate-limits (SPEC §2 `jwks_uri`).
     pub async fn get_fresh(&self, url: &str, purpose: Purpose) -> Result<Fetched, FetchError> {
         let target = check_url(url, &self.inner.policy)?;
-        let entry = self.load(&target, purpose).await?;
+        let entry = self.load(&target, purpose, &|_| true).await?;
         self.inner
             .cache
             .store(cache_key(&target, purpose), entry.clone())
@@ -157,13 +174,18 @@ impl Fetcher {
 
     /// Fetch from the network: take a slot, run the attempts under the deadline, check the
     /// fragment hash.
-    async fn load(&self, url: &Url, purpose: Purpose) -> Result<Entry, FetchError> {
+    async fn load(
+        &self,
+        url: &Url,
+        purpose: Purpose,
+        allow_hop: AllowHop<'_>,
+    ) -> Result<Entry, FetchError> {
         let _slot = self.inner.slots.try_acquire().map_err(|_| {
             tracing::warn!("outbound fetch refused: max_concurrent reached");
             FetchError::Busy
         })?;
         let limit = self.inner.policy.timeout;
-        let entry = tokio::time::timeout(limit, self.attempts(url, purpose))
+        let entry = tokio::time::timeout(limit, self.attempts(url, purpose, allow_hop))
             .await
             .map_err(|_| FetchError::Timeout { limit })??;
         if let Some(expected) = expected_hash(url.fragment()) {
@@ -174,7 +196,12 @@ impl Fetcher {
 
     /// One exchange, repeated after a connect error, a 5xx or a 429 up to `retries` times with
     /// a growing pause.
-    async fn attempts(&self, url: &Url, purpose: Purpose) -> Result<Entry, FetchError> {
+    async fn attempts(
+        &self,
+        url: &Url,
+        purpose: Purpose,
+        allow_hop: AllowHop<'_>,
+    ) -> Result<Entry, FetchError> {
         let policy = &self.inner.policy;
         let (accept, allowed_types) = match purpose {
             Purpose::RequestObject => (
@@ -194,6 +221,7 @@ impl Fetcher {
                 url,
                 accept,
                 allowed_types,
+                allow_hop,
             })
             .await;
             match outcome {

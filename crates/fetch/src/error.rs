@@ -60,13 +60,20 @@ pub enum FetchError {
     /// The response's media type is missing or not one of those allowed for the purpose.
     #[error("content type not allowed")]
     ContentType {
-        /// What the server sent (media type only, at most 64 printable ASCII characters).
+        /// What the server sent (media type only, at most 64 printable ASCII characters), for
+        /// the log; never in the public description.
         received: String,
+        /// The media types allowed, comma-separated.
+        allowed: String,
     },
     /// The server answered with a redirect and redirects are not followed, or it sent too many
     /// of them, or one without a usable `Location`.
     #[error("redirect not followed")]
     Redirect,
+    /// A redirect led to a URL the caller does not accept (for a `request_uri`: one the client
+    /// has not registered); it was not fetched.
+    #[error("redirect to a URL that is not allowed")]
+    RedirectNotAllowed,
     /// The URL fragment is a SHA-256 hash and the body does not match it.
     #[error("body does not match the hash in the URL fragment")]
     HashMismatch,
@@ -80,7 +87,9 @@ pub enum FetchError {
 
 impl FetchError {
     /// One line naming what failed or which limit tripped, safe to show to the client that
-    /// supplied the URL (SPEC §5, §11): it says nothing the client did not already know.
+    /// supplied the URL (SPEC §5, §11): it says nothing the client did not already know, and
+    /// nothing the other side sent (no status code, media type or header; those go to the
+    /// log, through the error's `Debug`).
     pub fn public_description(&self) -> String {
         match self {
             FetchError::InvalidPolicy(_) => "the server cannot fetch URLs right now".to_owned(),
@@ -101,15 +110,18 @@ impl FetchError {
             FetchError::TooLarge { max_bytes } => {
                 format!("the response is larger than {max_bytes} bytes")
             }
-            FetchError::HttpStatus(status) => format!("the URL answered with HTTP status {status}"),
-            FetchError::ContentType { received } if received.is_empty() => {
-                "the response has no content type".to_owned()
+            FetchError::HttpStatus(_) => {
+                "the URL did not answer with a success status (2xx)".to_owned()
             }
-            FetchError::ContentType { received } => {
-                format!("the response content type {received} is not allowed")
+            FetchError::ContentType { allowed, .. } => {
+                format!("the response's content type is not one of {allowed}")
             }
             FetchError::Redirect => {
-                "the URL answered with a redirect, which is not followed".to_owned()
+                "the URL answered with a redirect, which is not followed (or with more than 3)"
+                    .to_owned()
+            }
+            FetchError::RedirectNotAllowed => {
+                "the URL redirected to a URL that is not registered for it".to_owned()
             }
             FetchError::HashMismatch => {
                 "the response does not match the SHA-256 hash in the URL fragment".to_owned()
@@ -172,7 +184,26 @@ mod tests {
         );
         assert_eq!(
             FetchError::HttpStatus(404).public_description(),
-            "the URL answered with HTTP status 404"
+            "the URL did not answer with a success status (2xx)"
+        );
+    }
+
+    #[test]
+    fn public_description_never_repeats_what_the_other_side_sent() {
+        let e = FetchError::ContentType {
+            received: sanitize("text/x-internal-admin"),
+            allowed: "application/jwt".into(),
+        };
+        let d = e.public_description();
+        assert_eq!(
+            d,
+            "the response's content type is not one of application/jwt"
+        );
+        assert!(!d.contains("internal"), "{d}");
+        assert!(
+            !FetchError::HttpStatus(418)
+                .public_description()
+                .contains("418")
         );
     }
 
@@ -182,6 +213,7 @@ mod tests {
             FetchError::InvalidPolicy("secret detail".into()),
             FetchError::ContentType {
                 received: sanitize("text/html\r\nX-Evil: 1"),
+                allowed: "application/jwt".into(),
             },
             FetchError::ForbiddenAddress,
             FetchError::Busy,

@@ -24,14 +24,20 @@ pub(crate) struct Request<'a> {
     pub(crate) url: &'a Url,
     pub(crate) accept: &'a HeaderValue,
     pub(crate) allowed_types: &'a [String],
+    /// Whether a redirect target may be fetched (beyond the policy's own checks).
+    pub(crate) allow_hop: AllowHop<'a>,
 }
+
+/// Which redirect targets a caller accepts, given the target URL as it would be requested:
+/// for a `request_uri`, one the client has registered (RFC 9101 §10.4.1).
+pub type AllowHop<'a> = &'a (dyn Fn(&str) -> bool + Send + Sync);
 
 /// Fetch `req.url` once (following redirects only if the policy says so) and return the body
 /// with its cache lifetime.
 pub(crate) async fn exchange(req: Request<'_>) -> Result<Entry, FetchError> {
     let policy = req.policy;
     let mut current = request_url(req.url);
-    let mut hops = 0;
+    let mut hops = Vec::new();
     let response = loop {
         let response = req
             .http
@@ -44,8 +50,8 @@ pub(crate) async fn exchange(req: Request<'_>) -> Result<Entry, FetchError> {
         if !response.status().is_redirection() {
             break response;
         }
-        if !policy.follow_redirects || hops >= MAX_REDIRECTS {
-            tracing::debug!(status = %response.status(), hops, "redirect not followed");
+        if !policy.follow_redirects || hops.len() >= MAX_REDIRECTS as usize {
+            tracing::debug!(status = %response.status(), hops = hops.len(), "redirect not followed");
             return Err(FetchError::Redirect);
         }
         let location = response
@@ -54,7 +60,11 @@ pub(crate) async fn exchange(req: Request<'_>) -> Result<Entry, FetchError> {
             .and_then(|v| v.to_str().ok())
             .ok_or(FetchError::Redirect)?;
         current = next_hop(&current, location, policy)?;
-        hops += 1;
+        if !(req.allow_hop)(current.as_str()) {
+            tracing::debug!(target = %current, "redirect to a URL the caller does not accept");
+            return Err(FetchError::RedirectNotAllowed);
+        }
+        hops.push(current.as_str().to_owned());
     };
 
     let status = response.status();
@@ -62,6 +72,9 @@ pub(crate) async fn exchange(req: Request<'_>) -> Result<Entry, FetchError> {
         return Err(FetchError::HttpStatus(status.as_u16()));
     }
     let content_type = check_content_type(&response, req.allowed_types)?;
+    if !hops.is_empty() {
+        tracing::debug!(?hops, "fetched through redirects");
+    }
     let cache_control: Vec<&str> = response
         .headers()
         .get_all(CACHE_CONTROL)
@@ -75,6 +88,7 @@ pub(crate) async fn exchange(req: Request<'_>) -> Result<Entry, FetchError> {
         content_type,
         ttl,
         fetched_at: Instant::now(),
+        hops,
     })
 }
 
@@ -105,6 +119,7 @@ fn check_content_type(
     } else {
         Err(FetchError::ContentType {
             received: sanitize(&received),
+            allowed: allowed.join(", "),
         })
     }
 }

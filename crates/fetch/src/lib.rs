@@ -37,6 +37,7 @@ mod target;
 pub use address::is_forbidden_address;
 pub use client::{Fetched, Fetcher};
 pub use error::FetchError;
+pub use exchange::AllowHop;
 pub use policy::{FetchPolicy, MAX_REDIRECTS, MAX_RETRIES, MAX_RETRY_BACKOFF, MAX_URL_LEN};
 pub use purpose::{JWK_SET_CONTENT_TYPES, Purpose, REQUEST_OBJECT_CONTENT_TYPES};
 pub use resolve::{Resolve, SystemResolver};

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use writ_core::authorize::request_uri::RequestUriFetcher;
+use writ_core::authorize::request_uri::{self, RequestUriFetcher};
 use writ_core::client_keys::{FetchFailure, JwksFetcher};
 use writ_fetch::{FetchPolicy, Fetcher, Purpose};
 use writ_protocol::config::RequestUriConfig;
@@ -92,8 +92,17 @@ impl RequestUriOverHttp {
 
 #[async_trait::async_trait]
 impl RequestUriFetcher for RequestUriOverHttp {
-    async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure> {
-        match self.fetcher.get(uri, Purpose::RequestObject).await {
+    async fn fetch_request_object(
+        &self,
+        uri: &str,
+        registered: &[String],
+    ) -> Result<Vec<u8>, FetchFailure> {
+        let allow_hop = |hop: &str| request_uri::is_registered(registered, hop);
+        match self
+            .fetcher
+            .get_within(uri, Purpose::RequestObject, &allow_hop)
+            .await
+        {
             Ok(f) => {
                 metrics::counter!(
                     "writ_request_uri_fetches_total",

@@ -313,9 +313,32 @@ async fn a_wrong_media_type_is_refused() {
         "fetcher",
         &uri,
         "invalid_request_uri",
-        "content type text/html is not allowed",
+        "content type is not one of application/oauth-authz-req+jwt, application/jwt",
     )
     .await;
+}
+
+/// RFC 9101 §10.4.1 with `follow_redirects = true`: a hop must match the client's
+/// `request_uris` like the first URI, or it is not requested at all.
+#[tokio::test]
+async fn a_redirect_outside_the_registered_request_uris_is_not_followed() {
+    let (s, host) = setup_with(&jar("follow_redirects = true")).await;
+    let outside = host.set("/elsewhere/target", Knob::serve(object(&s)));
+    let uri = host.set("/ro/moved-out", Knob::Redirect(outside));
+    refused_by_reference(
+        &s,
+        "fetcher",
+        &uri,
+        "invalid_request_uri",
+        "redirected to a URL that is not registered",
+    )
+    .await;
+    assert_eq!(host.hits("/elsewhere/target"), 0, "the hop was requested");
+    // Inside the registration the same redirect is followed.
+    let inside = host.set("/ro/target", Knob::serve(object(&s)));
+    let uri = host.set("/ro/moved-in", Knob::Redirect(inside));
+    accepted(&s, &by_reference(&s, "fetcher", &uri).await);
+    assert_eq!(host.hits("/ro/target"), 1);
 }
 
 #[tokio::test]
@@ -328,15 +351,16 @@ async fn a_redirect_is_not_followed() {
 }
 
 #[tokio::test]
-async fn not_found_is_refused_with_its_status_and_not_retried() {
+async fn not_found_is_refused_without_repeating_the_status_and_not_retried() {
     let (s, host) = setup("").await;
     let uri = host.set("/ro/gone", Knob::Status(404));
+    // The description names the rule (a 2xx is required), not what the host answered.
     refused_by_reference(
         &s,
         "fetcher",
         &uri,
         "invalid_request_uri",
-        "HTTP status 404",
+        "did not answer with a success status (2xx)",
     )
     .await;
     assert_eq!(host.hits("/ro/gone"), 1);

@@ -112,7 +112,11 @@ pub async fn run(
             policy.max_bytes,
         )),
         Source::ByReference(uri) => {
-            Some(request_uri::fetch(ctx.request_uri_fetcher, uri, policy.max_bytes).await)
+            let registered = &client.config.request_uris;
+            Some(
+                request_uri::fetch(ctx.request_uri_fetcher, uri, registered, policy.max_bytes)
+                    .await,
+            )
         }
         // The pushed request is the whole request, validated when it was pushed.
         Source::Pushed(reference) => {

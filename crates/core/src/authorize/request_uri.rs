@@ -18,16 +18,24 @@ pub const MAX_REQUEST_URI_CHARS: usize = 512;
 /// The outbound-HTTP port for client-hosted request objects.
 #[async_trait::async_trait]
 pub trait RequestUriFetcher: Send + Sync {
-    /// Fetch the request object at `uri` (RFC 9101 §5.2.3: the body is the JWT).
-    async fn fetch_request_object(&self, uri: &str) -> Result<Vec<u8>, FetchFailure>;
+    /// Fetch the request object at `uri` (RFC 9101 §5.2.3: the body is the JWT). When
+    /// redirects are followed, every target must match `registered` too (the client's
+    /// `request_uris`, [`is_registered`]; RFC 9101 §10.4.1), or it is not requested.
+    async fn fetch_request_object(
+        &self,
+        uri: &str,
+        registered: &[String],
+    ) -> Result<Vec<u8>, FetchFailure>;
 }
 
 /// Stage 2 by reference: fetch the client-hosted request object at `uri`, which
 /// [`super::source::classify`] found registered (SPEC §5). Every failure names the limit
-/// that tripped; `fetcher` is `None` when this server cannot fetch at all.
+/// that tripped; `fetcher` is `None` when this server cannot fetch at all. `registered` is
+/// the client's `request_uris`, which every redirect target must match too.
 pub async fn fetch(
     fetcher: Option<&dyn RequestUriFetcher>,
     uri: &str,
+    registered: &[String],
     max_bytes: usize,
 ) -> Result<ResolvedRequestObject, Refusal> {
     let fetcher = fetcher.ok_or_else(|| {
@@ -36,13 +44,16 @@ pub async fn fetch(
             "this server cannot fetch request_uri values",
         )
     })?;
-    let body = fetcher.fetch_request_object(uri).await.map_err(|f| {
-        Refusal::new(
-            Check::RequestUri,
-            format!("the request_uri could not be used: {}", f.public),
-        )
-        .detail(f.detail)
-    })?;
+    let body = fetcher
+        .fetch_request_object(uri, registered)
+        .await
+        .map_err(|f| {
+            Refusal::new(
+                Check::RequestUri,
+                format!("the request_uri could not be used: {}", f.public),
+            )
+            .detail(f.detail)
+        })?;
     let token = String::from_utf8(body).map_err(|_| {
         Refusal::new(
             Check::RequestUri,
