@@ -80,6 +80,8 @@ pub struct Settings {
     pub refresh_rotation: Option<RefreshRotation>,
     /// `[client_auth] assertion_audience`.
     pub assertion_audience: Option<AssertionAudience>,
+    /// `[login]`: the account lock.
+    pub login: writ_protocol::login::LoginConfig,
 }
 
 impl Settings {
@@ -103,6 +105,7 @@ impl Settings {
             },
             refresh_rotation: config.tokens.refresh_rotation,
             assertion_audience: config.client_auth.assertion_audience,
+            login: config.login.clone(),
         })
     }
 

@@ -37,6 +37,12 @@ pub struct Config {
     /// Directory of the embedded store; default the working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// `[http]`.
+    #[serde(default)]
+    pub http: crate::http::HttpConfig,
+    /// `[login]`.
+    #[serde(default)]
+    pub login: crate::login::LoginConfig,
     /// `[store]`.
     #[serde(default)]
     pub store: StoreConfig,
@@ -73,6 +79,8 @@ impl Default for Config {
             issuer: None,
             listen: None,
             data_dir: None,
+            http: crate::http::HttpConfig::default(),
+            login: crate::login::LoginConfig::default(),
             store: StoreConfig::default(),
             interaction: InteractionConfig::default(),
             jar: JarConfig::default(),
@@ -477,6 +485,8 @@ impl Config {
         if self.par.lifetime.as_secs() == 0 || self.par.lifetime.as_secs() > 600 {
             errs.push("par.lifetime: must be between 1s and 10m (RFC 9126 §2.2)".into());
         }
+        self.http.validate(&mut errs);
+        self.login.validate(&mut errs);
         self.tokens.validate(&mut errs);
         self.client_auth.validate(&mut errs);
         self.dpop.validate(&mut errs);

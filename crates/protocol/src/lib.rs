@@ -7,6 +7,8 @@ pub mod alg;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
+pub mod login;
 pub mod preset;
 pub mod profile;
 pub mod tokens;

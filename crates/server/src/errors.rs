@@ -289,6 +289,7 @@ impl IntoResponse for InteractionFailure {
             }
             InteractionError::Redirect(url) => see_other(&url),
             InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
+            InteractionError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS.into_response(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod connections;
 pub mod errors;
 pub mod inspect;
 pub mod outbound;
@@ -12,6 +13,7 @@ pub mod respond;
 pub mod routes;
 
 use axum::http::{HeaderValue, header};
+pub use connections::HttpLimits;
 use std::sync::Arc;
 use std::time::Duration;
 use writ_core::Provider;
@@ -124,20 +126,52 @@ pub fn app(
 > + Clone
 + Send
 + 'static {
+    app_with(provider, HttpLimits::default().request_timeout)
+}
+
+/// [`app`] with `request_timeout` (`[http] request_timeout`): a request still unanswered
+/// then gets 503.
+pub fn app_with(
+    provider: Arc<Provider>,
+    request_timeout: Duration,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
     let state = AppState {
         provider,
         metrics: metrics_handle(),
     };
+    layered(routes::router(state), request_timeout)
+}
+
+/// The common layers around `router`. The security headers are outermost, so that the
+/// timeout's 503 and a caught panic's 500 carry them too.
+fn layered(
+    router: axum::Router,
+    request_timeout: Duration,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
     tower::ServiceBuilder::new()
+        .map_response(security_headers)
         .map_response(axum::response::IntoResponse::into_response)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            request_timeout,
         ))
-        .map_response(security_headers)
         .layer(axum::extract::DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
-        .service(routes::router(state))
+        .service(router)
 }
 
 /// Headers every response carries unless its handler set them: no MIME sniffing, no
@@ -165,10 +199,20 @@ fn security_headers(mut r: axum::response::Response) -> axum::response::Response
     r
 }
 
-/// Run the server until Ctrl-C / SIGTERM: background key reload and purge included.
+/// Run the server until Ctrl-C / SIGTERM with the default `[http]` limits.
 pub async fn serve(
     provider: Arc<Provider>,
     listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    serve_with(provider, listener, HttpLimits::default()).await
+}
+
+/// Run the server until Ctrl-C / SIGTERM within `limits` (`[http]`): background key reload
+/// and purge included.
+pub async fn serve_with(
+    provider: Arc<Provider>,
+    listener: tokio::net::TcpListener,
+    limits: HttpLimits,
 ) -> std::io::Result<()> {
     let purger = writ_store::spawn_purger(
         provider.store.clone(),
@@ -188,10 +232,8 @@ pub async fn serve(
         })
     };
     let upkeep = metrics_handle().map(spawn_metrics_upkeep);
-    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(provider));
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let app = app_with(provider, limits.request_timeout);
+    let result = connections::serve(listener, app, limits, shutdown_signal()).await;
     purger.abort();
     reloader.abort();
     if let Some(u) = upkeep {
@@ -261,5 +303,40 @@ mod tests {
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+    }
+
+    /// A handler's timeout (503) and a caught panic (500) carry the security headers too.
+    #[tokio::test]
+    async fn timeout_and_panic_responses_carry_the_security_headers() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let router = axum::Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/panic",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("a handler panicked");
+                    }
+                    "never"
+                }),
+            );
+        let app = layered(router, Duration::from_millis(50));
+        for (path, status) in [("/slow", 503), ("/panic", 500)] {
+            let request = axum::extract::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let r = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(r.status(), status, "{path}");
+            for (name, value) in SECURITY_HEADERS {
+                assert_eq!(r.headers()[&name], value, "{path}: {name}");
+            }
+        }
     }
 }

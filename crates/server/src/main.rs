@@ -123,6 +123,8 @@ enum UserAction {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Forget the failed sign-ins counted for a username (`[login]`), ending a lock at once.
+    Unlock { username: String },
 }
 
 #[derive(Subcommand)]
@@ -222,7 +224,8 @@ async fn run() -> anyhow::Result<()> {
                 writ_server::admin::print_dev_banner(&provider.settings.issuer, &local);
             }
             tracing::info!(issuer = %provider.settings.issuer, listen = %local, "writ is serving");
-            writ_server::serve(provider, listener).await?;
+            let limits = writ_server::connections::HttpLimits::from(&config.http);
+            writ_server::serve_with(provider, listener, limits).await?;
             Ok(())
         }
         Command::Client { common, action } => {
@@ -293,6 +296,16 @@ async fn run() -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow!(e))?;
                     println!("user {username} saved (sub {id})");
+                }
+                UserAction::Unlock { username } => {
+                    let had = writ_core::flows::login::unlock_account(store.as_ref(), &username)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    if had {
+                        println!("sign-in failures of {username} forgotten: the name is unlocked");
+                    } else {
+                        println!("no sign-in failures counted for {username}");
+                    }
                 }
             }
             Ok(())

@@ -67,6 +67,12 @@ pub enum InteractionError {
         /// Attempts left.
         remaining: u32,
     },
+    /// Too many failed sign-ins for this username (`[login]`): no password was checked. Said
+    /// the same way whether or not such a user exists.
+    Locked {
+        /// Seconds until the lock ends.
+        retry_after: i64,
+    },
     /// The flow ends with an error delivered to the client.
     Redirect(String),
 }

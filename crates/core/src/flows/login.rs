@@ -4,7 +4,7 @@
 use super::interaction::{InteractionError, LoginState};
 use super::session;
 use crate::error::OAuthError;
-use crate::ports::StoredSession;
+use crate::ports::{StoredSession, UnixTime};
 use crate::provider::Provider;
 use crate::secret::{hash_token, random_token};
 use crate::users;
@@ -12,6 +12,28 @@ use writ_protocol::ErrorCode;
 
 /// Password attempts allowed per interaction before it is ended with `access_denied`.
 pub const MAX_FAILED_LOGINS: u32 = 5;
+
+/// The store's counter of password attempts per interaction (keyed by its row id).
+const INTERACTION_ATTEMPTS: &str = "login_interaction";
+/// The store's counter of sign-in attempts per username (`[login]`), keyed by the hash of
+/// the name as typed, whether or not such a user exists.
+const ACCOUNT_ATTEMPTS: &str = "login_account";
+
+/// The account counter's key for `username`.
+fn account_key(username: &str) -> String {
+    hash_token(username)
+}
+
+/// `writ user unlock`: forget the failed sign-ins counted for `username` (a lock ends at
+/// once); whether there were any.
+pub async fn unlock_account(
+    store: &dyn crate::ports::Store,
+    username: &str,
+) -> Result<bool, crate::ports::StoreError> {
+    store
+        .attempt_clear(ACCOUNT_ATTEMPTS, &account_key(username))
+        .await
+}
 
 /// A successful login: the interaction, now carrying the login, and the browser's new session.
 #[derive(Debug)]
@@ -41,6 +63,18 @@ impl Provider {
     ) -> Result<LoggedIn, InteractionError> {
         let (at, mut i) = self.load_interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
+        let now = self.clock.now();
+        // Each attempt takes its number first, atomically in the store, before the password
+        // wait: of concurrent attempts on one interaction only the first five are checked.
+        let (attempt, _) = self
+            .store
+            .attempt_add(INTERACTION_ATTEMPTS, &at.row_id, at.row_expires_at, now)
+            .await
+            .map_err(OAuthError::from)?;
+        if attempt > MAX_FAILED_LOGINS {
+            return Err(self.too_many_attempts(&at, &i, now).await);
+        }
+        let account = self.account_attempt(username, now).await?;
         let user = if username.is_empty() || username.len() > 255 {
             None
         } else {
@@ -54,20 +88,23 @@ impl Provider {
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| users::dummy_hash().to_string());
         let ok = self.check_password(hash, password.to_string()).await? && user.is_some();
-        let now = self.clock.now();
         let Some(user) = user.filter(|_| ok) else {
-            i.failed_logins += 1;
-            if i.failed_logins >= MAX_FAILED_LOGINS {
-                let _ = self.answer_interaction(&at, &i, now).await;
-                let e =
-                    OAuthError::new(ErrorCode::AccessDenied, "too many failed sign-in attempts");
-                return Err(self.end_with(&i.request.redirect_target(), e));
+            self.account_failed(username, account, now).await?;
+            i.failed_logins = attempt;
+            if attempt >= MAX_FAILED_LOGINS {
+                return Err(self.too_many_attempts(&at, &i, now).await);
             }
             self.save_interaction(&at, &i).await?;
             return Err(InteractionError::BadCredentials {
-                remaining: MAX_FAILED_LOGINS - i.failed_logins,
+                remaining: MAX_FAILED_LOGINS - attempt,
             });
         };
+        if account.is_some() {
+            self.store
+                .attempt_clear(ACCOUNT_ATTEMPTS, &account_key(username))
+                .await
+                .map_err(OAuthError::from)?;
+        }
         // Rotate the session. The old row goes first: should a later step fail, the browser's
         // old cookie still binds the interaction (a row is not needed for that) and the person
         // can simply sign in again, while no state exists in which the old cookie carries the
@@ -100,6 +137,84 @@ impl Provider {
             interaction: i,
             session_cookie: cookie,
         })
+    }
+
+    /// `[login]` (OWASP ASVS V2.2.1): count this attempt for `username` before its password
+    /// is checked, so concurrent guesses on any node each take their own number; refuse it if
+    /// the name is locked. `None` when the account lock is off. The same happens for a name
+    /// no user has, so a lock never tells whether an account exists.
+    async fn account_attempt(
+        &self,
+        username: &str,
+        now: UnixTime,
+    ) -> Result<Option<u32>, InteractionError> {
+        let policy = &self.settings.login;
+        if policy.max_failures == 0 {
+            return Ok(None);
+        }
+        let window_end = now.saturating_add(policy.failure_window.as_i64());
+        let (n, until) = self
+            .store
+            .attempt_add(ACCOUNT_ATTEMPTS, &account_key(username), window_end, now)
+            .await
+            .map_err(OAuthError::from)?;
+        if n > policy.max_failures {
+            tracing::warn!(
+                target: "writ::audit",
+                event = "sign_in_refused_locked",
+                username = %username.escape_default(),
+                until,
+                "sign-in refused: too many failed sign-ins for this username"
+            );
+            return Err(InteractionError::Locked {
+                retry_after: until.saturating_sub(now).max(1),
+            });
+        }
+        Ok(Some(n))
+    }
+
+    /// A wrong password for `username`, which was attempt `account` of its window: the one
+    /// that reaches `[login] max_failures` locks the name for `lockout`.
+    async fn account_failed(
+        &self,
+        username: &str,
+        account: Option<u32>,
+        now: UnixTime,
+    ) -> Result<(), OAuthError> {
+        let policy = &self.settings.login;
+        if account != Some(policy.max_failures) {
+            return Ok(());
+        }
+        let until = now.saturating_add(policy.lockout.as_i64());
+        self.store
+            .attempt_extend(ACCOUNT_ATTEMPTS, &account_key(username), until)
+            .await?;
+        tracing::warn!(
+            target: "writ::audit",
+            event = "account_locked",
+            username = %username.escape_default(),
+            failures = policy.max_failures,
+            until,
+            "sign-in locked for this username after repeated failures"
+        );
+        Ok(())
+    }
+
+    /// The interaction's attempts are used up: end it with `access_denied`.
+    async fn too_many_attempts(
+        &self,
+        at: &super::interaction::Located,
+        i: &super::interaction::Interaction,
+        now: UnixTime,
+    ) -> InteractionError {
+        let _ = self.answer_interaction(at, i, now).await;
+        let e = OAuthError::new(ErrorCode::AccessDenied, "too many failed sign-in attempts");
+        self.end_with(&i.request.redirect_target(), e)
+    }
+
+    /// Forget the failed sign-ins of `username` ([`unlock_account`]).
+    pub async fn unlock_account(&self, username: &str) -> Result<bool, OAuthError> {
+        Ok(unlock_account(self.store.as_ref(), username).await?)
     }
 
     async fn check_password(&self, hash: String, password: String) -> Result<bool, OAuthError> {

@@ -306,6 +306,34 @@ pub async fn login(
                 StatusCode::UNAUTHORIZED,
             ))
         }
+        Err(InteractionError::Locked { retry_after }) => {
+            let retry = axum::http::HeaderValue::from(retry_after);
+            let mut r = if wants_json(&headers) {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::Json(serde_json::json!({"error": "temporarily_locked", "retry_after": retry_after})),
+                )
+                    .into_response()
+            } else {
+                let i = s
+                    .provider
+                    .interaction(&id, session.value())
+                    .await
+                    .map_err(failed)?;
+                let name = display_name(&s, &i).await;
+                let minutes = (retry_after + 59) / 60;
+                let msg = format!(
+                    "Too many failed sign-ins for this username. Try again in {minutes} minute(s)."
+                );
+                page(
+                    login_page(&s, &id, &i, &name, Some(msg)),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+            };
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry);
+            Ok(r)
+        }
         Err(e) => Err(failed(e)),
     }
 }

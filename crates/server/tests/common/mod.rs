@@ -87,7 +87,8 @@ pub async fn serve(dir: tempfile::TempDir, listener: tokio::net::TcpListener, to
         .await
         .unwrap();
     let provider = writ_server::build_provider(&config, store).await.unwrap();
-    tokio::spawn(writ_server::serve(provider.clone(), listener));
+    let limits = writ_server::HttpLimits::from(&config.http);
+    tokio::spawn(writ_server::serve_with(provider.clone(), listener, limits));
     Srv {
         base,
         http: browser(),
