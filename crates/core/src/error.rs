@@ -23,6 +23,9 @@ pub struct OAuthError {
     pub request_object: Option<Box<RequestObjectAudit>>,
     /// Set when a DPoP proof was refused: the check that failed.
     pub dpop_check: Option<DpopCheck>,
+    /// Set when the caller exceeded a rate or quota: answered 429 with `Retry-After` of
+    /// these seconds (RFC 9126 §2.3, RFC 6585 §4).
+    pub retry_after: Option<u32>,
 }
 
 /// What the audit log records about a refused request object (SPEC §12): the check that
@@ -40,15 +43,27 @@ pub struct RequestObjectAudit {
 }
 
 impl OAuthError {
-    /// A new error.
+    /// A new error. The description keeps only the characters RFC 6749 §4.1.2.1 allows in
+    /// `error_description` ([`description_chars`]).
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         OAuthError {
             code,
-            description: description.into(),
+            description: description_chars(description.into()),
             detail: None,
             request_object: None,
             dpop_check: None,
+            retry_after: None,
         }
+    }
+    /// A refusal for exceeding a rate or quota, to try again after `retry_after` seconds.
+    pub fn too_many_requests(
+        code: ErrorCode,
+        description: impl Into<Cow<'static, str>>,
+        retry_after: u32,
+    ) -> Self {
+        let mut e = Self::new(code, description);
+        e.retry_after = Some(retry_after.max(1));
+        e
     }
     /// `invalid_request`.
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -69,6 +84,9 @@ impl OAuthError {
     }
     /// The HTTP status for direct (non-redirect) responses (RFC 6749 §5.2, RFC 6750 §3.1).
     pub fn http_status(&self) -> u16 {
+        if self.retry_after.is_some() {
+            return 429;
+        }
         match self.code {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
             ErrorCode::ServerError => 500,
@@ -77,6 +95,33 @@ impl OAuthError {
             _ => 400,
         }
     }
+}
+
+/// RFC 6749 §4.1.2.1 (and §5.2): `error_description` is `%x20-21 / %x23-5B / %x5D-7E`,
+/// printable ASCII without `"` and `\`. A description that already fits is kept as it is
+/// (no allocation for the fixed ones). Otherwise `"` becomes `'`, `\` becomes `/`, the
+/// typography of the server's own texts is spelled in ASCII (`§` as "section ", dashes and
+/// the minus sign as `-`, curly quotes as `'`, `…` as `...`), and any other character outside
+/// the set (a control character, non-ASCII text quoted from input) becomes `?`.
+pub fn description_chars(description: Cow<'static, str>) -> Cow<'static, str> {
+    let allowed = |c: char| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
+    if description.chars().all(allowed) {
+        return description;
+    }
+    let mut out = String::with_capacity(description.len() + 16);
+    for c in description.chars() {
+        match c {
+            c if allowed(c) => out.push(c),
+            '"' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' => out.push('\''),
+            '\\' => out.push('/'),
+            '§' => out.push_str("section "),
+            '\u{2212}' | '\u{2013}' | '\u{2014}' => out.push('-'),
+            '…' => out.push_str("..."),
+            '×' => out.push('x'),
+            _ => out.push('?'),
+        }
+    }
+    Cow::Owned(out.replace("section  ", "section "))
 }
 
 impl std::fmt::Display for OAuthError {
@@ -94,5 +139,47 @@ impl From<StoreError> for OAuthError {
             "the server is temporarily unable to handle the request",
         )
         .with_detail(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc6749_allows(d: &str) -> bool {
+        d.bytes()
+            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+    }
+
+    #[test]
+    fn error_description_uses_only_the_characters_rfc6749_allows() {
+        for (given, expected) in [
+            (
+                r#"the "kid" value c:\keys is unknown"#,
+                "the 'kid' value c:/keys is unknown",
+            ),
+            (
+                "htu must not carry a query (RFC 9449 §4.2)",
+                "htu must not carry a query (RFC 9449 section 4.2)",
+            ),
+            (
+                "exp − iat is 2 h — too long…",
+                "exp - iat is 2 h - too long...",
+            ),
+            (
+                "a line\r\nbreak and \u{7f} and é",
+                "a line??break and ? and ?",
+            ),
+        ] {
+            let e = OAuthError::invalid_request(given.to_string());
+            assert_eq!(e.description, expected);
+            assert!(rfc6749_allows(&e.description), "{}", e.description);
+        }
+    }
+
+    #[test]
+    fn a_description_that_fits_is_not_copied() {
+        let e = OAuthError::invalid_request("client_id is required");
+        assert!(matches!(e.description, Cow::Borrowed(_)));
     }
 }

@@ -363,6 +363,14 @@ pub struct ParConfig {
     /// Every client must push its requests.
     #[serde(default)]
     pub require: bool,
+    /// Pushes one public client may make per `lifetime` (a public client does not
+    /// authenticate, so anyone can push as it; each push is a row until it expires).
+    #[serde(default = "default_public_client_quota")]
+    pub public_client_quota: u32,
+}
+
+fn default_public_client_quota() -> u32 {
+    100
 }
 
 impl Default for ParConfig {
@@ -371,6 +379,7 @@ impl Default for ParConfig {
             enabled: true,
             lifetime: default_par_lifetime(),
             require: false,
+            public_client_quota: default_public_client_quota(),
         }
     }
 }
@@ -484,6 +493,9 @@ impl Config {
         }
         if self.par.lifetime.as_secs() == 0 || self.par.lifetime.as_secs() > 600 {
             errs.push("par.lifetime: must be between 1s and 10m (RFC 9126 §2.2)".into());
+        }
+        if self.par.public_client_quota == 0 || self.par.public_client_quota > 100_000 {
+            errs.push("par.public_client_quota: must be between 1 and 100000".into());
         }
         self.http.validate(&mut errs);
         self.login.validate(&mut errs);

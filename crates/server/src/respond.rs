@@ -47,6 +47,10 @@ pub fn json_error(e: &OAuthError) -> Response {
     let body = serde_json::json!({ "error": e.code.as_str(), "error_description": e.description });
     let mut r = (status(e), axum::Json(body)).into_response();
     no_store(r.headers_mut());
+    if let Some(seconds) = e.retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     r
 }
 

@@ -582,7 +582,7 @@ async fn objects_made_wrong_by_npm_jose_are_refused() {
             label: "an RS256 key under a kid the client never registered",
             case: json!({ "alg": "RS256", "key": "unregistered", "kid": "not-registered", "claims": claims(&s, "unknown-kid") }),
             verified: false,
-            reason: "no registered key of this client has kid \"not-registered\"",
+            reason: "no registered key of this client has kid 'not-registered'",
         },
         Wrong {
             label: "HS256 keyed with another secret",

@@ -382,7 +382,7 @@ async fn parameters_beside_a_pushed_request_object_are_refused() {
     )
     .await;
     assert!(
-        d.contains("\"scope\" must be inside the request object"),
+        d.contains("'scope' must be inside the request object"),
         "{d}"
     );
     // client_id beside it is client authentication, and allowed.

@@ -34,7 +34,7 @@ async fn a_client_hosted_request_uri_refused_by_the_server_is_counted_as_request
         ),
     )
     .await;
-    assert_refused(r, "request_uri_not_supported", "RFC 9101 §10.4").await;
+    assert_refused(r, "request_uri_not_supported", "RFC 9101 section 10.4").await;
     assert!(
         has_request_object_metric(
             &s,
@@ -48,6 +48,6 @@ async fn a_client_hosted_request_uri_refused_by_the_server_is_counted_as_request
 async fn a_plain_request_from_a_client_that_must_sign_is_counted_as_required() {
     let s = start("[jar]\nrequire_signed_request_object = true", "").await;
     let r = authorize(&s, &plain_query()).await;
-    assert_refused(r, "invalid_request", "RFC 9101 §10.5").await;
+    assert_refused(r, "invalid_request", "RFC 9101 section 10.5").await;
     assert!(has_request_object_metric(&s, &["outcome=\"refused\"", "reason=\"required\""]).await);
 }

@@ -72,21 +72,49 @@ impl Record for PushedRecord {
     type Value = ValidatedRequest;
 }
 
+/// A validated request encoded for the store, its size known before anything is written.
+#[derive(Debug)]
+pub struct Admitted {
+    client_id: String,
+    payload: Payload<PushedRecord>,
+}
+
+impl Admitted {
+    /// Encode `request` for the store.
+    pub fn encode(request: &ValidatedRequest) -> Result<Self, OAuthError> {
+        Ok(Admitted {
+            client_id: request.client_id().to_string(),
+            payload: Payload::encode(request).map_err(|e| OAuthError::server(e.to_string()))?,
+        })
+    }
+
+    /// Refuse it when larger than `max` bytes (a public client's push, issue 16 finding 2).
+    pub fn at_most(self, max: usize) -> Result<Self, OAuthError> {
+        if self.payload.as_stored().len() > max {
+            return Err(OAuthError::invalid_request(format!(
+                "a public client's pushed request may hold at most {max} bytes; send large \
+                 values as a confidential client"
+            )));
+        }
+        Ok(self)
+    }
+}
+
 /// Store `request` (validated at `/par`, pushed by its client) for `lifetime` seconds and
 /// return its `request_uri`.
 pub async fn push(
     store: &dyn Store,
     rng: &dyn Rng,
-    request: &ValidatedRequest,
+    request: Admitted,
     now: UnixTime,
     lifetime: i64,
 ) -> Result<PushedAuthorizationResponse, OAuthError> {
+    let Admitted { client_id, payload } = request;
     let reference = random_token(rng, REFERENCE_BYTES);
-    let payload = Payload::encode(request).map_err(|e| OAuthError::server(e.to_string()))?;
     store
         .pushed_request_insert(&StoredPushedRequest {
             uri_hash: hash_token(&reference),
-            client_id: request.client_id().to_string(),
+            client_id,
             payload,
             expires_at: now + lifetime,
         })

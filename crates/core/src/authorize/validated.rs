@@ -79,6 +79,12 @@ impl ValidatedRequest {
     pub fn login_hint(&self) -> Option<&str> {
         self.login_hint.as_deref()
     }
+    /// Whether a request object signed with one of the client's registered keys carried it.
+    pub fn is_signed(&self) -> bool {
+        self.request_object
+            .as_ref()
+            .is_some_and(|o| o.signer.is_some())
+    }
     /// The effective parameters (SPEC §4.8).
     pub fn parameters(&self) -> &BTreeMap<String, String> {
         &self.parameters
@@ -179,13 +185,56 @@ pub fn check(
         code_challenge,
         prompt,
         login_hint,
-        parameters: p.params.clone(),
-        trusted: p.trusted.clone(),
+        parameters: known_parameters(&p.params),
+        trusted: p
+            .trusted
+            .iter()
+            .filter(|k| AUTHORIZATION_PARAMETERS.contains(&k.as_str()))
+            .cloned()
+            .collect(),
         request_object_values,
         transport,
         request_object,
         dpop_jkt,
     })
+}
+
+/// The authorization request parameters this server knows (RFC 6749 §4.1.1, OpenID Connect
+/// Core §3.1.2.1 and §5.5, RFC 7636 §4.3, RFC 9449 §10, RFC 9396 §2, RFC 8707 §2, OAuth 2.0
+/// Multiple Response Types / Form Post / JARM `response_mode`).
+pub const AUTHORIZATION_PARAMETERS: &[&str] = &[
+    "acr_values",
+    "authorization_details",
+    "claims",
+    "claims_locales",
+    "client_id",
+    "code_challenge",
+    "code_challenge_method",
+    "display",
+    "dpop_jkt",
+    "id_token_hint",
+    "login_hint",
+    "max_age",
+    "nonce",
+    "prompt",
+    "redirect_uri",
+    "resource",
+    "response_mode",
+    "response_type",
+    "scope",
+    "state",
+    "ui_locales",
+];
+
+/// RFC 6749 §3.1: "The authorization server MUST ignore unrecognized request parameters."
+/// They are not carried with the pending interaction either, so a request padded with
+/// unknown parameters costs neither handle bytes nor a store row (issue 16, finding 2).
+fn known_parameters(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    params
+        .iter()
+        .filter(|(k, _)| AUTHORIZATION_PARAMETERS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// RFC 9101 §10.5: a client (or server, or profile) that requires signed request objects

@@ -5,7 +5,8 @@
 use super::audit::{audit_refused_request_object, for_audit};
 use super::interaction::{Interaction, Located};
 use super::session::{SESSION_COOKIE_BYTES, is_session_cookie_shaped};
-use crate::authorize::{self, Endpoint, params::RawParams};
+use crate::authorize::{self, Endpoint, ValidatedRequest, params::RawParams};
+use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::interaction_handle;
 use crate::ports::Rng;
@@ -168,6 +169,23 @@ impl Provider {
         };
         let id = match sealed {
             Some(handle) => handle,
+            // Only a request its client vouched for may cost a row: one signed with the
+            // client's registered key, or pushed by a client that authenticated. Anyone can
+            // send a large plain request (issue 16, finding 2).
+            None if keys.sealing_key(now).is_some()
+                && !vouched_for(&interaction.request, &client) =>
+            {
+                let e = OAuthError::invalid_request(format!(
+                    "the request is too large to carry through sign-in (over {} bytes sealed): \
+                     send large values in a signed request object, or push the request (PAR) \
+                     as a confidential client",
+                    interaction_handle::MAX_HANDLE_BYTES
+                ));
+                return Err(AuthorizeError::Redirect(
+                    e,
+                    interaction.request.redirect_target(),
+                ));
+            }
             None => {
                 let at = Located {
                     row_id,
@@ -189,6 +207,13 @@ impl Provider {
             request_object_transport,
         })
     }
+}
+
+/// Whether `request` was vouched for by its client: signed with the client's registered key,
+/// or pushed by a confidential client, which authenticated to push it.
+fn vouched_for(request: &ValidatedRequest, client: &Client) -> bool {
+    request.is_signed()
+        || (request.transport() == authorize::Transport::Pushed && !client.config.is_public())
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ use crate::dpop::Sent;
 use crate::error::OAuthError;
 use crate::provider::Provider;
 
+/// The store's counter of pushes per public client.
+const PUBLIC_PUSHES: &str = "par_public_client";
+
 impl Provider {
     /// `POST /par`. `form` is the raw body; `authorization` the `Authorization` header;
     /// `dpop` the request's `DPoP` headers, whose key binds the code (RFC 9449 §10.1).
@@ -67,13 +70,52 @@ impl Provider {
             Some(p) => request.bind_dpop_key(p.jkt())?,
             None => request,
         };
+        let lifetime = self.settings.par_lifetime(&client);
+        let admitted = pushed::Admitted::encode(&request)?;
+        // A public client does not authenticate: anyone can push as it, and each push is a
+        // row until it expires. Its pushes are bounded in size, then in number per lifetime
+        // (issue 16, finding 2).
+        let admitted = if client.config.is_public() {
+            let admitted = admitted.at_most(crate::interaction_handle::MAX_HANDLE_BYTES)?;
+            self.public_push_quota(&client, now, lifetime).await?;
+            admitted
+        } else {
+            admitted
+        };
         pushed::push(
             self.store.as_ref(),
             self.rng.as_ref(),
-            &request,
+            admitted,
             now,
-            self.settings.par_lifetime(&client),
+            lifetime,
         )
         .await
+    }
+
+    /// `[par] public_client_quota`: pushes of the public `client` per `lifetime`, counted on
+    /// every node.
+    async fn public_push_quota(
+        &self,
+        client: &crate::clients::Client,
+        now: crate::ports::UnixTime,
+        lifetime: i64,
+    ) -> Result<(), OAuthError> {
+        let quota = self.settings.par.public_client_quota;
+        let (n, window_end) = self
+            .store
+            .attempt_add(PUBLIC_PUSHES, client.id(), now + lifetime, now)
+            .await?;
+        if n > quota {
+            let wait = u32::try_from(window_end - now).unwrap_or(1);
+            return Err(OAuthError::too_many_requests(
+                writ_protocol::ErrorCode::TemporarilyUnavailable,
+                format!(
+                    "this public client pushed {quota} requests within {lifetime} s, its quota; \
+                     try again in {wait} s"
+                ),
+                wait,
+            ));
+        }
+        Ok(())
     }
 }
