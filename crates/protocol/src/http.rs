@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// The longest a client may take to send a request's head (request line and headers),
-    /// from the moment the server waits for it. Past it the connection is closed.
+    /// from the moment the server waits for it, on a new connection and between requests on
+    /// a kept-alive one. Past it the connection is closed.
     #[serde(default = "default_header_read_timeout")]
     pub header_read_timeout: Seconds,
-    /// The longest a connection may stay open with no request in progress and no byte
-    /// received (a keep-alive connection between requests, or one that never sends).
+    /// The longest a connection may stay open with no request in progress and no byte moving
+    /// either way (a keep-alive connection between requests, a client that stopped reading
+    /// its response); the shorter of this and `header_read_timeout` ends a silent one.
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout: Seconds,
     /// The longest the server works on one request before answering 503.

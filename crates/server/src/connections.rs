@@ -2,11 +2,12 @@
 //!
 //! Three limits that a plain accept loop lacks:
 //! - **the request head**: a client must send the request line and headers within
-//!   `header_read_timeout` of the server waiting for them (hyper's HTTP/1 header timer), so
-//!   one that sends a byte every few seconds (slowloris) is cut off;
-//! - **idleness**: a connection with no request in progress and no byte received for
-//!   `idle_timeout` is closed (one that never sends, a keep-alive connection left open, and a
-//!   client that stops reading its response);
+//!   `header_read_timeout` of the server waiting for them (hyper's HTTP/1 header timer, which
+//!   hyper also starts while a kept-alive connection waits for its next request), so one that
+//!   sends a byte every few seconds (slowloris), or nothing, is cut off;
+//! - **idleness**: a connection with no request in progress and no byte moving either way for
+//!   `idle_timeout` is closed, whichever of the two limits comes first (a keep-alive
+//!   connection left open, a client that stops reading its response);
 //! - **how many**: at most `max_connections` are served at once; one more is answered a fixed
 //!   `503` with `Retry-After` and closed without being read.
 //!
@@ -253,7 +254,8 @@ impl Drop for InProgress {
     }
 }
 
-/// The socket, noting every read that brings bytes.
+/// The socket, noting every read that brings bytes and every write that takes some: a client
+/// that reads its response slowly but steadily is not idle.
 struct Watched {
     inner: TcpStream,
     activity: Arc<Activity>,
@@ -280,7 +282,11 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
     }
 
     fn poll_write_vectored(
@@ -288,7 +294,11 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -154,3 +154,26 @@ async fn a_public_clients_pushes_are_bounded_in_number_and_size() {
     let pushed = |r: &[(String, i64)]| r.iter().find(|(t, _)| t == "pushed_requests").unwrap().1;
     assert_eq!(pushed(&after) - pushed(&before), 20, "{after:?}");
 }
+
+/// A copied signed request object padded with unsigned parameters (kept beside it under
+/// `merge`) is not vouched for: too large to seal, it is refused, and no row is written.
+#[tokio::test]
+async fn a_signed_request_padded_with_unsigned_parameters_writes_no_row() {
+    let s = start("[jar]\nparameter_policy = \"merge\"", "").await;
+    let before = rows(&s).await;
+    let ro = sign(&claims(&s.base, "rp"));
+    let big = "d".repeat(2000);
+    let q = format!(
+        "client_id=rp&request={ro}&login_hint={big}&acr_values={big}&ui_locales={big}&claims_locales={big}"
+    );
+    let r = authorize(&s, &q).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert_eq!(query(&to)["error"], "invalid_request", "{to}");
+    assert_eq!(rows(&s).await, before);
+    // The same object alone is accepted.
+    accepted(
+        &s,
+        &authorize(&s, &format!("client_id=rp&request={ro}")).await,
+    );
+}

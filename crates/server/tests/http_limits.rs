@@ -39,6 +39,18 @@ async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (Vec<u8>
     }
 }
 
+/// A connection that has made one request and read the start of its answer, kept alive.
+async fn kept_alive(srv: &common::Srv) -> TcpStream {
+    let mut conn = TcpStream::connect(addr(srv)).await.unwrap();
+    conn.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    conn.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    conn
+}
+
 async fn health_ok(srv: &common::Srv) {
     let r = srv
         .http
@@ -86,21 +98,34 @@ async fn slow_header_client_is_cut_off_after_header_read_timeout() {
 }
 
 #[tokio::test]
-async fn idle_keep_alive_connection_is_closed_after_idle_timeout() {
+async fn kept_alive_connection_that_sends_nothing_more_is_closed() {
     let srv = common::start(LIMITS, "").await;
-    let mut idle = TcpStream::connect(addr(&srv)).await.unwrap();
-    idle.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut first = [0u8; 12];
-    idle.read_exact(&mut first).await.unwrap();
-    assert_eq!(&first, b"HTTP/1.1 200");
-    // Nothing more is sent: the connection is closed within the idle timeout (2 s), while
-    // other clients are served.
+    let mut idle = kept_alive(&srv).await;
+    // Nothing more is sent: the connection is closed by the shorter of the two limits (the
+    // header timer, 1 s, which hyper runs while it waits for the next request; the idle
+    // limit is 2 s), while other clients are served.
     health_ok(&srv).await;
     let (_, after) = read_until_closed(&mut idle, Duration::from_secs(4)).await;
     assert!(
         after <= Duration::from_millis(3500),
+        "closed after {after:?}"
+    );
+    health_ok(&srv).await;
+}
+
+/// The idle limit on its own: with a header timeout longer than it, a kept-alive connection
+/// that sends nothing more is closed by the idle timeout (`reason="idle"`).
+#[tokio::test]
+async fn idle_timeout_closes_a_kept_alive_connection_before_a_longer_header_timeout() {
+    let srv = common::start(
+        "[http]\nheader_read_timeout = \"10s\"\nidle_timeout = \"1s\"\n",
+        "",
+    )
+    .await;
+    let mut idle = kept_alive(&srv).await;
+    let (_, after) = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(
+        after <= Duration::from_millis(2500),
         "closed after {after:?}"
     );
     health_ok(&srv).await;

@@ -6,7 +6,6 @@ use super::audit::{audit_refused_request_object, for_audit};
 use super::interaction::{Interaction, Located};
 use super::session::{SESSION_COOKIE_BYTES, is_session_cookie_shaped};
 use crate::authorize::{self, Endpoint, ValidatedRequest, params::RawParams};
-use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::interaction_handle;
 use crate::ports::Rng;
@@ -172,13 +171,11 @@ impl Provider {
             // Only a request its client vouched for may cost a row: one signed with the
             // client's registered key, or pushed by a client that authenticated. Anyone can
             // send a large plain request (issue 16, finding 2).
-            None if keys.sealing_key(now).is_some()
-                && !vouched_for(&interaction.request, &client) =>
-            {
+            None if keys.sealing_key(now).is_some() && !vouched_for(&interaction.request) => {
                 let e = OAuthError::invalid_request(format!(
                     "the request is too large to carry through sign-in (over {} bytes sealed): \
-                     send large values in a signed request object, or push the request (PAR) \
-                     as a confidential client",
+                     send large values inside a signed request object, or push the request \
+                     (PAR)",
                     interaction_handle::MAX_HANDLE_BYTES
                 ));
                 return Err(AuthorizeError::Redirect(
@@ -209,11 +206,30 @@ impl Provider {
     }
 }
 
-/// Whether `request` was vouched for by its client: signed with the client's registered key,
-/// or pushed by a confidential client, which authenticated to push it.
-fn vouched_for(request: &ValidatedRequest, client: &Client) -> bool {
-    request.is_signed()
-        || (request.transport() == authorize::Transport::Pushed && !client.config.is_public())
+/// Bytes of parameters beside a signed request object (under the `merge` and
+/// `reject-conflicts` policies) that a request too large to seal may carry.
+const MAX_UNSIGNED_BESIDE_SIGNED: usize = 1024;
+
+/// Whether `request` may cost a store row although it is too large to seal:
+/// - pushed: the push was the write that counted (a confidential client authenticated; a
+///   public client's pushes are bounded in size and number at `/par`), and a pushed request
+///   is used once;
+/// - signed with the client's registered key, and what nobody signed beside it (query-only
+///   parameters under `merge`) is small: anyone could otherwise pad a copied signed request.
+fn vouched_for(request: &ValidatedRequest) -> bool {
+    if request.transport() == authorize::Transport::Pushed {
+        return true;
+    }
+    if !request.is_signed() {
+        return false;
+    }
+    let unsigned: usize = request
+        .parameters()
+        .iter()
+        .filter(|(k, _)| !request.trusted().contains(k))
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    unsigned <= MAX_UNSIGNED_BESIDE_SIGNED
 }
 
 #[cfg(test)]

@@ -64,8 +64,16 @@ impl Provider {
         let (at, mut i) = self.load_interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let now = self.clock.now();
+        // Every store write of a sign-in attempt happens while it holds one of the two
+        // password slots, so unauthenticated posts write at the pace of Argon2, never at the
+        // pace they arrive; the slot is held until the check is done.
+        let slot = self
+            .password_slots
+            .acquire()
+            .await
+            .map_err(|_| OAuthError::server("password semaphore closed"))?;
         // Each attempt takes its number first, atomically in the store, before the password
-        // wait: of concurrent attempts on one interaction only the first five are checked.
+        // is checked: of concurrent attempts on one interaction only the first five are.
         let (attempt, _) = self
             .store
             .attempt_add(INTERACTION_ATTEMPTS, &at.row_id, at.row_expires_at, now)
@@ -87,9 +95,9 @@ impl Provider {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| users::dummy_hash().to_string());
-        let ok = self.check_password(hash, password.to_string()).await? && user.is_some();
+        let ok = check_password(hash, password.to_string()).await? && user.is_some();
+        drop(slot);
         let Some(user) = user.filter(|_| ok) else {
-            self.account_failed(username, account, now).await?;
             i.failed_logins = attempt;
             if attempt >= MAX_FAILED_LOGINS {
                 return Err(self.too_many_attempts(&at, &i, now).await);
@@ -158,6 +166,12 @@ impl Provider {
             .attempt_add(ACCOUNT_ATTEMPTS, &account_key(username), window_end, now)
             .await
             .map_err(OAuthError::from)?;
+        if n == policy.max_failures {
+            // This attempt may lock the name: the lock is set now, before the check, so that
+            // an attempt abandoned while its password is checked still leaves it in place; a
+            // right password clears it.
+            self.lock_account(username, now).await?;
+        }
         if n > policy.max_failures {
             tracing::warn!(
                 target: "writ::audit",
@@ -173,18 +187,9 @@ impl Provider {
         Ok(Some(n))
     }
 
-    /// A wrong password for `username`, which was attempt `account` of its window: the one
-    /// that reaches `[login] max_failures` locks the name for `lockout`.
-    async fn account_failed(
-        &self,
-        username: &str,
-        account: Option<u32>,
-        now: UnixTime,
-    ) -> Result<(), OAuthError> {
+    /// Lock `username` for `[login] lockout` from now (its counting window is extended).
+    async fn lock_account(&self, username: &str, now: UnixTime) -> Result<(), OAuthError> {
         let policy = &self.settings.login;
-        if account != Some(policy.max_failures) {
-            return Ok(());
-        }
         let until = now.saturating_add(policy.lockout.as_i64());
         self.store
             .attempt_extend(ACCOUNT_ATTEMPTS, &account_key(username), until)
@@ -195,7 +200,7 @@ impl Provider {
             username = %username.escape_default(),
             failures = policy.max_failures,
             until,
-            "sign-in locked for this username after repeated failures"
+            "sign-in locked for this username after repeated attempts (cleared by a right password)"
         );
         Ok(())
     }
@@ -217,17 +222,6 @@ impl Provider {
         Ok(unlock_account(self.store.as_ref(), username).await?)
     }
 
-    async fn check_password(&self, hash: String, password: String) -> Result<bool, OAuthError> {
-        let _slot = self
-            .password_slots
-            .acquire()
-            .await
-            .map_err(|_| OAuthError::server("password semaphore closed"))?;
-        tokio::task::spawn_blocking(move || users::verify_password(&hash, &password))
-            .await
-            .map_err(|e| OAuthError::server(format!("password check task: {e}")))
-    }
-
     /// Hash a password off the runtime.
     pub async fn hash_password(&self, password: String) -> Result<String, OAuthError> {
         let mut salt = [0u8; 16];
@@ -237,4 +231,11 @@ impl Provider {
             .map_err(|e| OAuthError::server(format!("password hash task: {e}")))?
             .map_err(OAuthError::invalid_request)
     }
+}
+
+/// Verify `password` against `hash` off the runtime (the caller holds a password slot).
+async fn check_password(hash: String, password: String) -> Result<bool, OAuthError> {
+    tokio::task::spawn_blocking(move || users::verify_password(&hash, &password))
+        .await
+        .map_err(|e| OAuthError::server(format!("password check task: {e}")))
 }
