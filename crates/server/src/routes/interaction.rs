@@ -294,17 +294,10 @@ pub async fn login(
                 )
                     .into_response());
             }
-            let i = s
-                .provider
-                .interaction(&id, session.value())
-                .await
-                .map_err(failed)?;
-            let name = display_name(&s, &i).await;
             let msg = format!("Wrong username or password. {remaining} attempt(s) left.");
-            Ok(page(
-                login_page(&s, &id, &i, &name, Some(msg)),
-                StatusCode::UNAUTHORIZED,
-            ))
+            login_again(&s, &id, session.value(), msg, StatusCode::UNAUTHORIZED)
+                .await
+                .map_err(failed)
         }
         Err(InteractionError::Locked { retry_after }) => {
             let retry = axum::http::HeaderValue::from(retry_after);
@@ -315,20 +308,13 @@ pub async fn login(
                 )
                     .into_response()
             } else {
-                let i = s
-                    .provider
-                    .interaction(&id, session.value())
-                    .await
-                    .map_err(failed)?;
-                let name = display_name(&s, &i).await;
                 let minutes = (retry_after + 59) / 60;
                 let msg = format!(
                     "Too many failed sign-ins for this username. Try again in {minutes} minute(s)."
                 );
-                page(
-                    login_page(&s, &id, &i, &name, Some(msg)),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
+                login_again(&s, &id, session.value(), msg, StatusCode::TOO_MANY_REQUESTS)
+                    .await
+                    .map_err(failed)?
             };
             r.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry);
@@ -336,6 +322,19 @@ pub async fn login(
         }
         Err(e) => Err(failed(e)),
     }
+}
+
+/// The login form of interaction `id` again, with `msg` above it.
+async fn login_again(
+    s: &AppState,
+    id: &str,
+    session: Option<&str>,
+    msg: String,
+    status: StatusCode,
+) -> Result<Response, InteractionError> {
+    let i = s.provider.interaction(id, session).await?;
+    let name = display_name(s, &i).await;
+    Ok(page(login_page(s, id, &i, &name, Some(msg)), status))
 }
 
 /// The consent form.
