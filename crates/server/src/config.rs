@@ -34,12 +34,7 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, String
             .filter(|k| is_config_variable(k.as_str()))
             .split("__"),
     );
-    let mut config: Config = fig.extract().map_err(|e| {
-        e.into_iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let mut config = extract(&fig)?;
     if let Some(d) = &overrides.data_dir {
         config.data_dir = Some(d.clone());
     }
@@ -54,6 +49,26 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, String
     }
     config.validate().map_err(|errs| errs.join("\n"))?;
     Ok(config)
+}
+
+/// A configuration file's text alone: the defaults, then `text`, validated, as [`load`] reads
+/// a file when no environment variable or flag overrides it. The fuzz target `config` drives
+/// this with arbitrary text (issue 16).
+pub fn from_toml(text: &str) -> Result<Config, String> {
+    let fig = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text));
+    let config = extract(&fig)?;
+    config.validate().map_err(|errs| errs.join("\n"))?;
+    Ok(config)
+}
+
+/// The merged figure as a [`Config`]; every error, one per line.
+fn extract(fig: &Figment) -> Result<Config, String> {
+    fig.extract().map_err(|e| {
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// The store URL: `[store] url`, or a SQLite file in the data directory.

@@ -1,0 +1,4 @@
+//! The `authorize_query` target of `writ_fuzzing` (crates/fuzzing) under libFuzzer.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| writ_fuzzing::authorize::query(data));
