@@ -9,6 +9,7 @@
 
 use crate::dpop::nonce::NonceKey;
 use crate::interaction_handle::{self, SealingKey};
+use crate::key_encryption::{KekError, KeyEncryption};
 use crate::ports::{KeyState, KeyUse, Rng, Store, StoreError, StoredKey, UnixTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -113,6 +114,14 @@ pub enum KeyError {
     /// No active key for the algorithm.
     #[error("no active signing key for {0}")]
     NoKey(String),
+    /// A stored key does not open under the configured key-encryption key.
+    #[error("stored key {kid} cannot be read: {reason}")]
+    Kek {
+        /// Key id.
+        kid: String,
+        /// Why.
+        reason: KekError,
+    },
 }
 
 fn kind_for(alg: JwsAlg) -> Option<SigningKeyKind> {
@@ -223,20 +232,24 @@ impl KeySnapshot {
 /// The server's key set, loaded from the store.
 pub struct KeyRing {
     store: Arc<dyn Store>,
+    encryption: Arc<KeyEncryption>,
     snapshot: RwLock<Arc<KeySnapshot>>,
 }
 
 impl KeyRing {
-    /// Generate the initial keys if there are none, then load.
+    /// Open every stored key under `encryption` (re-sealing those that need it), generate the
+    /// initial keys if there are none, then load. A key that does not open stops here.
     pub async fn open(
         store: Arc<dyn Store>,
+        encryption: Arc<KeyEncryption>,
         rng: &dyn Rng,
         now: UnixTime,
     ) -> Result<Self, KeyError> {
-        ensure_initial(store.as_ref(), rng, now).await?;
-        let snapshot = build_snapshot(&store.key_list().await?)?;
+        ensure_initial(store.as_ref(), &encryption, rng, now).await?;
+        let snapshot = build_snapshot(&open_all(&store.key_list().await?, &encryption)?)?;
         Ok(KeyRing {
             store,
+            encryption,
             snapshot: RwLock::new(Arc::new(snapshot)),
         })
     }
@@ -251,7 +264,8 @@ impl KeyRing {
 
     /// Re-read the keys (picks up a rotation made by another node or by `writ keys`).
     pub async fn reload(&self) -> Result<(), KeyError> {
-        let snapshot = Arc::new(build_snapshot(&self.store.key_list().await?)?);
+        let keys = open_all(&self.store.key_list().await?, &self.encryption)?;
+        let snapshot = Arc::new(build_snapshot(&keys)?);
         match self.snapshot.write() {
             Ok(mut s) => *s = snapshot,
             Err(poisoned) => *poisoned.into_inner() = snapshot,
@@ -274,12 +288,107 @@ impl KeyRing {
     }
 }
 
-/// Generate an active key for every [`SERVER_SIGNING_ALGS`] entry that has none.
+/// Every stored key with its private part opened under `encryption` (issue 16, finding 5).
+fn open_all(keys: &[StoredKey], encryption: &KeyEncryption) -> Result<Vec<StoredKey>, KeyError> {
+    keys.iter()
+        .map(|k| {
+            let opened = encryption.open(k).map_err(|reason| KeyError::Kek {
+                kid: k.kid.clone(),
+                reason,
+            })?;
+            Ok(StoredKey {
+                private_pkcs8: opened.plaintext,
+                ..k.clone()
+            })
+        })
+        .collect()
+}
+
+/// Open every stored key, retired ones too, under `encryption`, and re-seal under its
+/// current key-encryption key each one stored as plaintext or under the previous KEK (turning
+/// the KEK on, or rotating it). Nothing is written when any key does not open. Returns how
+/// many keys were re-sealed.
+pub async fn reseal_stored(
+    store: &dyn Store,
+    encryption: &KeyEncryption,
+    rng: &dyn Rng,
+) -> Result<usize, KeyError> {
+    let keys = store.key_list().await?;
+    let mut pending = Vec::new();
+    for k in &keys {
+        let opened = encryption.open(k).map_err(|reason| KeyError::Kek {
+            kid: k.kid.clone(),
+            reason,
+        })?;
+        if opened.reseal {
+            pending.push((k, opened.plaintext));
+        }
+    }
+    let mut count = 0;
+    for (k, plaintext) in pending {
+        let sealed = seal(encryption, k, &plaintext, rng)?;
+        // `false`: another node re-sealed this key first, under the same KEK.
+        if store
+            .key_set_private(&k.kid, &k.private_pkcs8, &sealed)
+            .await?
+        {
+            count += 1;
+        }
+    }
+    if count > 0 {
+        tracing::info!(
+            keys = count,
+            kek = encryption.current_id().unwrap_or_default(),
+            "re-sealed stored private keys under the key-encryption key"
+        );
+    }
+    Ok(count)
+}
+
+fn seal(
+    encryption: &KeyEncryption,
+    key: &StoredKey,
+    plaintext: &[u8],
+    rng: &dyn Rng,
+) -> Result<Vec<u8>, KeyError> {
+    encryption
+        .seal(key, plaintext, rng)
+        .map_err(|reason| KeyError::Kek {
+            kid: key.kid.clone(),
+            reason,
+        })
+}
+
+/// Stores new keys, their private parts sealed under the current key-encryption key.
+struct KeyWriter<'a> {
+    store: &'a dyn Store,
+    encryption: &'a KeyEncryption,
+    rng: &'a dyn Rng,
+}
+
+impl KeyWriter<'_> {
+    async fn insert(&self, mut key: StoredKey) -> Result<StoredKey, KeyError> {
+        key.private_pkcs8 = seal(self.encryption, &key, &key.private_pkcs8, self.rng)?;
+        self.store.key_insert(&key).await?;
+        Ok(key)
+    }
+}
+
+/// Check (and re-seal, [`reseal_stored`]) every stored key under `encryption`, then generate
+/// an active key for every [`SERVER_SIGNING_ALGS`] entry, decryption key family and the
+/// interaction seal that has none.
 pub async fn ensure_initial(
     store: &dyn Store,
+    encryption: &KeyEncryption,
     rng: &dyn Rng,
     now: UnixTime,
 ) -> Result<Vec<String>, KeyError> {
+    reseal_stored(store, encryption, rng).await?;
+    let writer = KeyWriter {
+        store,
+        encryption,
+        rng,
+    };
     let keys = store.key_list().await?;
     let mut made = Vec::new();
     for alg in SERVER_SIGNING_ALGS {
@@ -287,8 +396,7 @@ pub async fn ensure_initial(
             k.key_use == KeyUse::Sig && k.state == KeyState::Active && k.alg == alg.as_str()
         });
         if !has {
-            let k = new_signing_key(*alg, now)?;
-            store.key_insert(&k).await?;
+            let k = writer.insert(new_signing_key(*alg, now)?).await?;
             tracing::info!(kid = %k.kid, alg = %k.alg, "generated a signing key");
             made.push(k.kid);
         }
@@ -298,8 +406,9 @@ pub async fn ensure_initial(
             .iter()
             .any(|k| k.key_use == KeyUse::Enc && k.state == KeyState::Active && k.alg == *label);
         if !has {
-            let k = new_decryption_key(label, *kind, now)?;
-            store.key_insert(&k).await?;
+            let k = writer
+                .insert(new_decryption_key(label, *kind, now)?)
+                .await?;
             tracing::info!(kid = %k.kid, alg = %k.alg, "generated a decryption key");
             made.push(k.kid);
         }
@@ -308,8 +417,7 @@ pub async fn ensure_initial(
         k.key_use == KeyUse::Enc && k.state == KeyState::Active && k.alg == INTERACTION_SEAL_LABEL
     });
     if !has_seal {
-        let k = new_sealing_key(rng, now)?;
-        store.key_insert(&k).await?;
+        let k = writer.insert(new_sealing_key(rng, now)?).await?;
         tracing::info!(kid = %k.kid, "generated an interaction sealing key");
         made.push(k.kid);
     }
@@ -317,13 +425,22 @@ pub async fn ensure_initial(
 }
 
 /// Rotate the keys of `key_use`: a new active key per algorithm in use, the previous active
-/// keys to `retiring`, previously retiring keys to `retired`. Returns the new kids.
+/// keys to `retiring`, previously retiring keys to `retired`. Returns the new kids. Every
+/// stored key is first checked (and re-sealed) under `encryption`, so that a wrong
+/// key-encryption key changes nothing.
 pub async fn rotate(
     store: &dyn Store,
     key_use: KeyUse,
+    encryption: &KeyEncryption,
     rng: &dyn Rng,
     now: UnixTime,
 ) -> Result<Vec<String>, KeyError> {
+    reseal_stored(store, encryption, rng).await?;
+    let writer = KeyWriter {
+        store,
+        encryption,
+        rng,
+    };
     let keys = store.key_list().await?;
     let mut algs: Vec<JwsAlg> = keys
         .iter()
@@ -351,18 +468,17 @@ pub async fn rotate(
     let mut made = Vec::new();
     if key_use == KeyUse::Enc {
         for (label, kind) in SERVER_DECRYPTION_KEYS {
-            let k = new_decryption_key(label, *kind, now)?;
-            store.key_insert(&k).await?;
+            let k = writer
+                .insert(new_decryption_key(label, *kind, now)?)
+                .await?;
             made.push(k.kid);
         }
-        let k = new_sealing_key(rng, now)?;
-        store.key_insert(&k).await?;
+        let k = writer.insert(new_sealing_key(rng, now)?).await?;
         made.push(k.kid);
         return Ok(made);
     }
     for alg in algs {
-        let k = new_signing_key(alg, now)?;
-        store.key_insert(&k).await?;
+        let k = writer.insert(new_signing_key(alg, now)?).await?;
         made.push(k.kid);
     }
     Ok(made)

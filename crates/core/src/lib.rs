@@ -16,6 +16,7 @@ pub mod dpop;
 pub mod error;
 pub mod flows;
 pub mod interaction_handle;
+pub mod key_encryption;
 pub mod keys;
 pub mod payload;
 pub mod ports;

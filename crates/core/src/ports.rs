@@ -179,7 +179,8 @@ pub struct StoredKey {
     pub key_use: KeyUse,
     /// JWA algorithm the key is for (`RS256`, `ES256`, `RSA-OAEP-256`, `ECDH-ES`...).
     pub alg: String,
-    /// The private key, PKCS#8 DER.
+    /// The private key, PKCS#8 DER (a sealing key: its 32 bytes); with a key-encryption key
+    /// configured, its envelope ([`crate::key_encryption`]).
     pub private_pkcs8: Vec<u8>,
     /// The public JWK, JSON.
     pub public_jwk: String,
@@ -322,6 +323,10 @@ pub trait Store: Send + Sync + 'static {
     async fn key_list(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Change a key's state; `true` if it existed.
     async fn key_set_state(&self, kid: &str, state: KeyState) -> Result<bool, StoreError>;
+    /// Replace a key's stored private part (its envelope under a new key-encryption key,
+    /// [`crate::key_encryption`]) if it is still `old`; `true` if it was replaced. Two nodes
+    /// re-sealing at once: one wins, the other sees `false`.
+    async fn key_set_private(&self, kid: &str, old: &[u8], new: &[u8]) -> Result<bool, StoreError>;
 
     // --- interactions (pending authorization requests) ---
     /// Insert or replace an interaction, unless it was answered: an answered interaction is

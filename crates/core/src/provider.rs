@@ -47,7 +47,13 @@ impl Provider {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
     ) -> Result<Self, crate::keys::KeyError> {
-        let keys = KeyRing::open(store.clone(), rng.as_ref(), clock.now()).await?;
+        let keys = KeyRing::open(
+            store.clone(),
+            settings.key_encryption.clone(),
+            rng.as_ref(),
+            clock.now(),
+        )
+        .await?;
         Ok(Provider {
             settings,
             clients: ClientRegistry::new(store.clone(), clock.clone()),

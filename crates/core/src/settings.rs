@@ -82,6 +82,9 @@ pub struct Settings {
     pub assertion_audience: Option<AssertionAudience>,
     /// `[login]`: the account lock.
     pub login: writ_protocol::login::LoginConfig,
+    /// `[keys]`: the key-encryption keys of the stored private keys. [`Settings::from_config`]
+    /// leaves it off (reading the key is the caller's I/O); the server sets it.
+    pub key_encryption: std::sync::Arc<crate::key_encryption::KeyEncryption>,
 }
 
 impl Settings {
@@ -106,6 +109,7 @@ impl Settings {
             refresh_rotation: config.tokens.refresh_rotation,
             assertion_audience: config.client_auth.assertion_audience,
             login: config.login.clone(),
+            key_encryption: std::sync::Arc::new(crate::key_encryption::KeyEncryption::none()),
         })
     }
 

@@ -46,6 +46,9 @@ pub struct Config {
     /// `[store]`.
     #[serde(default)]
     pub store: StoreConfig,
+    /// `[keys]`: the key-encryption key of the stored private keys.
+    #[serde(default)]
+    pub keys: crate::keys::KeysConfig,
     /// `[interaction]`.
     #[serde(default)]
     pub interaction: InteractionConfig,
@@ -82,6 +85,7 @@ impl Default for Config {
             http: crate::http::HttpConfig::default(),
             login: crate::login::LoginConfig::default(),
             store: StoreConfig::default(),
+            keys: crate::keys::KeysConfig::default(),
             interaction: InteractionConfig::default(),
             jar: JarConfig::default(),
             par: ParConfig::default(),
@@ -499,6 +503,7 @@ impl Config {
         }
         self.http.validate(&mut errs);
         self.login.validate(&mut errs);
+        self.keys.validate(&mut errs);
         self.tokens.validate(&mut errs);
         self.client_auth.validate(&mut errs);
         self.dpop.validate(&mut errs);

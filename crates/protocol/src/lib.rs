@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod keys;
 pub mod login;
 pub mod preset;
 pub mod profile;

@@ -71,6 +71,35 @@ fn extract(fig: &Figment) -> Result<Config, String> {
     })
 }
 
+/// `[keys]` read: the key-encryption keys, from the configuration or the files it names
+/// (issue 16, finding 5). `None` configured: private keys are stored as plaintext.
+pub fn key_encryption(config: &Config) -> Result<writ_core::key_encryption::KeyEncryption, String> {
+    use writ_core::key_encryption::{Kek, KeyEncryption};
+    let keys = &config.keys;
+    let read = |name: &str,
+                inline: &Option<writ_protocol::keys::SecretString>,
+                file: &Option<std::path::PathBuf>|
+     -> Result<Option<Kek>, String> {
+        let text = match (inline, file) {
+            (Some(v), _) => v.expose().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| format!("keys.{name}_file: cannot read {}: {e}", path.display()))?,
+            (None, None) => return Ok(None),
+        };
+        let bytes =
+            writ_protocol::keys::decode_kek(&text).map_err(|e| format!("keys.{name}: {e}"))?;
+        Kek::new(&bytes)
+            .map(Some)
+            .map_err(|e| format!("keys.{name}: {e}"))
+    };
+    let current = read("kek", &keys.kek, &keys.kek_file)?;
+    let previous = read("previous_kek", &keys.previous_kek, &keys.previous_kek_file)?;
+    Ok(match current {
+        Some(current) => KeyEncryption::new(current, previous),
+        None => KeyEncryption::none(),
+    })
+}
+
 /// The store URL: `[store] url`, or a SQLite file in the data directory.
 pub fn store_url(config: &Config) -> Result<String, String> {
     if let Some(u) = &config.store.url {

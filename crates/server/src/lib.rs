@@ -95,7 +95,8 @@ pub async fn build_provider_with(
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
 ) -> Result<Arc<Provider>, String> {
-    let settings = Settings::from_config(config)?;
+    let mut settings = Settings::from_config(config)?;
+    settings.key_encryption = Arc::new(config::key_encryption(config)?);
     let jwks = outbound::JwksOverHttp::new(&config.jar.request_uri)?;
     let mut provider = Provider::new(settings, store, clock, rng)
         .await

@@ -313,10 +313,16 @@ async fn run() -> anyhow::Result<()> {
         Command::Keys { common, action } => {
             let config = load(&common, Overrides::default())?;
             let store = open_store(&config).await?;
+            let kek = writ_server::config::key_encryption(&config).map_err(|e| anyhow!(e))?;
             match action {
                 KeysAction::List => {
-                    writ_core::keys::ensure_initial(store.as_ref(), &SystemRng, SystemClock.now())
-                        .await?;
+                    writ_core::keys::ensure_initial(
+                        store.as_ref(),
+                        &kek,
+                        &SystemRng,
+                        SystemClock.now(),
+                    )
+                    .await?;
                     println!("kid\tuse\talg\tstate\tcreated_at");
                     for (kid, u, alg, state, created) in writ_server::admin::keys_list(&store)
                         .await
@@ -327,9 +333,14 @@ async fn run() -> anyhow::Result<()> {
                 }
                 KeysAction::Rotate { key_use } => {
                     let u = writ_server::admin::parse_use(&key_use).map_err(|e| anyhow!(e))?;
-                    let made =
-                        writ_core::keys::rotate(store.as_ref(), u, &SystemRng, SystemClock.now())
-                            .await?;
+                    let made = writ_core::keys::rotate(
+                        store.as_ref(),
+                        u,
+                        &kek,
+                        &SystemRng,
+                        SystemClock.now(),
+                    )
+                    .await?;
                     for kid in made {
                         println!("new active key {kid}");
                     }

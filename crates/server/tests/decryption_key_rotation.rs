@@ -105,6 +105,7 @@ async fn rotated_decryption_keys_keep_decrypting_until_retired() {
     writ_core::keys::rotate(
         store.as_ref(),
         KeyUse::Enc,
+        &writ_core::key_encryption::KeyEncryption::none(),
         &writ_core::ports::SystemRng,
         now(),
     )
@@ -128,6 +129,7 @@ async fn rotated_decryption_keys_keep_decrypting_until_retired() {
     writ_core::keys::rotate(
         store.as_ref(),
         KeyUse::Enc,
+        &writ_core::key_encryption::KeyEncryption::none(),
         &writ_core::ports::SystemRng,
         now(),
     )

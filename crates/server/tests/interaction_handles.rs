@@ -223,6 +223,7 @@ async fn a_handle_sealed_before_a_key_rotation_still_opens_after_it() {
     writ_core::keys::rotate(
         store.as_ref(),
         KeyUse::Enc,
+        &writ_core::key_encryption::KeyEncryption::none(),
         &writ_core::ports::SystemRng,
         now(),
     )

@@ -261,6 +261,42 @@ async fn key_state_changes(store: Arc<dyn Store>) {
     );
 }
 
+async fn key_private_is_replaced_only_from_its_old_value(store: Arc<dyn Store>) {
+    let k = key("k-1", KeyUse::Sig, NOW);
+    store.key_insert(&k).await.unwrap();
+    let sealed = vec![b'W', 1, 2, 3, 0, 255];
+    // A stale `old` (another node re-sealed first) changes nothing.
+    assert!(
+        !store
+            .key_set_private("k-1", &[9, 9], &sealed)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.key_list().await.unwrap(), vec![k.clone()]);
+    assert!(
+        store
+            .key_set_private("k-1", &k.private_pkcs8, &sealed)
+            .await
+            .unwrap()
+    );
+    let listed = store.key_list().await.unwrap();
+    assert_eq!(
+        listed,
+        vec![StoredKey {
+            private_pkcs8: sealed.clone(),
+            ..k.clone()
+        }]
+    );
+    // The second of two racing re-seals loses.
+    assert!(
+        !store
+            .key_set_private("k-1", &k.private_pkcs8, &[1])
+            .await
+            .unwrap()
+    );
+    assert!(!store.key_set_private("k-absent", &[], &[1]).await.unwrap());
+}
+
 async fn interaction_round_trips_and_put_replaces(store: Arc<dyn Store>) {
     let first = interaction("i-1", NOW + 600);
     store.interaction_put(&first).await.unwrap();
@@ -1193,6 +1229,7 @@ macro_rules! all_rules {
             key_round_trips_and_lists_oldest_first,
             key_insert_conflicts_on_duplicate_kid,
             key_state_changes,
+            key_private_is_replaced_only_from_its_old_value,
             interaction_round_trips_and_put_replaces,
             an_answered_interaction_is_never_replaced,
             concurrent_interaction_writes_all_land,

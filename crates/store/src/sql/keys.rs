@@ -12,6 +12,8 @@ const INSERT: &str = "INSERT INTO server_keys \
 const LIST: &str = "SELECT kid, key_use, alg, private_pkcs8, public_jwk, state, \
      created_at FROM server_keys ORDER BY created_at, kid";
 const SET_STATE: &str = "UPDATE server_keys SET state = $2 WHERE kid = $1";
+const SET_PRIVATE: &str =
+    "UPDATE server_keys SET private_pkcs8 = $3 WHERE kid = $1 AND private_pkcs8 = $2";
 
 #[derive(sqlx::FromRow)]
 struct KeyRow {
@@ -78,6 +80,23 @@ pub(crate) async fn set_state<D: Db>(
 ) -> Result<bool, StoreError> {
     let changed = db
         .execute(SET_STATE, &[Arg::Text(kid), Arg::Text(state.as_str())])
+        .await
+        .map_err(backend)?;
+    Ok(changed > 0)
+}
+
+/// Replace a key's stored private part, only if it is still `old`: whether it was replaced.
+pub(crate) async fn set_private<D: Db>(
+    db: &D,
+    kid: &str,
+    old: &[u8],
+    new: &[u8],
+) -> Result<bool, StoreError> {
+    let changed = db
+        .execute(
+            SET_PRIVATE,
+            &[Arg::Text(kid), Arg::Bytes(old), Arg::Bytes(new)],
+        )
         .await
         .map_err(backend)?;
     Ok(changed > 0)

@@ -115,6 +115,15 @@ macro_rules! impl_store {
                     keys::set_state(self, kid, state).await
                 }
 
+                async fn key_set_private(
+                    &self,
+                    kid: &str,
+                    old: &[u8],
+                    new: &[u8],
+                ) -> Result<bool, StoreError> {
+                    keys::set_private(self, kid, old, new).await
+                }
+
                 async fn interaction_put(
                     &self,
                     interaction: &StoredInteraction,
