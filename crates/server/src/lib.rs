@@ -190,12 +190,20 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
 
 /// Add [`SECURITY_HEADERS`] that are not present. One layer for the four (there were four
 /// `SetResponseHeaderLayer`s: four futures wrapped around every request).
+///
+/// And every 503 says when to try again (RFC 9110 §15.6.4, §10.2.3): the store being
+/// unreachable (`temporarily_unavailable`), the request timeout, a node shedding load. One
+/// second, unless the handler said otherwise (issue 16, deliverable 7).
 fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    let unavailable = r.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE;
     let headers = r.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
+    }
+    if unavailable && !headers.contains_key(header::RETRY_AFTER) {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     r
 }
@@ -335,9 +343,40 @@ mod tests {
                 .unwrap();
             let r = app.clone().oneshot(request).await.unwrap();
             assert_eq!(r.status(), status, "{path}");
+            assert_eq!(
+                r.headers().contains_key(header::RETRY_AFTER),
+                status == 503,
+                "{path}"
+            );
             for (name, value) in SECURITY_HEADERS {
                 assert_eq!(r.headers()[&name], value, "{path}: {name}");
             }
+        }
+    }
+
+    /// RFC 9110 §10.2.3: every 503 says when to retry (the timeout's, a store outage's), and
+    /// a handler's own `Retry-After` is kept; other statuses get none.
+    #[test]
+    fn every_503_carries_retry_after_and_a_handlers_own_is_kept() {
+        let with = |status: u16, own: Option<&'static str>| {
+            let mut r = axum::response::Response::new(axum::body::Body::empty());
+            *r.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+            if let Some(v) = own {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static(v));
+            }
+            security_headers(r)
+        };
+        assert_eq!(with(503, None).headers()[header::RETRY_AFTER], "1");
+        assert_eq!(with(503, Some("7")).headers()[header::RETRY_AFTER], "7");
+        assert_eq!(with(429, Some("3")).headers()[header::RETRY_AFTER], "3");
+        for status in [200, 400, 429, 500] {
+            assert!(
+                !with(status, None)
+                    .headers()
+                    .contains_key(header::RETRY_AFTER),
+                "{status}"
+            );
         }
     }
 }
