@@ -19,67 +19,14 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
-use writ_jose::{EcCurve, JwsAlg, SigningKey, SigningKeyKind, UnverifiedJws, sign_compact};
+use writ_jose::{EcCurve, SigningKey, SigningKeyKind, UnverifiedJws};
 
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+mod support;
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
+use support::{ASSERTION_TYPE, assertion, enc, now, refresh_token};
 
 fn config(out: &Path, port: &str) {
-    let key = SigningKey::generate_ec(EcCurve::P256).unwrap();
-    std::fs::write(out.join("svc.pk8"), key.to_pkcs8().unwrap()).unwrap();
-    let mut jwk = key.public_jwk("svc-1").unwrap();
-    jwk.alg = None;
-    let jwks = json!({ "keys": [jwk] }).to_string();
-    let hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap();
-    let toml = format!(
-        r#"
-issuer = "http://127.0.0.1:{port}"
-listen = "127.0.0.1:{port}"
-data_dir = "{data}"
-[tokens]
-id_token_signing_alg = "ES256"
-refresh_rotation = "off"
-[dpop]
-proof_max_age = "10m"
-[[clients]]
-client_id = "svc"
-token_endpoint_auth_method = "private_key_jwt"
-redirect_uris = ["{REDIRECT}"]
-secrets = [{{ type = "jwks", value = '{jwks}' }}]
-[[users]]
-username = "alice"
-password_hash = "{hash}"
-"#,
-        data = out.display()
-    );
-    std::fs::write(out.join("writ.toml"), toml).unwrap();
-}
-
-fn assertion(key: &SigningKey, base: &str, i: usize) -> String {
-    let t = now();
-    let claims = json!({ "iss": "svc", "sub": "svc", "aud": base, "iat": t, "exp": t + 600,
-        "jti": format!("a-{t}-{i}") });
-    let h = json!({ "kid": "svc-1" });
-    sign_compact(
-        h.as_object().unwrap(),
-        claims.to_string().as_bytes(),
-        JwsAlg::ES256,
-        key,
-    )
-    .unwrap()
+    support::config(out, port, "[dpop]\nproof_max_age = \"10m\"");
 }
 
 fn proof(key: &SigningKey, jwk: &Value, base: &str, i: usize) -> String {
@@ -87,91 +34,7 @@ fn proof(key: &SigningKey, jwk: &Value, base: &str, i: usize) -> String {
     let h = json!({ "typ": "dpop+jwt", "jwk": jwk });
     let claims = json!({ "jti": format!("p-{t}-{i}"), "htm": "POST",
         "htu": format!("{base}/token"), "iat": t });
-    sign_compact(
-        h.as_object().unwrap(),
-        claims.to_string().as_bytes(),
-        JwsAlg::ES256,
-        key,
-    )
-    .unwrap()
-}
-
-/// A refresh token for `svc`, through the real flow.
-async fn refresh_token(base: &str, key: &SigningKey) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let q = format!(
-        "client_id=svc&response_type=code&scope=openid%20profile&redirect_uri={}&state=s\
-         &code_challenge={CHALLENGE}&code_challenge_method=S256",
-        enc(REDIRECT)
-    );
-    let r = http
-        .get(format!("{base}/authorize?{q}"))
-        .send()
-        .await
-        .unwrap();
-    let loc = r.headers()["location"].to_str().unwrap().to_string();
-    let view = |http: reqwest::Client, loc: String| async move {
-        http.get(loc)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
-    let v = view(http.clone(), loc.clone()).await;
-    http.post(v["endpoints"]["login"].as_str().unwrap())
-        .form(&[
-            ("username", "alice"),
-            ("password", "wonderland"),
-            ("csrf_token", v["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let v = view(http.clone(), loc).await;
-    let r = http
-        .post(v["endpoints"]["consent"].as_str().unwrap())
-        .form(&[
-            ("decision", "allow"),
-            ("csrf_token", v["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let back = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let a = assertion(key, base, usize::MAX);
-    let t: Value = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", a.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    t["refresh_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no refresh token: {t}"))
-        .to_string()
+    support::sign(key, &h, &claims)
 }
 
 /// µs for one ES256 parse + verify, the median of 5 rounds of 2,000.

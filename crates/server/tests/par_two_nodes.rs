@@ -80,18 +80,10 @@ impl Drop for Node {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Start `writ serve` on `db` with `issuer` and `[jar]` settings `jar`, and wait until it
 /// answers `/health`.
 async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str, jar: &str) -> Node {
-    let port = free_port();
+    let port = common::free_port();
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(
         &config,
@@ -431,6 +423,116 @@ async fn a_dpop_nonce_from_one_node_is_accepted_by_the_other() {
         });
         let (on_b, _) = token_with_proof(&http, &b, &proof).await;
         assert_eq!(on_b["error"], "invalid_grant", "{on_b}");
+    })
+    .await;
+}
+
+/// `code` redeemed at `node` (client `rp`, `client_secret_basic`): the status.
+async fn redeem_at(http: &reqwest::Client, node: &Node, code: &str) -> StatusCode {
+    http.post(format!("{}/token", node.base))
+        .basic_auth("rp", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", common::VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// GET `/authorize` with the plain parameters at `node`: the interaction's handle.
+async fn start_interaction(http: &reqwest::Client, node: &Node) -> String {
+    let mut q = String::from("client_id=rp");
+    for (k, v) in plain_params() {
+        q.push_str(&format!("&{k}={}", enc(v)));
+    }
+    let r = http
+        .get(format!("{}/authorize?{q}", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    common::location(&r)
+        .strip_prefix("http://writ.test/interaction/")
+        .unwrap()
+        .to_string()
+}
+
+/// Sign in as alice (`step` "login") or allow (`"consent"`) in `handle` at `node`; the
+/// redirect's `Location`.
+async fn step_at(http: &reqwest::Client, node: &Node, handle: &str, step: &str) -> String {
+    let v: Value = view(http, node, handle).await.json().await.unwrap();
+    let csrf = v["csrf_token"].as_str().unwrap().to_string();
+    let fields: Vec<(&str, &str)> = if step == "login" {
+        vec![
+            ("username", "alice"),
+            ("password", "wonderland"),
+            ("csrf_token", &csrf),
+        ]
+    } else {
+        vec![("decision", "allow"), ("csrf_token", &csrf)]
+    };
+    let r = post_step(http, node, handle, step, &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{step} at {}", node.base);
+    common::location(&r)
+}
+
+fn code_of(location: &str) -> String {
+    common::query(location)
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {location}"))
+        .clone()
+}
+
+/// Issue 16, deliverable 7: a node killed with SIGKILL in the middle of flows loses none of
+/// them. What it acknowledged is in the database, and the other node completes each: pushed
+/// requests, an interaction waiting for sign-in, one waiting for consent, a code.
+#[tokio::test]
+async fn flows_started_on_a_node_killed_with_sigkill_are_completed_on_the_other() {
+    on_fresh_database("writ_kill", |db, dir| async move {
+        let mut a = node(&dir, "a", &db, "http://writ.test", "").await;
+        let b = node(&dir, "b", &db, "http://writ.test", "").await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut pushed = Vec::new();
+        for _ in 0..5 {
+            pushed.push(push(&http, &a).await);
+        }
+        let waiting_browser = common::browser();
+        let waiting = start_interaction(&waiting_browser, &a).await;
+        let signed_in_browser = common::browser();
+        let signed_in = start_interaction(&signed_in_browser, &a).await;
+        step_at(&signed_in_browser, &a, &signed_in, "login").await;
+        let coded_browser = common::browser();
+        let coded = start_interaction(&coded_browser, &a).await;
+        step_at(&coded_browser, &a, &coded, "login").await;
+        let code = code_of(&step_at(&coded_browser, &a, &coded, "consent").await);
+
+        // std's Child::kill is SIGKILL on Unix: no shutdown, no flush.
+        a.child.kill().unwrap();
+        a.child.wait().unwrap();
+        assert!(
+            http.get(format!("{}/health", a.base)).send().await.is_err(),
+            "node a still answers"
+        );
+
+        for uri in &pushed {
+            assert!(
+                use_once(&http, &b, uri).await,
+                "a push acknowledged by a is lost"
+            );
+        }
+        step_at(&waiting_browser, &b, &waiting, "login").await;
+        let c1 = code_of(&step_at(&waiting_browser, &b, &waiting, "consent").await);
+        let c2 = code_of(&step_at(&signed_in_browser, &b, &signed_in, "consent").await);
+        for c in [&code, &c1, &c2] {
+            assert_eq!(redeem_at(&http, &b, c).await, StatusCode::OK);
+        }
     })
     .await;
 }

@@ -106,6 +106,15 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// A TCP port free on 127.0.0.1 now, for a `writ serve` process to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
