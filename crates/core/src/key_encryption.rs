@@ -25,8 +25,8 @@ use std::fmt;
 const MAGIC: &[u8; 8] = b"WRITKEK1";
 /// Length of the KEK id inside an envelope.
 const KEK_ID_LEN: usize = 8;
-/// Length of a KEK: AES-256.
-pub const KEK_LEN: usize = 32;
+/// Length of a KEK: AES-256 (the configuration decodes it to exactly this).
+const KEK_LEN: usize = writ_protocol::keys::KEK_BYTES;
 /// AES-GCM's tag length.
 const TAG_LEN: usize = 16;
 
@@ -129,11 +129,6 @@ impl KeyEncryption {
             current: Some(current),
             previous,
         }
-    }
-
-    /// Whether a KEK is configured.
-    pub fn enabled(&self) -> bool {
-        self.current.is_some()
     }
 
     /// The current KEK's id, if any.

@@ -9,7 +9,7 @@
 
 use crate::dpop::nonce::NonceKey;
 use crate::interaction_handle::{self, SealingKey};
-use crate::key_encryption::{KekError, KeyEncryption};
+use crate::key_encryption::{KekError, KeyEncryption, Opened};
 use crate::ports::{KeyState, KeyUse, Rng, Store, StoreError, StoredKey, UnixTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -292,16 +292,20 @@ impl KeyRing {
 fn open_all(keys: &[StoredKey], encryption: &KeyEncryption) -> Result<Vec<StoredKey>, KeyError> {
     keys.iter()
         .map(|k| {
-            let opened = encryption.open(k).map_err(|reason| KeyError::Kek {
-                kid: k.kid.clone(),
-                reason,
-            })?;
             Ok(StoredKey {
-                private_pkcs8: opened.plaintext,
+                private_pkcs8: open(encryption, k)?.plaintext,
                 ..k.clone()
             })
         })
         .collect()
+}
+
+/// `key`'s private part opened under `encryption`; a refusal names the key.
+fn open(encryption: &KeyEncryption, key: &StoredKey) -> Result<Opened, KeyError> {
+    encryption.open(key).map_err(|reason| KeyError::Kek {
+        kid: key.kid.clone(),
+        reason,
+    })
 }
 
 /// Open every stored key, retired ones too, under `encryption`, and re-seal under its
@@ -316,10 +320,7 @@ pub async fn reseal_stored(
     let keys = store.key_list().await?;
     let mut pending = Vec::new();
     for k in &keys {
-        let opened = encryption.open(k).map_err(|reason| KeyError::Kek {
-            kid: k.kid.clone(),
-            reason,
-        })?;
+        let opened = open(encryption, k)?;
         if opened.reseal {
             pending.push((k, opened.plaintext));
         }

@@ -80,17 +80,15 @@ pub fn key_encryption(config: &Config) -> Result<writ_core::key_encryption::KeyE
                 inline: &Option<writ_protocol::keys::SecretString>,
                 file: &Option<std::path::PathBuf>|
      -> Result<Option<Kek>, String> {
-        let text = match (inline, file) {
-            (Some(v), _) => v.expose().to_owned(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| format!("keys.{name}_file: cannot read {}: {e}", path.display()))?,
+        let (text, key) = match (inline, file) {
+            (Some(v), _) => (v.expose().to_owned(), format!("keys.{name}")),
+            (None, Some(path)) => (read_kek_file(path, name)?, format!("keys.{name}_file")),
             (None, None) => return Ok(None),
         };
-        let bytes =
-            writ_protocol::keys::decode_kek(&text).map_err(|e| format!("keys.{name}: {e}"))?;
+        let bytes = writ_protocol::keys::decode_kek(&text).map_err(|e| format!("{key}: {e}"))?;
         Kek::new(&bytes)
             .map(Some)
-            .map_err(|e| format!("keys.{name}: {e}"))
+            .map_err(|e| format!("{key}: {e}"))
     };
     let current = read("kek", &keys.kek, &keys.kek_file)?;
     let previous = read("previous_kek", &keys.previous_kek, &keys.previous_kek_file)?;
@@ -99,6 +97,30 @@ pub fn key_encryption(config: &Config) -> Result<writ_core::key_encryption::KeyE
         None => KeyEncryption::none(),
     })
 }
+
+/// The text of a KEK file, read no further than [`MAX_KEK_FILE_BYTES`]: a path to a device or
+/// a large file by mistake is refused, not read to its end.
+fn read_kek_file(path: &Path, name: &str) -> Result<String, String> {
+    use std::io::Read;
+    let cannot =
+        |e: std::io::Error| format!("keys.{name}_file: cannot read {}: {e}", path.display());
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_KEK_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_KEK_FILE_BYTES {
+        return Err(format!(
+            "keys.{name}_file: {} is over {MAX_KEK_FILE_BYTES} bytes; it should hold only the key in base64",
+            path.display()
+        ));
+    }
+    Ok(text)
+}
+
+/// A KEK file holds 44 characters of base64 and maybe a newline.
+const MAX_KEK_FILE_BYTES: u64 = 1024;
 
 /// The store URL: `[store] url`, or a SQLite file in the data directory.
 pub fn store_url(config: &Config) -> Result<String, String> {

@@ -187,5 +187,26 @@ async fn a_malformed_kek_stops_start_up_naming_the_key() {
         missing.contains("keys.kek_file: cannot read /nonexistent/kek"),
         "{missing}"
     );
+    let config = |text: String| {
+        std::fs::write(&toml, text).unwrap();
+        refused(&writ(
+            dir.path(),
+            &["list", "--config", toml.to_str().unwrap()],
+            &[],
+        ))
+    };
+    // A device or a large file named by mistake is refused after 1 KiB, not read to its end.
+    let endless = config("[keys]\nkek_file = \"/dev/zero\"\n".into());
+    assert!(
+        endless.contains("keys.kek_file: /dev/zero is over 1024 bytes"),
+        "{endless}"
+    );
+    let garbled = dir.path().join("garbled");
+    std::fs::write(&garbled, "not a key\n").unwrap();
+    let bad = config(format!(
+        "[keys]\nkek_file = {:?}\n",
+        garbled.display().to_string()
+    ));
+    assert!(bad.contains("keys.kek_file: not base64"), "{bad}");
     assert!(!dir.path().join("writ.db").exists() || stored(dir.path()).await.is_empty());
 }

@@ -14,8 +14,6 @@ use common::{REDIRECT, SECRET, enc, plain_params};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
@@ -67,18 +65,8 @@ where
     }
 }
 
-/// A `writ serve` process, killed when dropped.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// A node: a `writ serve` process.
+type Node = common::WritProcess;
 
 /// Start `writ serve` on `db` with `issuer` and `[jar]` settings `jar`, and wait until it
 /// answers `/health`.
@@ -110,28 +98,7 @@ async fn node(dir: &std::path::Path, name: &str, db: &str, issuer: &str, jar: &s
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_writ"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("WRIT_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let n = Node {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{}/health", n.base)).send().await
-            && r.status().is_success()
-        {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("writ serve ({name}) did not start");
+    Node::spawn(&config, port).await
 }
 
 async fn push(http: &reqwest::Client, node: &Node) -> String {
@@ -513,9 +480,7 @@ async fn flows_started_on_a_node_killed_with_sigkill_are_completed_on_the_other(
         step_at(&coded_browser, &a, &coded, "login").await;
         let code = code_of(&step_at(&coded_browser, &a, &coded, "consent").await);
 
-        // std's Child::kill is SIGKILL on Unix: no shutdown, no flush.
-        a.child.kill().unwrap();
-        a.child.wait().unwrap();
+        a.kill();
         assert!(
             http.get(format!("{}/health", a.base)).send().await.is_err(),
             "node a still answers"

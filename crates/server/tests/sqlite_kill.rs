@@ -6,34 +6,16 @@
 
 mod common;
 
-use common::{REDIRECT, SECRET, enc, plain_params};
+use common::{REDIRECT, SECRET, WritProcess, enc, plain_params};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A `writ serve` process, killed (SIGKILL) and reaped when dropped.
-struct Server(Child);
-
-impl Server {
-    /// SIGKILL (std's `Child::kill` on Unix): no shutdown, no checkpoint, writes in flight.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// `writ serve` on the SQLite store in `dir`, answering `/health`.
-async fn serve(dir: &Path, port: u16) -> Server {
+async fn serve(dir: &Path, port: u16) -> WritProcess {
     let config = dir.join("writ.toml");
     std::fs::write(
         &config,
@@ -53,29 +35,7 @@ async fn serve(dir: &Path, port: u16) -> Server {
         ),
     )
     .unwrap();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("WRIT_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/health"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("writ serve did not start");
+    WritProcess::spawn(&config, port).await
 }
 
 #[tokio::test]

@@ -106,6 +106,53 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// A `writ serve` process of the `writ` binary, killed (SIGKILL) and reaped when dropped.
+pub struct WritProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl WritProcess {
+    /// `writ serve --config config`, listening on `port`, once it answers `/health`.
+    pub async fn spawn(config: &std::path::Path, port: u16) -> WritProcess {
+        use std::process::{Command, Stdio};
+        let process = WritProcess {
+            child: Command::new(env!("CARGO_BIN_EXE_writ"))
+                .args(["serve", "--config"])
+                .arg(config)
+                .env("WRIT_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{}/health", process.base)).send().await
+                && r.status().is_success()
+            {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("writ serve --config {} did not start", config.display());
+    }
+
+    /// SIGKILL (std's `Child::kill` on Unix): no shutdown, no checkpoint, writes in flight.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WritProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A TCP port free on 127.0.0.1 now, for a `writ serve` process to listen on.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
