@@ -51,9 +51,14 @@ async fn kept_alive(srv: &common::Srv) -> TcpStream {
     conn
 }
 
+/// `/health` answers 200 on a new connection. A pooled client would race the limits under
+/// test: the server may close its kept-alive connection just as the pool hands it out again.
 async fn health_ok(srv: &common::Srv) {
-    let r = srv
-        .http
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let r = fresh
         .get(format!("{}/health", srv.base))
         .send()
         .await
