@@ -54,6 +54,19 @@ pub fn metadata(settings: &Settings) -> Value {
         "id_token_signing_alg_values_supported": id_algs,
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": auth_methods,
+        // RFC 7662, RFC 8414 §2: every method but `none` (a public client proves nothing).
+        "introspection_endpoint": e("/introspect"),
+        "introspection_endpoint_auth_methods_supported": auth_methods
+            .iter()
+            .filter(|m| **m != "none")
+            .collect::<Vec<_>>(),
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        // RFC 9701 §7: the algorithms a signed introspection response can use.
+        "introspection_signing_alg_values_supported": id_algs,
+        // RFC 7009, RFC 8414 §2: a public client may revoke its own tokens (RFC 7009 §5).
+        "revocation_endpoint": e("/revoke"),
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         // What private_key_jwt accepts, `Ed25519` (RFC 9864 §2.2) included.
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],

@@ -405,7 +405,23 @@ pub trait Store: Send + Sync + 'static {
         expires_at: UnixTime,
     ) -> Result<Option<StoredRefreshToken>, StoreError>;
 
+    /// An unused, unexpired refresh token, read without using it (introspection, RFC 7662;
+    /// revocation, RFC 7009). A used, expired or unknown one is `None`.
+    async fn refresh_get_live(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<StoredRefreshToken>, StoreError>;
+
     // --- replay cache ---
+    /// Whether an unexpired entry `(namespace, key)` exists (a revoked access token's `jti`,
+    /// RFC 7009 §2). Sees every insert acknowledged on any node.
+    async fn replay_seen(
+        &self,
+        namespace: &str,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
     /// Remember `(namespace, key)` until `expires_at`. `true` if it was new, `false` if an
     /// unexpired entry existed (a replay). Atomic across nodes.
     async fn replay_insert_once(

@@ -135,6 +135,17 @@ impl Settings {
         }
     }
 
+    /// The algorithm of `client`'s signed introspection responses: its
+    /// `introspection_signed_response_alg`, else RS256 (RFC 9701 §6), else PS256 when its
+    /// profile does not allow RS256.
+    pub fn introspection_alg(&self, client: &Client) -> JwsAlg {
+        match client.config.introspection_signed_response_alg {
+            Some(Configured::Known(a)) => a,
+            _ if !self.rules(client).allows(JwsAlg::RS256) => JwsAlg::PS256,
+            _ => JwsAlg::RS256,
+        }
+    }
+
     /// Whether `client`'s refresh tokens rotate: `[tokens] refresh_rotation`, else off under
     /// a FAPI 2.0 profile (FAPI 2.0 Security Profile §5.3.2), else rotate.
     pub fn refresh_rotation(&self, client: &Client) -> RefreshRotation {

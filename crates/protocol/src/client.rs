@@ -161,6 +161,10 @@ pub struct ClientConfig {
     /// (OpenID Connect Dynamic Client Registration §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Configured<JwsAlg>>,
+    /// The algorithm of this client's signed introspection responses (RFC 9701 §6; default
+    /// RS256, PS256 under a FAPI profile): one the server holds a key for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_signed_response_alg: Option<Configured<JwsAlg>>,
     /// This client's access token lifetime, instead of `[tokens] access_token_lifetime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_lifetime: Option<Seconds>,
@@ -377,6 +381,9 @@ impl ClientConfig {
         }
         if let Some(a) = &self.id_token_signed_response_alg {
             errs.extend(check_id_token_alg("id_token_signed_response_alg", a));
+        }
+        if let Some(a) = &self.introspection_signed_response_alg {
+            errs.extend(check_id_token_alg("introspection_signed_response_alg", a));
         }
         if let Some(l) = self.access_token_lifetime {
             errs.extend(check_lifetime("access_token_lifetime", l, 24 * 3600));

@@ -197,12 +197,23 @@ pub fn check_client(server: Option<Profile>, c: &ClientConfig) -> Vec<String> {
             "require_pkce: false contradicts the {p} profile (PKCE with S256 is required)"
         ));
     }
-    if let Some(Configured::Known(a)) = &c.id_token_signed_response_alg
-        && !r.allows(*a)
-    {
-        errs.push(format!(
-            "id_token_signed_response_alg: {a} is not allowed by the {p} profile (PS256, ES256, EdDSA)"
-        ));
+    for (key, alg) in [
+        (
+            "id_token_signed_response_alg",
+            &c.id_token_signed_response_alg,
+        ),
+        (
+            "introspection_signed_response_alg",
+            &c.introspection_signed_response_alg,
+        ),
+    ] {
+        if let Some(Configured::Known(a)) = alg
+            && !r.allows(*a)
+        {
+            errs.push(format!(
+                "{key}: {a} is not allowed by the {p} profile (PS256, ES256, EdDSA)"
+            ));
+        }
     }
     if let Some(Configured::Known(RequestObjectSigningAlg::Signed(a))) =
         &c.request_object_signing_alg

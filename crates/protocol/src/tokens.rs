@@ -86,7 +86,7 @@ pub(crate) fn check_id_token_alg(key: &str, alg: &Configured<JwsAlg>) -> Option<
     match alg {
         Configured::Refused(name) => Some(unknown_jws_alg(key, name)),
         Configured::Known(a) if !ID_TOKEN_SIGNING_ALGS.contains(a) => Some(format!(
-            "{key}: the server signs ID tokens with RS256, PS256, ES256 or EdDSA, not {a}"
+            "{key}: the server signs with RS256, PS256, ES256 or EdDSA, not {a}"
         )),
         Configured::Known(_) => None,
     }

@@ -95,6 +95,10 @@ pub enum ClientEndpoint {
     Token,
     /// `POST /par` (`writ_par_total`).
     Par,
+    /// `POST /introspect` (`writ_introspect_total`).
+    Introspect,
+    /// `POST /revoke` (`writ_revoke_total`).
+    Revoke,
 }
 
 /// An error of an endpoint a client calls directly (RFC 6749 §5.2).
@@ -129,6 +133,15 @@ impl IntoResponse for ClientError {
                 log("par", e);
                 metrics::counter!("writ_par_total", "outcome" => e.code.as_str()).increment(1);
                 count_refused_request_object(e);
+            }
+            ClientEndpoint::Introspect => {
+                log("introspect", e);
+                metrics::counter!("writ_introspect_total", "outcome" => e.code.as_str())
+                    .increment(1);
+            }
+            ClientEndpoint::Revoke => {
+                log("revoke", e);
+                metrics::counter!("writ_revoke_total", "outcome" => e.code.as_str()).increment(1);
             }
         }
         count_refused_dpop_proof(e);

@@ -501,3 +501,91 @@ async fn flows_started_on_a_node_killed_with_sigkill_are_completed_on_the_other(
     })
     .await;
 }
+
+/// `POST {path}` at `node` as `rp` with `form`: the response.
+async fn rp_post(
+    http: &reqwest::Client,
+    node: &Node,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(format!("{}{path}", node.base))
+        .basic_auth("rp", Some(SECRET))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// SPEC §15: revocation works across every node. An access token revoked on B is inactive,
+/// and refused at `/userinfo`, on A; a refresh token revoked on A cannot be used on B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_revoked_on_one_node_is_refused_on_the_other() {
+    on_fresh_database("writ_revoke", |db, dir| async move {
+        let a = node(&dir, "a", &db, "http://writ.test", "").await;
+        let b = node(&dir, "b", &db, "http://writ.test", "").await;
+        let http = common::browser();
+        let handle = start_interaction(&http, &a).await;
+        step_at(&http, &a, &handle, "login").await;
+        let code = code_of(&step_at(&http, &a, &handle, "consent").await);
+        let r = rp_post(
+            &http,
+            &a,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", common::VERIFIER),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let t: Value = r.json().await.unwrap();
+        let (at, rt) = (
+            t["access_token"].as_str().unwrap(),
+            t["refresh_token"].as_str().unwrap(),
+        );
+        let active = |v: Value| v["active"].as_bool().unwrap();
+        let introspect = |n: &'static str, token: String| {
+            let (http, node) = (http.clone(), if n == "a" { &a } else { &b });
+            let url = format!("{}/introspect", node.base);
+            async move {
+                let r = http
+                    .post(url)
+                    .basic_auth("rp", Some(SECRET))
+                    .form(&[("token", token)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        assert!(active(introspect("a", at.to_string()).await));
+        let r = rp_post(&http, &b, "/revoke", &[("token", at)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(!active(introspect("a", at.to_string()).await));
+        let r = http
+            .get(format!("{}/userinfo", a.base))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+        assert!(active(introspect("b", rt.to_string()).await));
+        let r = rp_post(&http, &a, "/revoke", &[("token", rt)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = rp_post(
+            &http,
+            &b,
+            "/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(!active(introspect("b", rt.to_string()).await));
+    })
+    .await;
+}

@@ -491,6 +491,36 @@ async fn refresh_token_touch_extends_an_unused_token_only(store: Arc<dyn Store>)
     );
 }
 
+/// Introspection and revocation read a refresh token without using it: only an unused,
+/// unexpired one is live, and reading it twice changes nothing.
+async fn refresh_token_is_read_live_without_being_used(store: Arc<dyn Store>) {
+    let r = refresh("r-l", "g-l", NOW + 100);
+    store.refresh_insert(&r).await.unwrap();
+    assert_eq!(
+        store.refresh_get_live("r-l", NOW).await.unwrap(),
+        Some(r.clone())
+    );
+    assert_eq!(
+        store.refresh_get_live("r-l", NOW + 1).await.unwrap(),
+        Some(r.clone())
+    );
+    // Still usable once after the reads.
+    assert_eq!(
+        store.refresh_consume("r-l", NOW + 2).await.unwrap(),
+        Consumed::Now(r.clone())
+    );
+    // Used: no longer live.
+    assert_eq!(store.refresh_get_live("r-l", NOW + 3).await.unwrap(), None);
+    // Expired, and unknown: not live.
+    let e = refresh("r-e", "g-l", NOW + 100);
+    store.refresh_insert(&e).await.unwrap();
+    assert_eq!(
+        store.refresh_get_live("r-e", NOW + 100).await.unwrap(),
+        None
+    );
+    assert_eq!(store.refresh_get_live("nope", NOW).await.unwrap(), None);
+}
+
 /// A grant's expiry only moves later.
 async fn grant_extend_never_shortens(store: Arc<dyn Store>) {
     store.grant_insert(&grant("g-e", NOW + 100)).await.unwrap();
@@ -857,6 +887,32 @@ async fn replay_entry_is_inserted_once(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
+}
+
+/// A remembered key is seen until it expires, in its own namespace only.
+async fn replay_entry_is_seen_until_it_expires(store: Arc<dyn Store>) {
+    assert!(!store.replay_seen("at-revoked", "j-s", NOW).await.unwrap());
+    assert!(
+        store
+            .replay_insert_once("at-revoked", "j-s", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(store.replay_seen("at-revoked", "j-s", NOW).await.unwrap());
+    assert!(
+        store
+            .replay_seen("at-revoked", "j-s", NOW + 59)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replay_seen("at-revoked", "j-s", NOW + 60)
+            .await
+            .unwrap()
+    );
+    assert!(!store.replay_seen("jti", "j-s", NOW).await.unwrap());
+    assert!(!store.replay_seen("at-revoked", "j-t", NOW).await.unwrap());
 }
 
 async fn replay_entry_is_inserted_once_under_concurrency(store: Arc<dyn Store>) {
@@ -1238,6 +1294,7 @@ macro_rules! all_rules {
             code_round_trips_through_consumption,
             refresh_token_round_trips_through_consumption,
             refresh_token_touch_extends_an_unused_token_only,
+            refresh_token_is_read_live_without_being_used,
             grant_extend_never_shortens,
             unknown_keys_are_missing,
             expired_rows_are_invisible_whatever_purge_did,
@@ -1248,6 +1305,7 @@ macro_rules! all_rules {
             expired_pushed_request_is_not_taken,
             pushed_request_is_taken_exactly_once_under_concurrency,
             replay_entry_is_inserted_once,
+            replay_entry_is_seen_until_it_expires,
             replay_entry_is_inserted_once_under_concurrency,
             concurrent_replay_inserts_each_get_their_own_outcome,
             attempt_counter_counts_and_starts_again_after_its_window,

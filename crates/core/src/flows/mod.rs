@@ -16,6 +16,8 @@
 //! | [`token`] | `/token`: client authentication, the DPoP proof, and the grant type |
 //! | [`dpop`] | the DPoP proof of a request, checked for its endpoint; the server nonce (RFC 9449) |
 //! | [`userinfo`] | `/userinfo` and access-token verification (OpenID Connect Core §5.3) |
+//! | [`introspect`] | `/introspect`: whether a token is active and what it stands for (RFC 7662, RFC 9701) |
+//! | [`revoke`] | `/revoke`: a refresh token revokes its grant, an access token itself (RFC 7009) |
 //! | [`session`] | the browser-session cookie's size and shape |
 //! | [`audit`] | the audit record of a refused request object (SPEC §12) |
 
@@ -26,10 +28,12 @@ pub mod consent;
 pub mod dpop;
 pub mod grant;
 pub mod interaction;
+pub mod introspect;
 pub mod issue;
 pub mod login;
 pub mod par;
 pub mod refresh;
+pub mod revoke;
 pub mod session;
 pub mod token;
 pub mod userinfo;

@@ -9,6 +9,9 @@ use serde_json::{Map, Value, json};
 use writ_jose::{UnverifiedJws, select_verifying_keys};
 use writ_protocol::ErrorCode;
 
+/// The replay-cache namespace of revoked access tokens' `jti`s ([`super::revoke`]).
+pub const REVOKED_ACCESS_TOKENS: &str = "at-revoked";
+
 /// Largest access token accepted.
 pub const MAX_ACCESS_TOKEN_BYTES: usize = 8 * 1024;
 
@@ -42,7 +45,8 @@ pub struct Presented<'a> {
 
 impl Provider {
     /// Check an access token issued by this server: signature by a current key, `typ`
-    /// `at+jwt` (RFC 9068 §4), issuer, expiry, and that its grant is not revoked.
+    /// `at+jwt` (RFC 9068 §4), issuer, expiry, that its grant is not revoked, and that it was
+    /// not revoked itself (RFC 7009).
     pub async fn verify_access_token(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
         let parsed = UnverifiedJws::parse(token, MAX_ACCESS_TOKEN_BYTES)
             .map_err(|e| invalid_token(format!("parse: {e}")))?;
@@ -74,9 +78,22 @@ impl Provider {
             .and_then(Value::as_str)
             .ok_or_else(|| invalid_token("no grant"))?;
         match self.store.grant_get(gid).await? {
-            Some(g) if g.revoked_at.is_none() => Ok(claims),
-            _ => Err(invalid_token("grant revoked")),
+            Some(g) if g.revoked_at.is_none() => {}
+            _ => return Err(invalid_token("grant revoked")),
         }
+        // RFC 7009 §2: a token its client revoked stays refused until it expires.
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_token("no jti"))?;
+        if self
+            .store
+            .replay_seen(REVOKED_ACCESS_TOKENS, jti, now)
+            .await?
+        {
+            return Err(invalid_token("revoked"));
+        }
+        Ok(claims)
     }
 
     /// RFC 9449 §7: the token's binding against the scheme and the proof it came with.

@@ -4,6 +4,7 @@
 mod authorize;
 mod dpop;
 mod interaction;
+mod introspect;
 mod meta;
 mod par;
 pub mod session;
@@ -39,6 +40,8 @@ const ROUTES: &[(&str, Handlers)] = &[
     ("/interaction/{id}/consent", || post(interaction::consent)),
     ("/token", || post(token::token)),
     ("/userinfo", || get(token::userinfo).post(token::userinfo)),
+    ("/introspect", || post(introspect::introspect)),
+    ("/revoke", || post(introspect::revoke)),
     (PAR, || post(par::push)),
 ];
 

@@ -429,6 +429,27 @@ pub async fn jwks(s: &Srv) -> Value {
         .unwrap()
 }
 
+/// `jwt` verified with the server's published key that its `kid` names: its header and
+/// claims (ID tokens, signed introspection answers).
+pub async fn verified_by_server(s: &Srv, jwt: &str) -> (Value, Value) {
+    let jws = writ_jose::UnverifiedJws::parse(jwt, 16 * 1024).unwrap();
+    let kid = jws.header().kid.clone().unwrap();
+    let keys = jwks(s).await;
+    let jwk = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the kid is published at /jwks");
+    let key = writ_jose::VerifyingKey::from_jwk(
+        &writ_jose::Jwk::from_json(jwk.to_string().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let verified = jws.verify(&key).unwrap();
+    let header = serde_json::to_value(&verified.header().raw).unwrap();
+    (header, serde_json::from_slice(verified.payload()).unwrap())
+}
+
 /// A code for `client` (a plain request with [`plain_params`]) through login and consent.
 pub async fn code_for(s: &Srv, client: &str) -> String {
     let mut q = format!("client_id={client}");

@@ -13,7 +13,7 @@
 //! | `interactions`, `sessions` | pending interactions, browser sessions |
 //! | `pushed` | pushed authorization requests (RFC 9126) |
 //! | `grants`, `codes`, `refresh` | grants and what they produced |
-//! | `replay` | `jti`s and other once-only keys |
+//! | `replay` | `jti`s and other once-only keys; revoked access tokens' `jti`s |
 //! | `attempts` | password attempts per interaction, failed sign-ins per account |
 //! | `expiry` | the purge of expired rows, every table |
 //!
@@ -60,7 +60,7 @@ macro_rules! impl_store {
             };
             use $crate::sql::{
                 attempts, clients, codes, expiry, grants, interactions, keys, pushed, refresh,
-                sessions, users,
+                replay, sessions, users,
             };
 
             #[::async_trait::async_trait]
@@ -233,6 +233,23 @@ macro_rules! impl_store {
                     expires_at: UnixTime,
                 ) -> Result<Option<StoredRefreshToken>, StoreError> {
                     refresh::touch(self, token_hash, now, expires_at).await
+                }
+
+                async fn refresh_get_live(
+                    &self,
+                    token_hash: &str,
+                    now: UnixTime,
+                ) -> Result<Option<StoredRefreshToken>, StoreError> {
+                    refresh::get_live(self, token_hash, now).await
+                }
+
+                async fn replay_seen(
+                    &self,
+                    namespace: &str,
+                    key: &str,
+                    now: UnixTime,
+                ) -> Result<bool, StoreError> {
+                    replay::seen(self, namespace, key, now).await
                 }
 
                 async fn replay_insert_once(

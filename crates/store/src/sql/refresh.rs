@@ -26,6 +26,10 @@ const TOUCH: &str = "UPDATE refresh_tokens SET expires_at = $3 \
      WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
      RETURNING token_hash, grant_id, payload, expires_at";
 
+/// `$1` the token hash, `$2` now: an unused, unexpired token, read without using it.
+const GET_LIVE: &str = "SELECT token_hash, grant_id, payload, expires_at FROM refresh_tokens \
+     WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
+
 /// Revoking a grant deletes its unused refresh tokens; used ones stay to recognise a reuse.
 pub(crate) const REVOKE_UNUSED: &str =
     "DELETE FROM refresh_tokens WHERE grant_id = $1 AND consumed_at IS NULL";
@@ -93,6 +97,24 @@ pub(crate) async fn touch<D: Db>(
             On::Writer,
             TOUCH,
             &[Arg::Text(token_hash), Arg::Int(now), Arg::Int(expires_at)],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(row.map(Into::into))
+}
+
+/// An unused, unexpired refresh token, read without using it (introspection, RFC 7662 §2;
+/// revocation, RFC 7009 §2).
+pub(crate) async fn get_live<D: Db>(
+    db: &D,
+    token_hash: &str,
+    now: UnixTime,
+) -> Result<Option<StoredRefreshToken>, StoreError> {
+    let row: Option<RefreshRow> = db
+        .fetch_optional(
+            On::Reader,
+            GET_LIVE,
+            &[Arg::Text(token_hash), Arg::Int(now)],
         )
         .await
         .map_err(backend)?;
