@@ -48,7 +48,9 @@ pub fn metadata(settings: &Settings) -> Value {
         "jwks_uri": e("/jwks"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        // SPEC §14: OAuth 2.0 Multiple Response Types, Form Post, and JARM.
+        "response_modes_supported": crate::response::RESPONSE_MODES,
+        "authorization_signing_alg_values_supported": id_algs,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_algs,

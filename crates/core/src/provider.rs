@@ -11,11 +11,16 @@ use crate::clients::{Client, ClientRegistry};
 use crate::error::OAuthError;
 use crate::keys::{KeyRing, KeySnapshot};
 use crate::ports::{Clock, Rng, Store, UnixTime};
-use crate::response::{self, AuthorizationResponse, RedirectTarget};
+use crate::response::{self, AuthorizationResponse, Delivery, RedirectTarget};
 use crate::settings::Settings;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+use writ_jose::JwsAlg;
 use writ_protocol::config::AssertionAudience;
+
+/// How long a JARM response is valid (JARM §2.1: `exp`; SPEC §14: at most 10 minutes). The
+/// browser carries it to the client at once; the code inside lives shorter still.
+pub const JARM_LIFETIME_SECS: i64 = 300;
 
 /// Everything the flows need.
 pub struct Provider {
@@ -81,13 +86,41 @@ impl Provider {
         self
     }
 
-    /// The URL delivering `response` to `target` ([`response::deliver`]).
+    /// `response` on its way to `target` by the target's response mode (SPEC §14): the
+    /// parameters of [`response::parameters`], signed as one JWT for a JARM mode, put on the
+    /// mode's channel ([`Delivery::by`]).
     pub fn deliver(
         &self,
         target: &RedirectTarget,
         response: AuthorizationResponse<'_>,
+    ) -> Result<Delivery, OAuthError> {
+        let params = response::parameters(&self.settings.issuer, target, response);
+        let params = match target.mode().jarm() {
+            None => params,
+            Some(alg) => vec![("response", self.sign_jarm(target.client_id(), alg, params)?)],
+        };
+        Delivery::by(target, params)
+    }
+
+    /// JARM §2.1: the response parameters as claims of one JWT, with `iss` (already among
+    /// them), `aud` = the client and `exp`, signed with the server's key for `alg`.
+    fn sign_jarm(
+        &self,
+        client_id: &str,
+        alg: JwsAlg,
+        params: Vec<(&'static str, String)>,
     ) -> Result<String, OAuthError> {
-        response::deliver(&self.settings.issuer, target, response)
+        let now = self.clock.now();
+        let mut claims = serde_json::Map::with_capacity(params.len() + 3);
+        for (k, v) in params {
+            claims.insert(k.into(), v.into());
+        }
+        claims.insert("aud".into(), client_id.into());
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), (now + JARM_LIFETIME_SECS).into());
+        self.keys
+            .sign(alg, "JWT", &serde_json::Value::Object(claims))
+            .map_err(|e| OAuthError::server(e.to_string()))
     }
 
     /// Authenticate the client of a request to `endpoint` (`/token`, `/par`) with this

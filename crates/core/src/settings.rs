@@ -135,6 +135,22 @@ impl Settings {
         }
     }
 
+    /// Whether `client`'s authorization responses must be JWTs (JARM): `require_jarm`, or a
+    /// FAPI 1.0 Advanced profile.
+    pub fn jarm_required(&self, client: &Client) -> bool {
+        client.config.require_jarm || self.rules(client).jarm_required
+    }
+
+    /// The algorithm of `client`'s JARM responses: its `authorization_signed_response_alg`,
+    /// else RS256 (JARM §3), else PS256 when its profile does not allow RS256.
+    pub fn jarm_alg(&self, client: &Client) -> JwsAlg {
+        match client.config.authorization_signed_response_alg {
+            Some(Configured::Known(a)) => a,
+            _ if !self.rules(client).allows(JwsAlg::RS256) => JwsAlg::PS256,
+            _ => JwsAlg::RS256,
+        }
+    }
+
     /// The algorithm of `client`'s signed introspection responses: its
     /// `introspection_signed_response_alg`, else RS256 (RFC 9701 §6), else PS256 when its
     /// profile does not allow RS256.

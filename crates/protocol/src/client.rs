@@ -161,6 +161,15 @@ pub struct ClientConfig {
     /// (OpenID Connect Dynamic Client Registration §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<Configured<JwsAlg>>,
+    /// Authorization responses to this client only as JWTs (JARM: `jwt`, `query.jwt`,
+    /// `fragment.jwt`, `form_post.jwt`); a plain response mode is refused, and errors are
+    /// delivered as `query.jwt` (SPEC §14).
+    #[serde(default)]
+    pub require_jarm: bool,
+    /// The algorithm of this client's JARM responses (JARM §3; default RS256, PS256 under a
+    /// FAPI profile): one the server holds a key for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_signed_response_alg: Option<Configured<JwsAlg>>,
     /// The algorithm of this client's signed introspection responses (RFC 9701 §6; default
     /// RS256, PS256 under a FAPI profile): one the server holds a key for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,6 +390,9 @@ impl ClientConfig {
         }
         if let Some(a) = &self.id_token_signed_response_alg {
             errs.extend(check_id_token_alg("id_token_signed_response_alg", a));
+        }
+        if let Some(a) = &self.authorization_signed_response_alg {
+            errs.extend(check_id_token_alg("authorization_signed_response_alg", a));
         }
         if let Some(a) = &self.introspection_signed_response_alg {
             errs.extend(check_id_token_alg("introspection_signed_response_alg", a));

@@ -27,6 +27,9 @@ pub struct ProfileRules {
     pub name: Option<Profile>,
     /// Signed request objects (FAPI 1.0 Advanced §5.2.2-1, FAPI 2.0 Message Signing).
     pub signed_request_objects: bool,
+    /// Authorization responses only by JARM (FAPI 1.0 Advanced §5.2.2-2: the `code` flow
+    /// needs `response_mode=jwt`, since Writ does not offer `code id_token`).
+    pub jarm_required: bool,
     /// Pushed authorization requests only (FAPI 2.0 SP §5.3.2).
     pub par_required: bool,
     /// Confidential clients only (FAPI 2.0 SP §5.3.2).
@@ -78,6 +81,7 @@ impl ProfileRules {
             Some(Profile::Fapi1Advanced) => ProfileRules {
                 name: profile,
                 signed_request_objects: true,
+                jarm_required: true,
                 algs: Some(FAPI1_ALGS),
                 ..ProfileRules::default()
             },
@@ -103,6 +107,7 @@ impl ProfileRules {
         ProfileRules {
             name: stricter(self.name, other.name),
             signed_request_objects: self.signed_request_objects || other.signed_request_objects,
+            jarm_required: self.jarm_required || other.jarm_required,
             par_required: self.par_required || other.par_required,
             confidential_only: self.confidential_only || other.confidential_only,
             private_key_jwt_only: self.private_key_jwt_only || other.private_key_jwt_only,
@@ -205,6 +210,10 @@ pub fn check_client(server: Option<Profile>, c: &ClientConfig) -> Vec<String> {
         (
             "introspection_signed_response_alg",
             &c.introspection_signed_response_alg,
+        ),
+        (
+            "authorization_signed_response_alg",
+            &c.authorization_signed_response_alg,
         ),
     ] {
         if let Some(Configured::Known(a)) = alg

@@ -8,14 +8,14 @@
 //! | [`BearerError`] | `/userinfo` | `WWW-Authenticate: Bearer` (RFC 6750 §3) and `DPoP` (RFC 9449 §7.1) |
 //! | [`InteractionFailure`] | `/interaction/{id}` and its posts | a page / JSON, or the redirect that ends the flow |
 
-use crate::respond::{html_error, json_error, log, see_other};
+use crate::respond::{html_error, json_error, log};
 use crate::{AppState, respond};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
 use writ_core::flows::interaction::InteractionError;
 use writ_core::flows::userinfo::Scheme;
-use writ_core::response::{AuthorizationResponse, AuthorizeError};
+use writ_core::response::{AuthorizationResponse, AuthorizeError, Delivery};
 use writ_protocol::ErrorCode;
 
 /// SPEC §12: a refused request object is counted by the check that failed.
@@ -38,11 +38,11 @@ fn count_refused_dpop_proof(e: &OAuthError) {
     }
 }
 
-/// An `/authorize` error, with the URL that delivers it when it goes to the client.
+/// An `/authorize` error, with its delivery when it goes to the client.
 #[derive(Debug)]
 pub struct AuthorizeFailure {
     error: OAuthError,
-    redirect: Option<String>,
+    redirect: Option<Delivery>,
     json: bool,
 }
 
@@ -72,8 +72,8 @@ impl IntoResponse for AuthorizeFailure {
         metrics::counter!("writ_authorize_total", "outcome" => "error", "reason" => e.code.as_str())
             .increment(1);
         count_refused_request_object(e);
-        if let Some(url) = &self.redirect {
-            return see_other(url);
+        if let Some(d) = &self.redirect {
+            return respond::deliver(d);
         }
         let mut r = if self.json {
             json_error(e)
@@ -300,7 +300,7 @@ impl IntoResponse for InteractionFailure {
                     html_error(&e)
                 }
             }
-            InteractionError::Redirect(url) => see_other(&url),
+            InteractionError::Redirect(d) => respond::deliver(&d),
             InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
             InteractionError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS.into_response(),
         }

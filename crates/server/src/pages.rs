@@ -1,4 +1,5 @@
-//! Server-rendered pages (minijinja, HTML auto-escaped): login, consent, error.
+//! Server-rendered pages (minijinja, HTML auto-escaped): login, consent, error, and the
+//! auto-submitting form of the `form_post` response mode.
 
 use minijinja::Environment;
 use std::sync::OnceLock;
@@ -13,6 +14,10 @@ fn env() -> &'static Environment<'static> {
             ("login.html", include_str!("../templates/login.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
+            (
+                "form_post.html",
+                include_str!("../templates/form_post.html"),
+            ),
         ] {
             if let Err(e) = env.add_template(name, src) {
                 tracing::error!("template {name}: {e}");

@@ -5,6 +5,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use writ_core::OAuthError;
+use writ_core::response::Delivery;
 
 /// Whether the body is declared `application/x-www-form-urlencoded`.
 pub fn is_form(headers: &HeaderMap) -> bool {
@@ -78,8 +79,88 @@ pub fn see_other(url: &str) -> Response {
     }
 }
 
+/// The one script of the `form_post` page: submit the form at once.
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
+/// `'sha256-…'` of [`FORM_POST_SCRIPT`] (CSP Level 3 §8.4): the only script the page may run.
+const FORM_POST_SCRIPT_HASH: &str = "'sha256-8lDeP0UDwCO6/RhblgeH/ctdBzjVpJxrXizsnIk3cEQ='";
+
+/// An authorization response on its way (SPEC §14): a `303` for the `query` and `fragment`
+/// channels; for `form_post` (OAuth 2.0 Form Post Response Mode §2), a page whose form posts
+/// the parameters to the redirect URI, submitted by its one script or, without JavaScript, by
+/// its button. Its CSP lets exactly that script run and that form go to the redirect URI's
+/// origin, and nothing else.
+pub fn deliver(d: &Delivery) -> Response {
+    let (action, fields) = match d {
+        Delivery::Redirect(url) => return see_other(url),
+        Delivery::FormPost { action, fields } => (action, fields),
+    };
+    let Some(target) = form_action_source(action) else {
+        return html_error(&OAuthError::server("form_post redirect URI has no origin"));
+    };
+    let html = crate::pages::render(
+        "form_post.html",
+        minijinja::context! { action => action, fields => fields, script => FORM_POST_SCRIPT },
+    );
+    let csp = format!(
+        "default-src 'none'; script-src {FORM_POST_SCRIPT_HASH}; style-src 'unsafe-inline'; \
+         form-action {target}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut r = axum::response::Html(html).into_response();
+    no_store(r.headers_mut());
+    match HeaderValue::from_str(&csp) {
+        Ok(v) => {
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            r
+        }
+        Err(_) => html_error(&OAuthError::server("form_post CSP is not a valid header")),
+    }
+}
+
+/// The CSP source of the redirect URI's origin (`https://rp.example:8443`), or its scheme
+/// for a private-use URI without a host (`com.example.app:`, RFC 8252 §7.1).
+fn form_action_source(action: &str) -> Option<String> {
+    let u = url::Url::parse(action).ok()?;
+    match u.host_str() {
+        Some(host) => Some(match u.port() {
+            Some(port) => format!("{}://{host}:{port}", u.scheme()),
+            None => format!("{}://{host}", u.scheme()),
+        }),
+        None => Some(format!("{}:", u.scheme())),
+    }
+}
+
 /// `Cache-Control: no-store` (RFC 6749 §5.1).
 pub fn no_store(h: &mut HeaderMap) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CSP names the script by its hash: the two must agree, or the page never submits.
+    #[test]
+    fn the_form_post_script_hash_is_the_scripts() {
+        use base64::Engine;
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, FORM_POST_SCRIPT.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(d.as_ref());
+        assert_eq!(FORM_POST_SCRIPT_HASH, format!("'sha256-{b64}'"));
+    }
+
+    #[test]
+    fn form_action_is_the_redirect_uris_origin_or_scheme() {
+        assert_eq!(
+            form_action_source("https://rp.example:8443/cb?x=1").as_deref(),
+            Some("https://rp.example:8443")
+        );
+        assert_eq!(
+            form_action_source("http://127.0.0.1:9/cb").as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(
+            form_action_source("com.example.app:/cb").as_deref(),
+            Some("com.example.app:")
+        );
+    }
 }

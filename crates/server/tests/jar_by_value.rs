@@ -268,7 +268,17 @@ fn refused(r: &reqwest::Response, code: &str) -> HashMap<String, String> {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "expected a redirect");
     let loc = location(r);
     assert!(loc.starts_with(REDIRECT), "{loc}");
-    let q = query(&loc);
+    let mut q = query(&loc);
+    // A client that must use JARM (the fapi1-advanced profile) gets its error signed.
+    if let Some(jwt) = q.remove("response") {
+        let claims = common::jarm_claims(&jwt);
+        q = claims
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect();
+    }
     assert_eq!(
         q.get("error").map(String::as_str),
         Some(code),

@@ -16,7 +16,8 @@
 //! | 6 | effective parameters (`parameter_policy`) | [`request_object::merge`] | `invalid_request` |
 //! | 6 | `state` size, `redirect_uri` registered: **the redirect boundary** | [`redirect_uri::target`] | page |
 //! | 6 | signed request object required | [`validated`] | redirect |
-//! | 6 | `response_type`, `response_mode` | [`response_type`] | redirect |
+//! | 6 | `response_type` | [`response_type`] | redirect |
+//! | 6 | `response_mode` usable by the client (SPEC §14) | [`crate::response::check_requested`] | redirect (default mode) |
 //! | 6 | `scope` | [`scope`] | redirect |
 //! | 6 | PKCE | [`pkce`] | redirect |
 //! | 6 | `prompt`, `max_age`, `nonce`, `login_hint` | [`prompt`], [`validated`] | redirect |
@@ -81,12 +82,13 @@ pub async fn run(
     // says, if that is registered (SPEC §4.7).
     let early =
         |e: OAuthError, verified: Option<&VerifiedRequestObject>| match redirect_uri::early_target(
+            settings,
             client,
             raw,
             verified,
             policy.parameter_policy,
         ) {
-            Some(target) => AuthorizeError::Redirect(e, target),
+            Some(target) => AuthorizeError::Redirect(e, Box::new(target)),
             None => AuthorizeError::Page(e),
         };
 

@@ -8,7 +8,8 @@ use super::request_object::VerifiedRequestObject;
 use super::request_object::merge::Effective;
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::response::RedirectTarget;
+use crate::response::{RedirectTarget, ResponseMode};
+use crate::settings::Settings;
 use writ_protocol::config::ParameterPolicy;
 
 /// Longest accepted `state`, `nonce` and `login_hint` (bytes).
@@ -40,21 +41,33 @@ pub fn resolve(
 
 /// Stage 6, the boundary: where the effective request's response and errors go. Its
 /// `state` is bounded first (an oversized one is refused on a page, never echoed), then its
-/// `redirect_uri` must be registered.
-pub fn target(client: &Client, effective: &Effective) -> Result<RedirectTarget, OAuthError> {
+/// `redirect_uri` must be registered. The response goes by its `response_mode` when the
+/// client may use it, else by the client's default (SPEC §14).
+pub fn target(
+    settings: &Settings,
+    client: &Client,
+    effective: &Effective,
+) -> Result<RedirectTarget, OAuthError> {
     let state = bounded(effective.get("state"), "state", MAX_STATE_BYTES)?;
     let openid = effective
         .get("scope")
         .is_some_and(|s| s.split(' ').any(|x| x == "openid"));
     let redirect_uri = resolve(client, effective.get("redirect_uri"), openid)?;
-    Ok(RedirectTarget::registered(redirect_uri, state))
+    let mode = ResponseMode::resolve(settings, client, effective.get("response_mode"));
+    Ok(RedirectTarget::registered(
+        client.id(),
+        redirect_uri,
+        state,
+        mode,
+    ))
 }
 
 /// Where a refusal of stages 2–6a may go (SPEC §4.7), before the effective request exists:
 /// the object's `redirect_uri` and `state` once its signature verified, else the query's, and
-/// only to a URI registered for the client. `None`: to a page. An unverified object's
-/// `state` is never echoed.
+/// only to a URI registered for the client, by the `response_mode` of the same source (SPEC
+/// §14). `None`: to a page. An unverified object's `state` is never echoed.
 pub fn early_target(
+    settings: &Settings,
     client: &Client,
     raw: &RawParams,
     verified: Option<&VerifiedRequestObject>,
@@ -69,16 +82,26 @@ pub fn early_target(
                 Some(u) => registered(Some(u))?,
                 None => registered(raw.get("redirect_uri"))?,
             };
-            let state = match (ro.claim_str("state"), policy) {
-                (Some(s), _) => bounded_state(Some(s)),
+            // Under `strict`, the query's values are not the request's (RFC 9101 §5).
+            let object_or_query = |name: &str| match (ro.claim_str(name), policy) {
+                (Some(v), _) => Some(v),
                 (None, ParameterPolicy::Strict) => None,
-                (None, _) => bounded_state(raw.get("state")),
+                (None, _) => raw.get(name),
             };
-            Some(RedirectTarget::registered(redirect_uri, state))
+            let state = bounded_state(object_or_query("state"));
+            let mode = ResponseMode::resolve(settings, client, object_or_query("response_mode"));
+            Some(RedirectTarget::registered(
+                client.id(),
+                redirect_uri,
+                state,
+                mode,
+            ))
         }
         None => Some(RedirectTarget::registered(
+            client.id(),
             registered(raw.get("redirect_uri"))?,
             bounded_state(raw.get("state")),
+            ResponseMode::resolve(settings, client, raw.get("response_mode")),
         )),
     }
 }

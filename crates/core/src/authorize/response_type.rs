@@ -1,15 +1,12 @@
-//! `response_type` and `response_mode` (RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Types).
+//! `response_type` (RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Types §3). The
+//! `response_mode` is checked beside it, in [`crate::response::check_requested`].
 
 use crate::clients::Client;
 use crate::error::OAuthError;
 use writ_protocol::ErrorCode;
 
-/// Check `response_type` (only `code`) and `response_mode` (only `query`).
-pub fn check(
-    client: &Client,
-    response_type: Option<&str>,
-    response_mode: Option<&str>,
-) -> Result<(), OAuthError> {
+/// Check `response_type` (only `code`) against the client's registration.
+pub fn check(client: &Client, response_type: Option<&str>) -> Result<(), OAuthError> {
     let rt =
         response_type.ok_or_else(|| OAuthError::invalid_request("response_type is required"))?;
     if rt != "code" {
@@ -30,10 +27,5 @@ pub fn check(
             "the client is not registered for the authorization_code grant",
         ));
     }
-    match response_mode {
-        None | Some("query") => Ok(()),
-        Some(_) => Err(OAuthError::invalid_request(
-            "only response_mode=query is supported",
-        )),
-    }
+    Ok(())
 }

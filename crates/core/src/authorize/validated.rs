@@ -13,7 +13,7 @@ use super::transport::{Endpoint, Transport};
 use super::{dpop_jkt, pkce, response_type, scope};
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::response::{AuthorizeError, RedirectTarget};
+use crate::response::{self, AuthorizeError, RedirectTarget, ResponseMode};
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,6 +40,8 @@ pub struct ValidatedRequest {
     request_object: Option<RequestObjectInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dpop_jkt: Option<String>,
+    #[serde(default, skip_serializing_if = "ResponseMode::is_default")]
+    response_mode: ResponseMode,
 }
 
 impl ValidatedRequest {
@@ -130,7 +132,12 @@ impl ValidatedRequest {
     }
     /// Where the response and errors go: the registered redirect URI it was validated with.
     pub fn redirect_target(&self) -> RedirectTarget {
-        RedirectTarget::registered(self.redirect_uri.clone(), self.state.clone())
+        RedirectTarget::registered(
+            &self.client_id,
+            self.redirect_uri.clone(),
+            self.state.clone(),
+            self.response_mode,
+        )
     }
 }
 
@@ -147,12 +154,12 @@ pub fn check(
     let p = effective;
     // The redirect boundary (RFC 6749 §4.1.2.1): until here errors are pages; from here on,
     // they go to the client.
-    let target = redirect_uri::target(client, p)?;
-    let to_client = |e: OAuthError| AuthorizeError::Redirect(e, target.clone());
+    let target = redirect_uri::target(settings, client, p)?;
+    let to_client = |e: OAuthError| AuthorizeError::Redirect(e, Box::new(target.clone()));
 
     check_signed_if_required(settings, client, object.as_ref()).map_err(to_client)?;
-    response_type::check(client, p.get("response_type"), p.get("response_mode"))
-        .map_err(to_client)?;
+    response_type::check(client, p.get("response_type")).map_err(to_client)?;
+    response::check_requested(settings, client, p.get("response_mode")).map_err(to_client)?;
     let scope = scope::check(client, p.get("scope")).map_err(to_client)?;
     let code_challenge = pkce::check_challenge(
         client.config.pkce_required() || settings.rules(client).pkce_required,
@@ -196,6 +203,7 @@ pub fn check(
         transport,
         request_object,
         dpop_jkt,
+        response_mode: target.mode(),
     })
 }
 

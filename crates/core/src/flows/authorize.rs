@@ -127,7 +127,10 @@ impl Provider {
             } else {
                 OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in")
             };
-            return Err(AuthorizeError::Redirect(e, request.redirect_target()));
+            return Err(AuthorizeError::Redirect(
+                e,
+                Box::new(request.redirect_target()),
+            ));
         }
         // The interaction is bound to the browser by the hash of its cookie. No session row is
         // written here: a row only matters once someone is logged in, and login makes a new
@@ -180,7 +183,7 @@ impl Provider {
                 ));
                 return Err(AuthorizeError::Redirect(
                     e,
-                    interaction.request.redirect_target(),
+                    Box::new(interaction.request.redirect_target()),
                 ));
             }
             None => {

@@ -5,7 +5,7 @@
 use super::interaction::{InteractionError, page};
 use crate::error::OAuthError;
 use crate::provider::Provider;
-use crate::response::AuthorizationResponse;
+use crate::response::{AuthorizationResponse, Delivery};
 use writ_protocol::ErrorCode;
 
 impl Provider {
@@ -17,7 +17,7 @@ impl Provider {
         session_cookie: Option<&str>,
         csrf: Option<&str>,
         decision: &str,
-    ) -> Result<String, InteractionError> {
+    ) -> Result<Delivery, InteractionError> {
         let (at, i) = self.load_interaction(id, session_cookie).await?;
         Self::check_csrf(&i, csrf)?;
         let Some(login) = i.login.clone() else {

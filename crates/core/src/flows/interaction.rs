@@ -7,7 +7,7 @@ use crate::error::OAuthError;
 use crate::interaction_handle;
 use crate::ports::{InteractionRecord, Payload, Record, StoredInteraction, UnixTime};
 use crate::provider::Provider;
-use crate::response::{AuthorizationResponse, RedirectTarget};
+use crate::response::{AuthorizationResponse, Delivery, RedirectTarget};
 use crate::secret::{constant_time_eq, hash_token};
 use serde::{Deserialize, Serialize};
 use writ_protocol::ErrorCode;
@@ -74,7 +74,7 @@ pub enum InteractionError {
         retry_after: i64,
     },
     /// The flow ends with an error delivered to the client.
-    Redirect(String),
+    Redirect(Delivery),
 }
 
 impl From<OAuthError> for InteractionError {
@@ -92,7 +92,7 @@ impl Provider {
     /// cannot be built.
     pub(crate) fn end_with(&self, target: &RedirectTarget, e: OAuthError) -> InteractionError {
         match self.deliver(target, AuthorizationResponse::Error(&e)) {
-            Ok(url) => InteractionError::Redirect(url),
+            Ok(delivery) => InteractionError::Redirect(delivery),
             Err(_) => InteractionError::Page(e),
         }
     }

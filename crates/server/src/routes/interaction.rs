@@ -352,7 +352,7 @@ pub async fn consent(
     headers: HeaderMap,
     Form(f): Form<ConsentForm>,
 ) -> Result<Response, InteractionFailure> {
-    let url = s
+    let delivery = s
         .provider
         .consent(
             &id,
@@ -362,5 +362,5 @@ pub async fn consent(
         )
         .await
         .map_err(|e| InteractionFailure::new(&headers, e))?;
-    Ok(see_other(&url))
+    Ok(crate::respond::deliver(&delivery))
 }

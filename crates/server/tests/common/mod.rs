@@ -332,6 +332,11 @@ pub async fn interaction_json(s: &Srv, loc: &str) -> Value {
 
 /// Log in as alice and allow, from the interaction at `loc`; returns the client redirect.
 pub async fn login_and_allow(s: &Srv, loc: &str) -> String {
+    location(&login_and_decide(s, loc, "allow").await)
+}
+
+/// Log in as alice, then answer the consent with `decision`; returns the consent response.
+pub async fn login_and_decide(s: &Srv, loc: &str, decision: &str) -> reqwest::Response {
     let view = interaction_json(s, loc).await;
     s.http
         .post(view["endpoints"]["login"].as_str().unwrap())
@@ -344,17 +349,22 @@ pub async fn login_and_allow(s: &Srv, loc: &str) -> String {
         .await
         .unwrap();
     let view = interaction_json(s, loc).await;
-    let r = s
-        .http
+    s.http
         .post(view["endpoints"]["consent"].as_str().unwrap())
         .form(&[
-            ("decision", "allow"),
+            ("decision", decision),
             ("csrf_token", view["csrf_token"].as_str().unwrap()),
         ])
         .send()
         .await
-        .unwrap();
-    location(&r)
+        .unwrap()
+}
+
+/// The claims of a JARM `response` JWT, not verified (for tests that check what a
+/// response said, not who signed it).
+pub fn jarm_claims(jwt: &str) -> Value {
+    let jws = writ_jose::UnverifiedJws::parse(jwt, 16 * 1024).unwrap();
+    serde_json::from_slice(jws.payload_bytes()).unwrap()
 }
 
 /// Redeem `code` for `rp` (client_secret_basic) and return the token response.
