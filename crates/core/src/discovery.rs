@@ -86,6 +86,8 @@ pub fn metadata(settings: &Settings) -> Value {
         "request_object_encryption_enc_values_supported": enc_encs,
         "require_signed_request_object": jar.require_signed,
         "require_pushed_authorization_requests": settings.par_required_server_wide(),
+        // RFC 9396 §10: the accepted types (none: `authorization_details` is refused).
+        "authorization_details_types_supported": settings.rar.types(),
     });
     // RFC 9449 §5.1: advertised only when proofs are accepted.
     if settings.dpop.enabled()

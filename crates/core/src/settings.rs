@@ -1,6 +1,7 @@
 //! The running configuration as the core uses it, derived from the file's
 //! [`writ_protocol::config::Config`].
 
+use crate::authorize::authorization_details::RarPolicy;
 use crate::authorize::request_object::policy::JarPolicy;
 use crate::clients::Client;
 use crate::dpop::DpopPolicy;
@@ -80,6 +81,9 @@ pub struct Settings {
     pub refresh_rotation: Option<RefreshRotation>,
     /// `[client_auth] assertion_audience`.
     pub assertion_audience: Option<AssertionAudience>,
+    /// `[rar]`: the accepted `authorization_details` types. [`Settings::from_config`] has no
+    /// schemas (reading their files is the caller's I/O); the server sets them.
+    pub rar: RarPolicy,
     /// `[login]`: the account lock.
     pub login: writ_protocol::login::LoginConfig,
     /// `[keys]`: the key-encryption keys of the stored private keys. [`Settings::from_config`]
@@ -108,6 +112,7 @@ impl Settings {
             },
             refresh_rotation: config.tokens.refresh_rotation,
             assertion_audience: config.client_auth.assertion_audience,
+            rar: RarPolicy::new(config.rar.types.clone(), Default::default())?,
             login: config.login.clone(),
             key_encryption: std::sync::Arc::new(crate::key_encryption::KeyEncryption::none()),
         })

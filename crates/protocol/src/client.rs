@@ -180,6 +180,10 @@ pub struct ClientConfig {
     /// This client's refresh token lifetime, instead of `[tokens] refresh_token_lifetime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_lifetime: Option<Seconds>,
+    /// The `authorization_details` types this client may use (RFC 9396 §2), among `[rar]
+    /// types`; unset: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
     /// A FAPI profile for this client alone (SPEC §17), beside the server-wide one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::preset::Profile>,
@@ -390,6 +394,18 @@ impl ClientConfig {
         }
         if let Some(a) = &self.id_token_signed_response_alg {
             errs.extend(check_id_token_alg("id_token_signed_response_alg", a));
+        }
+        for (i, t) in self
+            .authorization_details_types
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            if !crate::rar::is_type_name(t) {
+                errs.push(format!(
+                    "authorization_details_types[{i}]: {t:?} is not a type name"
+                ));
+            }
         }
         if let Some(a) = &self.authorization_signed_response_alg {
             errs.extend(check_id_token_alg("authorization_signed_response_alg", a));

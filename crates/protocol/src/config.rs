@@ -68,6 +68,9 @@ pub struct Config {
     #[serde(default)]
     pub dpop: DpopConfig,
     /// `[[clients]]`, applied to the store at start.
+    /// `[rar]`: rich authorization requests (RFC 9396).
+    #[serde(default)]
+    pub rar: crate::rar::RarConfig,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     /// `[[users]]`, applied to the store at start.
@@ -92,6 +95,7 @@ impl Default for Config {
             tokens: TokensConfig::default(),
             client_auth: ClientAuthConfig::default(),
             dpop: DpopConfig::default(),
+            rar: crate::rar::RarConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
         }
@@ -503,6 +507,7 @@ impl Config {
         }
         self.http.validate(&mut errs);
         self.login.validate(&mut errs);
+        self.rar.validate(&mut errs);
         self.keys.validate(&mut errs);
         self.tokens.validate(&mut errs);
         self.client_auth.validate(&mut errs);

@@ -47,6 +47,9 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8, §9: the proof must carry the server's current nonce.
     UseDpopNonce,
+    /// RFC 9396 §5: `authorization_details` is malformed, of an unknown type, or not
+    /// allowed for the client.
+    InvalidAuthorizationDetails,
 }
 
 impl ErrorCode {
@@ -73,6 +76,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
         }
     }
 }

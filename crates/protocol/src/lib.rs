@@ -12,6 +12,7 @@ pub mod keys;
 pub mod login;
 pub mod preset;
 pub mod profile;
+pub mod rar;
 pub mod tokens;
 pub mod units;
 

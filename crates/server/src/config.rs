@@ -98,6 +98,33 @@ pub fn key_encryption(config: &Config) -> Result<writ_core::key_encryption::KeyE
     })
 }
 
+/// `[rar]` read: the accepted types, and the JSON Schema files of `[rar.schemas]` parsed and
+/// compiled. A file that cannot be read, is over [`MAX_SCHEMA_FILE_BYTES`], is not JSON or is
+/// not a schema stops start-up with the key's name.
+pub fn rar_policy(
+    config: &Config,
+) -> Result<writ_core::authorize::authorization_details::RarPolicy, String> {
+    use std::io::Read;
+    let mut schemas = std::collections::HashMap::new();
+    for (t, path) in &config.rar.schemas {
+        let cannot = |e: String| format!("rar.schemas.{t}: {}: {e}", path.display());
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SCHEMA_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| cannot(format!("cannot read it ({e})")))?;
+        if text.len() as u64 > MAX_SCHEMA_FILE_BYTES {
+            return Err(cannot(format!("over {MAX_SCHEMA_FILE_BYTES} bytes")));
+        }
+        let schema: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| cannot(format!("not JSON ({e})")))?;
+        schemas.insert(t.clone(), schema);
+    }
+    writ_core::authorize::authorization_details::RarPolicy::new(config.rar.types.clone(), schemas)
+}
+
+/// A JSON Schema file of `[rar.schemas]` is at most this long.
+const MAX_SCHEMA_FILE_BYTES: u64 = 1024 * 1024;
+
 /// The text of a KEK file, read no further than [`MAX_KEK_FILE_BYTES`]: a path to a device or
 /// a large file by mistake is refused, not read to its end.
 fn read_kek_file(path: &Path, name: &str) -> Result<String, String> {

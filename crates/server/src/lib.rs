@@ -97,6 +97,7 @@ pub async fn build_provider_with(
 ) -> Result<Arc<Provider>, String> {
     let mut settings = Settings::from_config(config)?;
     settings.key_encryption = Arc::new(config::key_encryption(config)?);
+    settings.rar = config::rar_policy(config)?;
     let jwks = outbound::JwksOverHttp::new(&config.jar.request_uri)?;
     let mut provider = Provider::new(settings, store, clock, rng)
         .await

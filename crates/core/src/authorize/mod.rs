@@ -19,6 +19,7 @@
 //! | 6 | `response_type` | [`response_type`] | redirect |
 //! | 6 | `response_mode` usable by the client (SPEC §14) | [`crate::response::check_requested`] | redirect (default mode) |
 //! | 6 | `scope` | [`scope`] | redirect |
+//! | 6 | `authorization_details` (RFC 9396) | [`authorization_details`] | redirect (`invalid_authorization_details`) |
 //! | 6 | PKCE | [`pkce`] | redirect |
 //! | 6 | `prompt`, `max_age`, `nonce`, `login_hint` | [`prompt`], [`validated`] | redirect |
 //! | 6 | `dpop_jkt` (RFC 9449 §10) | [`dpop_jkt`] | redirect |
@@ -29,6 +30,7 @@
 //! the object's) when there is one, else to a page ([`redirect_uri::early_target`]); after
 //! it, to the validated target. `/par` answers every error as JSON.
 
+pub mod authorization_details;
 pub mod dpop_jkt;
 pub mod params;
 pub mod pkce;

@@ -6,7 +6,7 @@ use super::grant::{self, Reuse, invalid_grant};
 use super::interaction::LoginState;
 use super::issue::{Issuance, TokenResponse};
 use crate::authorize::params::RawParams;
-use crate::authorize::{ValidatedRequest, pkce};
+use crate::authorize::{ValidatedRequest, authorization_details, pkce};
 use crate::clients::Client;
 use crate::dpop::{self, CheckedProof, DpopCheck};
 use crate::error::OAuthError;
@@ -14,6 +14,7 @@ use crate::ports::{CodeRecord, Payload, Record, StoredCode, StoredGrant, UnixTim
 use crate::provider::Provider;
 use crate::secret::{hash_token, random_token};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// A stored code's payload is a [`CodePayload`].
@@ -41,6 +42,9 @@ pub struct CodePayload {
     /// The DPoP key the code is bound to (RFC 9449 §10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The approved `authorization_details` (RFC 9396 §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<Value>>,
 }
 
 impl Provider {
@@ -75,6 +79,7 @@ impl Provider {
             subject: login.user_id.clone(),
             auth_time: login.auth_time,
             dpop_jkt: request.dpop_jkt().map(str::to_string),
+            authorization_details: request.authorization_details().map(<[Value]>::to_vec),
         };
         self.store
             .code_insert(&StoredCode {
@@ -139,10 +144,20 @@ impl Provider {
             }
             (None, None) => {}
         }
+        // RFC 9396 §6.1: the token request may narrow the approved details.
+        let details = authorization_details::narrow(
+            &self.settings.rar,
+            client,
+            p.authorization_details.as_deref(),
+            form.get("authorization_details"),
+        )?;
         let grant = Issuance {
             grant_id: &stored.grant_id,
             subject: &p.subject,
             scope: &p.scope,
+            granted_scope: &p.scope,
+            authorization_details: details.as_deref(),
+            granted_details: p.authorization_details.as_deref(),
             auth_time: p.auth_time,
             nonce: p.nonce.as_deref(),
             dpop_jkt: proof.map(CheckedProof::jkt),

@@ -67,6 +67,9 @@ pub struct ActiveToken {
     /// The access token's identifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// What the token is for (RFC 9396 §9.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Value>,
 }
 
 impl Introspection {
@@ -219,6 +222,7 @@ fn describe(issuer: &str, found: Found) -> Introspection {
                     .get("jti")
                     .and_then(Value::as_str)
                     .map(str::to_string),
+                authorization_details: claims.remove("authorization_details"),
             }
         }
         Found::Refresh {
@@ -236,6 +240,7 @@ fn describe(issuer: &str, found: Found) -> Introspection {
             token_type: "refresh_token",
             cnf: payload.dpop_jkt.map(|jkt| json!({ "jkt": jkt })),
             jti: None,
+            authorization_details: payload.authorization_details.map(Value::Array),
         },
     };
     Introspection {

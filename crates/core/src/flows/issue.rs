@@ -10,7 +10,7 @@ use crate::secret::{hash_token, random_token};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use writ_jose::JwsAlg;
 
@@ -37,6 +37,9 @@ pub struct RefreshPayload {
     /// a confidential client's is already bound to its authentication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The granted `authorization_details` (RFC 9396 §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<Value>>,
 }
 
 /// What the tokens of one `/token` answer are about.
@@ -46,8 +49,14 @@ pub(crate) struct Issuance<'a> {
     pub(crate) grant_id: &'a str,
     /// The user.
     pub(crate) subject: &'a str,
-    /// The scope granted.
+    /// The scope of the access token: the grant's, or less (RFC 6749 §6).
     pub(crate) scope: &'a [String],
+    /// The scope of the grant, which a new refresh token keeps (RFC 6749 §6).
+    pub(crate) granted_scope: &'a [String],
+    /// The `authorization_details` of the access token: the grant's, or fewer (RFC 9396 §6.1).
+    pub(crate) authorization_details: Option<&'a [Value]>,
+    /// The grant's `authorization_details`, which a new refresh token keeps.
+    pub(crate) granted_details: Option<&'a [Value]>,
     /// When the user authenticated.
     pub(crate) auth_time: UnixTime,
     /// `nonce` of the authorization request, for the ID token.
@@ -81,6 +90,9 @@ pub struct TokenResponse {
     /// The ID token, for `openid` requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// What the access token is for (RFC 9396 §7), when the request named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<Value>>,
 }
 
 impl Provider {
@@ -94,6 +106,9 @@ impl Provider {
             grant_id,
             subject,
             scope,
+            granted_scope,
+            authorization_details,
+            granted_details,
             auth_time,
             nonce,
             dpop_jkt,
@@ -114,9 +129,15 @@ impl Provider {
             "iat": now,
             "exp": now + access_lifetime,
         });
-        // RFC 9449 §6.1: the confirmation claim names the key's thumbprint.
-        if let (Some(jkt), Some(obj)) = (dpop_jkt, access_claims.as_object_mut()) {
-            obj.insert("cnf".into(), json!({ "jkt": jkt }));
+        if let Some(obj) = access_claims.as_object_mut() {
+            // RFC 9449 §6.1: the confirmation claim names the key's thumbprint.
+            if let Some(jkt) = dpop_jkt {
+                obj.insert("cnf".into(), json!({ "jkt": jkt }));
+            }
+            // RFC 9396 §9.1: what the token is for travels in it.
+            if let Some(d) = authorization_details {
+                obj.insert("authorization_details".into(), json!(d));
+            }
         }
         let access_token = self
             .keys
@@ -150,12 +171,13 @@ impl Provider {
             let rt = random_token(self.rng.as_ref(), 32);
             let payload = RefreshPayload {
                 client_id: client.id().to_string(),
-                scope: scope.to_vec(),
+                scope: granted_scope.to_vec(),
                 subject: subject.to_string(),
                 auth_time,
                 dpop_jkt: dpop_jkt
                     .filter(|_| client.config.is_public())
                     .map(str::to_string),
+                authorization_details: granted_details.map(<[Value]>::to_vec),
             };
             self.store
                 .refresh_insert(&StoredRefreshToken {
@@ -190,6 +212,7 @@ impl Provider {
             scope: scope_str,
             refresh_token,
             id_token,
+            authorization_details: authorization_details.map(<[Value]>::to_vec),
         })
     }
 }

@@ -7,6 +7,7 @@
 
 use super::grant::{self, Reuse, invalid_grant};
 use super::issue::{Issuance, TokenResponse};
+use crate::authorize::authorization_details;
 use crate::authorize::params::RawParams;
 use crate::clients::Client;
 use crate::dpop::{self, CheckedProof, DpopCheck};
@@ -83,10 +84,21 @@ impl Provider {
                 asked
             }
         };
+        // RFC 9396 §6.1: a refresh may narrow the granted details, as it may the scope.
+        let details = authorization_details::narrow(
+            &self.settings.rar,
+            client,
+            p.authorization_details.as_deref(),
+            form.get("authorization_details"),
+        )?;
+        // RFC 6749 §6: a new refresh token keeps the scope (and details) of the one used.
         let grant = Issuance {
             grant_id: &stored.grant_id,
             subject: &p.subject,
             scope: &scope,
+            granted_scope: &p.scope,
+            authorization_details: details.as_deref(),
+            granted_details: p.authorization_details.as_deref(),
             auth_time: p.auth_time,
             nonce: None,
             dpop_jkt: proof.map(CheckedProof::jkt),

@@ -100,8 +100,103 @@ fn request_origin(i: &Interaction, name: &str) -> String {
     text
 }
 
+/// One `authorization_details` object for a person (RFC 9396 §2; SPEC §16): its type, then
+/// rows of label and text: the common fields, an amount with its currency, the creditor, and
+/// the rest by name.
+#[derive(Debug, Serialize)]
+struct DetailView {
+    r#type: String,
+    rows: Vec<(String, String)>,
+}
+
+/// Longest text shown for one value.
+const MAX_DETAIL_TEXT: usize = 300;
+
+fn detail_text(v: &serde_json::Value) -> String {
+    let text = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) if items.iter().all(|x| x.is_string()) => items
+            .iter()
+            .filter_map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    };
+    match text.char_indices().nth(MAX_DETAIL_TEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+fn details_view(details: &[serde_json::Value]) -> Vec<DetailView> {
+    use serde_json::Value;
+    const COMMON: [(&str, &str); 5] = [
+        ("actions", "Actions"),
+        ("locations", "Where"),
+        ("datatypes", "Data"),
+        ("identifier", "Identifier"),
+        ("privileges", "Privileges"),
+    ];
+    details
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|o| {
+            let mut rows = Vec::new();
+            let mut shown = vec!["type"];
+            for (key, label) in COMMON {
+                if let Some(v) = o.get(key) {
+                    rows.push((label.to_owned(), detail_text(v)));
+                    shown.push(key);
+                }
+            }
+            // Amounts: `{ "amount": "12.50", "currency": "EUR" }` under any name.
+            for (key, v) in o {
+                if let (Some(amount), Some(currency)) = (
+                    v.get("amount").map(detail_text),
+                    v.get("currency").and_then(Value::as_str),
+                ) {
+                    let label = if key == "instructedAmount" {
+                        "Amount"
+                    } else {
+                        key.as_str()
+                    };
+                    rows.push((label.to_owned(), format!("{amount} {currency}")));
+                    shown.push(key);
+                }
+            }
+            if let Some(v) = o.get("creditorName") {
+                rows.push(("Creditor".to_owned(), detail_text(v)));
+                shown.push("creditorName");
+            }
+            if let Some(acct) = o.get("creditorAccount") {
+                let text = acct
+                    .get("iban")
+                    .map(|i| format!("IBAN {}", detail_text(i)))
+                    .unwrap_or_else(|| detail_text(acct));
+                rows.push(("Creditor account".to_owned(), text));
+                shown.push("creditorAccount");
+            }
+            for (key, v) in o {
+                if !shown.contains(&key.as_str()) {
+                    rows.push((key.clone(), detail_text(v)));
+                }
+            }
+            DetailView {
+                r#type: o.get("type").map(detail_text).unwrap_or_default(),
+                rows,
+            }
+        })
+        .collect()
+}
+
 fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
     let origin = request_origin(i, name);
+    let details = i.request.authorization_details().map(details_view);
+    let details_signed = i
+        .request
+        .trusted()
+        .iter()
+        .any(|t| t == "authorization_details");
     render(
         "consent.html",
         minijinja::context! {
@@ -110,6 +205,8 @@ fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
             redirect_uri => i.request.redirect_uri(),
             username => i.login.as_ref().map(|l| l.username.clone()).unwrap_or_default(),
             scopes => i.request.scope(),
+            details => details,
+            details_signed => details_signed,
             request_origin => origin,
             action => s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
             csrf_token => i.csrf,
@@ -143,6 +240,9 @@ struct InteractionView<'a> {
     dpop_jkt: Option<&'a str>,
     /// The scope the person is asked to grant.
     scope: &'a [String],
+    /// The `authorization_details` the person is asked to grant (RFC 9396), checked; whether
+    /// they came from the signed request object is in `trusted`.
+    authorization_details: Option<&'a [serde_json::Value]>,
     /// Where the answer goes.
     redirect_uri: &'a str,
     /// The signed-in person, once they signed in.
@@ -194,6 +294,7 @@ impl<'a> InteractionView<'a> {
             transport: r.transport(),
             dpop_jkt: r.dpop_jkt(),
             scope: r.scope(),
+            authorization_details: r.authorization_details(),
             redirect_uri: r.redirect_uri(),
             login: i.login.as_ref().map(|l| LoginView {
                 sub: &l.user_id,
