@@ -139,13 +139,17 @@ function authentication(input) {
 
 async function discover(input) {
   // Plain http on 127.0.0.1 only: allowInsecureRequests is for this test, never production.
+  // "metadata": client metadata the library acts on (introspection_signed_response_alg...).
   const config = await client.discovery(
     new URL(input.issuer),
     input.client_id,
-    undefined,
+    input.metadata ?? undefined,
     authentication(input),
     { execute: [client.allowInsecureRequests], timeout: 10 },
   );
+  // "jarm": the library asks for response_mode=jwt and verifies the JARM response (JWT
+  // Secured Authorization Response Mode): signature against the jwks_uri, iss, aud, exp.
+  if (input.jarm === true) client.useJwtResponseMode(config);
   state.configs.set(input.name, config);
   const m = config.serverMetadata();
   return {
@@ -174,6 +178,7 @@ async function authorize(input) {
     code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
     code_challenge_method: 'S256',
   };
+  if (input.response_mode !== undefined) parameters.response_mode = input.response_mode;
   const out = { flow, state: parameters.state, nonce: parameters.nonce };
   const jarKey = input.jar_key === 'ed25519' ? needKeys().ed25519 : needKeys().jar;
   let DPoP;
@@ -240,6 +245,7 @@ async function redeem(input) {
     options,
   );
   flow.refreshToken = tokens.refresh_token ?? null;
+  flow.accessToken = tokens.access_token;
   const claims = tokens.claims();
   // openid-client checks the ID token's claims and alg but, as OIDC Core §3.1.3.7 allows for a
   // token received over TLS from the token endpoint, not its signature: jose checks that
@@ -283,6 +289,24 @@ async function refresh(input) {
   };
 }
 
+// RFC 7662 (and RFC 9701 when the client's metadata names introspection_signed_response_alg,
+// which the library then verifies) as `client`: the flow's access or refresh token.
+async function introspect(input) {
+  const flow = state.flows.get(input.flow);
+  if (flow === undefined) throw new Error(`no flow ${input.flow}`);
+  const token = input.which === 'refresh' ? flow.refreshToken : flow.accessToken;
+  return await client.tokenIntrospection(configOf(input.client), token);
+}
+
+// RFC 7009 as `client`: the flow's access or refresh token.
+async function revoke(input) {
+  const flow = state.flows.get(input.flow);
+  if (flow === undefined) throw new Error(`no flow ${input.flow}`);
+  const token = input.which === 'refresh' ? flow.refreshToken : flow.accessToken;
+  await client.tokenRevocation(configOf(input.client), token);
+  return {};
+}
+
 function hits(input) {
   return state.hits.get(input.path) ?? { hits: 0, accept: null };
 }
@@ -315,7 +339,7 @@ async function describe(e) {
   return out;
 }
 
-const commands = { keys, serve, discover, authorize, redeem, refresh, hits };
+const commands = { keys, serve, discover, authorize, redeem, refresh, introspect, revoke, hits };
 
 function answer(value) {
   process.stdout.write(JSON.stringify(value) + '\n');

@@ -11,7 +11,8 @@
 //! nonce retries. This file plays the browser: it follows the URL the library built
 //! through login and consent as alice and hands the callback back to the library. It also
 //! checks two refusals as the library sees them: a pushed `request_uri` used twice, and a PAR
-//! with a wrong client secret.
+//! with a wrong client secret. And the response side (SPEC §14, §15): a JARM response the
+//! library verifies, signed introspection answers it verifies, and revocation.
 //!
 //! Needs Node.js (≥ 20) on PATH: without it this test FAILS, it never skips. When
 //! `interop/node/node_modules` lacks openid-client it runs `npm ci --prefix interop/node` first.
@@ -37,6 +38,8 @@ const POST: &str = "oc-post";
 const SIGNER: &str = "oc-signer";
 /// A public client that must use DPoP (RFC 9449 §5.2).
 const SPA: &str = "oc-spa";
+/// A resource server: it only introspects (SPEC §15).
+const RS: &str = "oc-rs";
 
 // ---------------------------------------------------------------------------------------------
 // The npm side: one `node rp.mjs` per test, spoken to in JSON lines.
@@ -297,6 +300,12 @@ async fn setup_full(jar_extra: &str, signer_extra: &str) -> Setup {
         redirect_uris = ["{REDIRECT}"]
         token_endpoint_auth_method = "none"
         dpop_bound_access_tokens = true
+        [[clients]]
+        client_id = "{RS}"
+        client_name = "openid-client (resource server)"
+        grant_types = []
+        token_endpoint_auth_method = "client_secret_basic"
+        secrets = [{{ type = "shared", value = "{SECRET}" }}]
         "#
     );
     let s = start(&sections, &clients).await;
@@ -684,4 +693,60 @@ async fn a_code_bound_by_openid_clients_dpop_proof_is_refused_with_another_key()
         }))
         .await;
     assert_eq!(e["error"], "invalid_dpop_proof", "{e:#}");
+}
+
+/// JARM (SPEC §14), introspection (RFC 7662, RFC 9701) and revocation (RFC 7009) as the
+/// library does them: it pushes a request for `response_mode=jwt`, verifies the JARM response
+/// it gets back (signature against the jwks_uri, `iss`, `aud`, `exp`) and redeems its code; a
+/// resource server asks for signed introspection answers and the library verifies them; the
+/// client revokes its refresh token, and the access token of that grant goes inactive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_verifies_a_jarm_response_then_introspects_and_revokes_its_tokens() {
+    let t = setup().await;
+    t.rp.ok(json!({
+        "cmd": "discover", "name": "jarm", "issuer": t.s.base, "client_id": BASIC,
+        "auth": "client_secret_basic", "secret": SECRET, "jarm": true,
+    }))
+    .await;
+    let built =
+        t.rp.ok(json!({
+            "cmd": "authorize", "client": "jarm", "mode": "par", "redirect_uri": REDIRECT,
+            "scope": "openid profile", "response_mode": "jwt",
+        }))
+        .await;
+    let (loc, view) = follow(&t, built["url"].as_str().unwrap()).await;
+    assert_eq!(view["parameters"]["response_mode"], "jwt", "{view:#}");
+    let back = login_and_allow(&t.s, &loc).await;
+    let q = query(&back);
+    assert!(
+        q.contains_key("response") && !q.contains_key("code"),
+        "{back}"
+    );
+    let got =
+        t.rp.ok(json!({ "cmd": "redeem", "flow": built["flow"], "callback": back }))
+            .await;
+    assert_eq!(got["claims"]["aud"], BASIC);
+
+    t.rp.ok(json!({
+        "cmd": "discover", "name": "rs", "issuer": t.s.base, "client_id": RS,
+        "auth": "client_secret_basic", "secret": SECRET,
+        "metadata": { "introspection_signed_response_alg": "RS256" },
+    }))
+    .await;
+    let introspect = |client: &str, which: &str| json!({ "cmd": "introspect", "client": client, "flow": built["flow"], "which": which });
+    let v = t.rp.ok(introspect("rs", "access")).await;
+    assert_eq!(v["active"], true, "{v:#}");
+    assert_eq!(v["client_id"], BASIC, "{v:#}");
+    assert_eq!(v["iss"], t.s.base, "{v:#}");
+    let v = t.rp.ok(introspect("jarm", "refresh")).await;
+    assert_eq!(v["active"], true, "{v:#}");
+
+    t.rp.ok(
+        json!({ "cmd": "revoke", "client": "jarm", "flow": built["flow"], "which": "refresh" }),
+    )
+    .await;
+    let v = t.rp.ok(introspect("rs", "access")).await;
+    assert_eq!(v["active"], false, "{v:#}");
+    let v = t.rp.ok(introspect("jarm", "refresh")).await;
+    assert_eq!(v["active"], false, "{v:#}");
 }
