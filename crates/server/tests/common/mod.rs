@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod dpop;
+pub mod node;
 pub mod ro_host;
 
 use reqwest::StatusCode;
