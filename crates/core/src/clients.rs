@@ -13,7 +13,7 @@ use crate::ports::{Clock, Store, StoreError, StoredClient, UnixTime};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use writ_jose::{JwkSet, VerifyingKey};
+use writ_jose::{EncryptionKey, JweAlg, JweEnc, Jwk, JwkSet, VerifyingKey};
 use writ_protocol::client::{ClientConfig, SecretType};
 
 /// Where a client key came from (SPEC §2 `secrets[].type`, `jwks_uri`), shown on the consent
@@ -73,6 +73,29 @@ pub struct Client {
     pub public_keys: Vec<ClientKey>,
     /// Shared secrets with their expiry.
     pub shared_secrets: Vec<(String, Option<UnixTime>)>,
+    /// Public keys registered with `"use": "enc"`, to encrypt responses to (JARM §3), with
+    /// their expiry.
+    pub encryption_keys: Vec<(EncryptionKey, Option<UnixTime>)>,
+}
+
+/// A registered public JWK: a key to encrypt to when it says `"use": "enc"`, else a key that
+/// verifies the client's signatures.
+enum RegisteredKey {
+    Verifying(VerifyingKey),
+    Encryption(EncryptionKey),
+}
+
+fn registered_key(jwk: &Jwk) -> Result<RegisteredKey, writ_jose::JoseError> {
+    if jwk.is_private() {
+        return Err(writ_jose::JoseError::InvalidKey(
+            "a client key must be public: private members found".into(),
+        ));
+    }
+    if jwk.key_use.as_deref() == Some("enc") {
+        EncryptionKey::from_jwk(jwk).map(RegisteredKey::Encryption)
+    } else {
+        VerifyingKey::from_jwk(jwk).map(RegisteredKey::Verifying)
+    }
 }
 
 /// Why a registration cannot be used.
@@ -92,20 +115,17 @@ impl Client {
         let mut errs = config.validate().err().unwrap_or_default();
         let mut public_keys = Vec::new();
         let mut shared_secrets = Vec::new();
+        let mut encryption_keys = Vec::new();
         for (i, s) in config.secrets.iter().enumerate() {
             let expires = s.expires.as_ref().and_then(|e| e.unix().ok());
             match s.kind {
                 SecretType::Shared => shared_secrets.push((s.value.clone(), expires)),
                 SecretType::Jwk => {
-                    match writ_jose::Jwk::from_json(s.value.as_bytes()).and_then(|jwk| {
-                        if jwk.is_private() {
-                            return Err(writ_jose::JoseError::InvalidKey(
-                                "a client key must be public: private members found".into(),
-                            ));
+                    match Jwk::from_json(s.value.as_bytes()).and_then(|jwk| registered_key(&jwk)) {
+                        Ok(RegisteredKey::Verifying(k)) => {
+                            public_keys.push(ClientKey::new(k, KeySource::Jwk, expires))
                         }
-                        VerifyingKey::from_jwk(&jwk)
-                    }) {
-                        Ok(k) => public_keys.push(ClientKey::new(k, KeySource::Jwk, expires)),
+                        Ok(RegisteredKey::Encryption(k)) => encryption_keys.push((k, expires)),
                         Err(e) => errs.push(format!("secrets[{i}]: not a usable public JWK: {e}")),
                     }
                 }
@@ -113,18 +133,12 @@ impl Client {
                     match JwkSet::from_json(s.value.as_bytes(), writ_jose::MAX_JWK_SET_BYTES) {
                         Ok(set) => {
                             for (j, jwk) in set.keys.iter().enumerate() {
-                                if jwk.is_private() {
-                                    errs.push(format!(
-                                        "secrets[{i}].keys[{j}]: a client key must be public"
-                                    ));
-                                    continue;
-                                }
-                                match VerifyingKey::from_jwk(jwk) {
-                                    Ok(k) => public_keys.push(ClientKey::new(
-                                        k,
-                                        KeySource::Jwks,
-                                        expires,
-                                    )),
+                                match registered_key(jwk) {
+                                    Ok(RegisteredKey::Verifying(k)) => public_keys
+                                        .push(ClientKey::new(k, KeySource::Jwks, expires)),
+                                    Ok(RegisteredKey::Encryption(k)) => {
+                                        encryption_keys.push((k, expires))
+                                    }
                                     Err(e) => errs.push(format!("secrets[{i}].keys[{j}]: {e}")),
                                 }
                             }
@@ -138,11 +152,32 @@ impl Client {
                 },
             }
         }
+        // JARM §3: the key the responses are encrypted to must be registered.
+        if let Some(writ_protocol::alg::Configured::Known(alg)) =
+            config.authorization_encrypted_response_alg
+        {
+            let has_key = if alg.is_symmetric() {
+                !shared_secrets.is_empty()
+            } else {
+                !encryption_keys.is_empty()
+            };
+            if !has_key {
+                errs.push(format!(
+                    "authorization_encrypted_response_alg: {alg} needs {} in secrets",
+                    if alg.is_symmetric() {
+                        "a shared secret"
+                    } else {
+                        "a public key with \"use\": \"enc\" (type jwk or jwks)"
+                    }
+                ));
+            }
+        }
         if errs.is_empty() {
             Ok(Client {
                 config,
                 public_keys,
                 shared_secrets,
+                encryption_keys,
             })
         } else {
             Err(ClientError::Invalid(errs))
@@ -169,6 +204,34 @@ impl Client {
             .iter()
             .filter(move |(_, exp)| exp.is_none_or(|e| e > now))
             .map(|(s, _)| s.as_str())
+    }
+
+    /// The key to encrypt a response to with `alg`/`enc` at `now` (JARM §3): the first live
+    /// registered `use=enc` key that fits them, or for A*KW and `dir` the key derived from the
+    /// newest live shared secret (OpenID Connect Core §10.2).
+    pub fn encryption_key(
+        &self,
+        alg: JweAlg,
+        enc: JweEnc,
+        now: UnixTime,
+    ) -> Result<EncryptionKey, writ_jose::JoseError> {
+        if alg.is_symmetric() {
+            let secret = self.live_shared_secrets(now).last().ok_or_else(|| {
+                writ_jose::JoseError::InvalidKey("no live shared secret to key it from".into())
+            })?;
+            return EncryptionKey::from_client_secret(secret.as_bytes(), alg, enc);
+        }
+        self.encryption_keys
+            .iter()
+            .filter(|(_, exp)| exp.is_none_or(|e| e > now))
+            .map(|(k, _)| k)
+            .find(|k| k.check_alg(alg, enc).is_ok())
+            .cloned()
+            .ok_or_else(|| {
+                writ_jose::JoseError::InvalidKey(format!(
+                    "no live registered key with use enc fits {alg}/{enc}"
+                ))
+            })
     }
 
     /// Whether `uri` is registered, compared exactly (RFC 9700 §4.1.3).

@@ -51,6 +51,15 @@ pub fn metadata(settings: &Settings) -> Value {
         // SPEC §14: OAuth 2.0 Multiple Response Types, Form Post, and JARM.
         "response_modes_supported": crate::response::RESPONSE_MODES,
         "authorization_signing_alg_values_supported": id_algs,
+        // JARM §3: what a client may register to have its responses encrypted with.
+        "authorization_encryption_alg_values_supported": writ_jose::JweAlg::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        "authorization_encryption_enc_values_supported": writ_jose::JweEnc::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>(),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_algs,

@@ -87,9 +87,10 @@ impl Provider {
     }
 
     /// `response` on its way to `target` by the target's response mode (SPEC §14): the
-    /// parameters of [`response::parameters`], signed as one JWT for a JARM mode, put on the
-    /// mode's channel ([`Delivery::by`]).
-    pub fn deliver(
+    /// parameters of [`response::parameters`], signed as one JWT for a JARM mode (and then
+    /// encrypted to the client when it registered for that), put on the mode's channel
+    /// ([`Delivery::by`]).
+    pub async fn deliver(
         &self,
         target: &RedirectTarget,
         response: AuthorizationResponse<'_>,
@@ -97,9 +98,44 @@ impl Provider {
         let params = response::parameters(&self.settings.issuer, target, response);
         let params = match target.mode().jarm() {
             None => params,
-            Some(alg) => vec![("response", self.sign_jarm(target.client_id(), alg, params)?)],
+            Some(alg) => {
+                let jwt = self.sign_jarm(target.client_id(), alg, params)?;
+                vec![(
+                    "response",
+                    self.encrypt_jarm(target.client_id(), jwt).await?,
+                )]
+            }
         };
         Delivery::by(target, params)
+    }
+
+    /// JARM §2.2, §3: a signed response, encrypted (a nested JWT, `cty: JWT`) to the client
+    /// when it registered `authorization_encrypted_response_alg`; as it is otherwise.
+    async fn encrypt_jarm(&self, client_id: &str, jwt: String) -> Result<String, OAuthError> {
+        use writ_protocol::alg::Configured;
+        let client = self
+            .clients
+            .get(client_id)
+            .await?
+            .ok_or_else(|| OAuthError::server("the client of a JARM response is gone"))?;
+        let Some(Configured::Known(alg)) = client.config.authorization_encrypted_response_alg
+        else {
+            return Ok(jwt);
+        };
+        let enc = match client.config.authorization_encrypted_response_enc {
+            Some(Configured::Known(e)) => e,
+            _ => writ_jose::JweEnc::A128CbcHs256,
+        };
+        let key = client
+            .encryption_key(alg, enc, self.clock.now())
+            .map_err(|e| OAuthError::server(format!("JARM encryption key: {e}")))?;
+        let mut header = serde_json::Map::new();
+        header.insert("cty".into(), "JWT".into());
+        if let Some(kid) = key.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        writ_jose::encrypt_compact(&header, jwt.as_bytes(), alg, enc, &key)
+            .map_err(|e| OAuthError::server(format!("JARM encryption: {e}")))
     }
 
     /// JARM §2.1: the response parameters as claims of one JWT, with `iss` (already among

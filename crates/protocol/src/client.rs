@@ -170,6 +170,15 @@ pub struct ClientConfig {
     /// FAPI profile): one the server holds a key for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_signed_response_alg: Option<Configured<JwsAlg>>,
+    /// Encrypt this client's JARM responses with this key management algorithm (JARM §3; a
+    /// nested JWT, signed then encrypted): to a key of its registration with `"use": "enc"`
+    /// (RSA-OAEP*, ECDH-ES*), or keyed from its client secret (A*KW, `dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_alg: Option<Configured<JweAlg>>,
+    /// The content encryption of this client's JARM responses (default A128CBC-HS256, JARM §3);
+    /// only with `authorization_encrypted_response_alg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_encrypted_response_enc: Option<Configured<JweEnc>>,
     /// The algorithm of this client's signed introspection responses (RFC 9701 §6; default
     /// RS256, PS256 under a FAPI profile): one the server holds a key for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -406,6 +415,32 @@ impl ClientConfig {
                     "authorization_details_types[{i}]: {t:?} is not a type name"
                 ));
             }
+        }
+        if let Some(a) = self
+            .authorization_encrypted_response_alg
+            .as_ref()
+            .and_then(|a| a.refused())
+        {
+            errs.push(format!(
+                "authorization_encrypted_response_alg: unsupported algorithm {a:?}"
+            ));
+        }
+        if let Some(e) = self
+            .authorization_encrypted_response_enc
+            .as_ref()
+            .and_then(|e| e.refused())
+        {
+            errs.push(format!(
+                "authorization_encrypted_response_enc: unsupported encryption {e:?}"
+            ));
+        }
+        if self.authorization_encrypted_response_enc.is_some()
+            && self.authorization_encrypted_response_alg.is_none()
+        {
+            errs.push(
+                "authorization_encrypted_response_enc: needs authorization_encrypted_response_alg"
+                    .into(),
+            );
         }
         if let Some(a) = &self.authorization_signed_response_alg {
             errs.extend(check_id_token_alg("authorization_signed_response_alg", a));

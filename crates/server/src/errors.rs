@@ -49,11 +49,12 @@ pub struct AuthorizeFailure {
 impl AuthorizeFailure {
     /// `error` for the browser that sent `headers`. A redirect that cannot be built falls
     /// back to a page.
-    pub fn new(state: &AppState, headers: &HeaderMap, error: AuthorizeError) -> Self {
+    pub async fn new(state: &AppState, headers: &HeaderMap, error: AuthorizeError) -> Self {
         let redirect = match &error {
             AuthorizeError::Redirect(e, target) => state
                 .provider
                 .deliver(target, AuthorizationResponse::Error(e))
+                .await
                 .ok(),
             AuthorizeError::Page(_) => None,
         };

@@ -340,6 +340,14 @@ async fn discovery_lists_every_response_mode_and_the_jarm_algs() {
         d["authorization_signing_alg_values_supported"],
         json!(["RS256", "PS256", "ES256", "EdDSA"])
     );
+    let encryption = d["authorization_encryption_alg_values_supported"].to_string();
+    assert!(encryption.contains("RSA-OAEP-256") && encryption.contains("A256KW"));
+    assert!(!encryption.contains("RSA1_5"));
+    assert!(
+        d["authorization_encryption_enc_values_supported"]
+            .to_string()
+            .contains("A128CBC-HS256")
+    );
 }
 
 #[tokio::test]
@@ -353,4 +361,95 @@ async fn the_fapi1_advanced_profile_answers_only_by_jarm() {
     let (header, claims) = jarm_of(&s, &query(&location(&r))).await;
     assert_eq!(header["alg"], "PS256", "FAPI: no RS256");
     assert!(claims["code"].is_string());
+}
+
+/// The claims of a JARM response that arrived encrypted: decrypted with `key`, then verified
+/// with the server's published key. Also returns the JWE header.
+async fn decrypt_jarm(
+    s: &Srv,
+    params: &HashMap<String, String>,
+    key: &writ_jose::DecryptionKey,
+) -> (Value, Value) {
+    let jwe = writ_jose::EncryptedJwe::parse(&params["response"], 64 * 1024).unwrap();
+    let header = serde_json::to_value(jwe.header().get("cty")).unwrap();
+    let inner = jwe.decrypt(key).expect("encrypted to the client's key");
+    let jws = String::from_utf8(inner.plaintext().to_vec()).unwrap();
+    assert_eq!(jws.split('.').count(), 3, "a signed JWT inside (JARM §2.2)");
+    let (_, claims) = verified_by_server(s, &jws).await;
+    (header, claims)
+}
+
+#[tokio::test]
+async fn an_encrypted_jarm_response_is_signed_then_encrypted_to_the_clients_enc_key() {
+    let key = writ_jose::DecryptionKey::generate_rsa(2048).unwrap();
+    let jwk = key.public_jwk("rp-enc-1").unwrap();
+    let jwk = serde_json::to_string(&jwk).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&jwk).unwrap()["use"], "enc");
+    let clients = format!(
+        r#"
+        [[clients]]
+        client_id = "sealed"
+        authorization_encrypted_response_alg = "RSA-OAEP-256"
+        authorization_encrypted_response_enc = "A256GCM"
+        redirect_uris = ["{REDIRECT}"]
+        secrets = [{{ type = "jwk", value = '{jwk}' }}, {{ type = "shared", value = "{SECRET}" }}]
+        "#
+    );
+    let s = start("", &clients).await;
+    let r = flow(&s, "sealed", &[("response_mode", "jwt")], "allow").await;
+    let params = query(&location(&r));
+    assert_eq!(params["response"].split('.').count(), 5, "a JWE");
+    let (cty, claims) = decrypt_jarm(&s, &params, &key).await;
+    assert_eq!(cty, "JWT");
+    assert_eq!(claims["aud"], "sealed");
+    assert!(claims["code"].is_string(), "{claims}");
+    // An error is sealed the same way.
+    let r = ask(
+        &s,
+        "sealed",
+        "xyz",
+        &[("response_mode", "fragment.jwt"), ("prompt", "bogus")],
+    )
+    .await;
+    let (_, claims) = decrypt_jarm(&s, &fragment(&location(&r)), &key).await;
+    assert_eq!(claims["error"], "invalid_request", "{claims}");
+}
+
+#[tokio::test]
+async fn a_jarm_response_can_be_encrypted_with_a_key_from_the_client_secret() {
+    let clients = format!(
+        r#"
+        [[clients]]
+        client_id = "kw"
+        authorization_encrypted_response_alg = "A256KW"
+        redirect_uris = ["{REDIRECT}"]
+        secrets = [{{ type = "shared", value = "{SECRET}" }}]
+        "#
+    );
+    let s = start("", &clients).await;
+    let r = flow(&s, "kw", &[("response_mode", "jwt")], "allow").await;
+    let key = writ_jose::DecryptionKey::from_client_secret(
+        SECRET.as_bytes(),
+        writ_jose::JweAlg::A256Kw,
+        writ_jose::JweEnc::A128CbcHs256,
+    )
+    .unwrap();
+    let (_, claims) = decrypt_jarm(&s, &query(&location(&r)), &key).await;
+    assert_eq!(claims["aud"], "kw");
+}
+
+#[test]
+fn jarm_encryption_to_a_public_key_needs_a_registered_enc_key() {
+    let config: writ_protocol::client::ClientConfig = serde_json::from_value(json!({
+        "client_id": "c",
+        "redirect_uris": [REDIRECT],
+        "authorization_encrypted_response_alg": "RSA-OAEP-256",
+        "secrets": [{ "type": "jwks", "value": rp_jwks() }, { "type": "shared", "value": SECRET }]
+    }))
+    .unwrap();
+    let e = writ_core::clients::Client::from_config(config).unwrap_err();
+    assert!(
+        format!("{e:?}").contains("\\\"use\\\": \\\"enc\\\""),
+        "{e:?}"
+    );
 }

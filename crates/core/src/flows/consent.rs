@@ -62,9 +62,11 @@ impl Provider {
         let target = i.request.redirect_target();
         if !allow {
             let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-            return Err(self.end_with(&target, e));
+            return Err(self.end_with(&target, e).await);
         }
         let code = self.issue_code(&client, &i.request, &login, now).await?;
-        Ok(self.deliver(&target, AuthorizationResponse::Code(&code))?)
+        Ok(self
+            .deliver(&target, AuthorizationResponse::Code(&code))
+            .await?)
     }
 }

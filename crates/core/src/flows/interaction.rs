@@ -90,8 +90,12 @@ pub(crate) fn page(code: ErrorCode, text: &'static str) -> InteractionError {
 impl Provider {
     /// End an interaction with `e`, delivered to the client at `target`; a page when the URL
     /// cannot be built.
-    pub(crate) fn end_with(&self, target: &RedirectTarget, e: OAuthError) -> InteractionError {
-        match self.deliver(target, AuthorizationResponse::Error(&e)) {
+    pub(crate) async fn end_with(
+        &self,
+        target: &RedirectTarget,
+        e: OAuthError,
+    ) -> InteractionError {
+        match self.deliver(target, AuthorizationResponse::Error(&e)).await {
             Ok(delivery) => InteractionError::Redirect(delivery),
             Err(_) => InteractionError::Page(e),
         }

@@ -214,7 +214,7 @@ impl Provider {
     ) -> InteractionError {
         let _ = self.answer_interaction(at, i, now).await;
         let e = OAuthError::new(ErrorCode::AccessDenied, "too many failed sign-in attempts");
-        self.end_with(&i.request.redirect_target(), e)
+        self.end_with(&i.request.redirect_target(), e).await
     }
 
     /// Forget the failed sign-ins of `username` ([`unlock_account`]).

@@ -31,7 +31,7 @@ pub async fn post(
         let e = OAuthError::invalid_request(
             "POST /authorize needs Content-Type application/x-www-form-urlencoded",
         );
-        return Err(AuthorizeFailure::new(&s, &headers, e.into()));
+        return Err(AuthorizeFailure::new(&s, &headers, e.into()).await);
     }
     handle(&s, &session, &headers, &body).await
 }
@@ -42,11 +42,10 @@ async fn handle(
     headers: &HeaderMap,
     params: &[u8],
 ) -> Result<Response, AuthorizeFailure> {
-    let next = s
-        .provider
-        .authorize(params, session.value())
-        .await
-        .map_err(|e| AuthorizeFailure::new(s, headers, e))?;
+    let next = match s.provider.authorize(params, session.value()).await {
+        Ok(next) => next,
+        Err(e) => return Err(AuthorizeFailure::new(s, headers, e).await),
+    };
     metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
         .increment(1);
     if let Some(transport) = next.request_object_transport {
