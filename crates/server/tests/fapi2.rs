@@ -20,6 +20,11 @@ fn bank(extra: &str) -> String {
 
 /// A server with only `bank` (and `sections`), the profile server-wide.
 async fn fapi_server(sections: &str) -> Srv {
+    fapi_server_as("fapi2-security", "", sections).await
+}
+
+/// A server with only `bank` (registered with `bank_extra`), `profile` server-wide.
+async fn fapi_server_as(profile: &str, bank_extra: &str, sections: &str) -> Srv {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -29,14 +34,14 @@ async fn fapi_server(sections: &str) -> Srv {
         issuer = "http://{addr}"
         listen = "{addr}"
         [jar]
-        profile = "fapi2-security"
+        profile = "{profile}"
         {sections}
         {bank}
         [[users]]
         username = "alice"
         password_hash = "{hash}"
         "#,
-        bank = bank(""),
+        bank = bank(bank_extra),
     );
     serve(dir, listener, &toml).await
 }
@@ -438,5 +443,80 @@ fn fapi1_advanced_refuses_a_client_allowed_unsigned_request_objects() {
     assert!(
         p.contains("allow_unsigned_by_value") && p.contains("fapi1-advanced"),
         "{p}"
+    );
+}
+
+/// FAPI 2.0 Message Signing (SPEC §17): a signed request object pushed, the authorization
+/// response by JARM for a client registered for it (PS256, the profile's default), and a
+/// signed introspection answer on request (PS256); discovery lists only the profile's algs.
+#[tokio::test]
+async fn fapi2_message_signing_answers_by_jarm_and_signs_introspection() {
+    let s = fapi_server_as("fapi2-message-signing", "require_jarm = true", "").await;
+    let h = Holder::ec();
+    let mut form: Vec<(&str, String)> = vec![
+        ("client_id", "bank".into()),
+        ("request", sign(&claims(&s.base, "bank"))),
+    ];
+    form.extend(client_auth(&s));
+    let r = post(
+        &s,
+        "/par",
+        &form,
+        Some(&h.proof("POST", &format!("{}/par", s.base))),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let uri = r.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let loc = accepted(
+        &s,
+        &authorize(&s, &format!("client_id=bank&request_uri={}", enc(&uri))).await,
+    );
+    let done = login_and_allow(&s, &loc).await;
+    let q = query(&done);
+    assert!(
+        !q.contains_key("code"),
+        "only inside the JARM response: {done}"
+    );
+    let (header, claims) = verified_by_server(&s, &q["response"]).await;
+    assert_eq!(header["alg"], "PS256");
+    assert_eq!(claims["aud"], "bank");
+    assert_eq!(claims["iss"], s.base);
+    let code = claims["code"].as_str().unwrap();
+    let r = redeem_code(&s, code, Some(&token_proof(&s, &h))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t: Value = r.json().await.unwrap();
+
+    let mut form: Vec<(&str, String)> = vec![
+        ("client_id", "bank".into()),
+        ("token", t["access_token"].as_str().unwrap().into()),
+    ];
+    form.extend(client_auth(&s));
+    let r = s
+        .http
+        .post(format!("{}/introspect", s.base))
+        .header("accept", "application/token-introspection+jwt")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (header, claims) = verified_by_server(&s, &r.text().await.unwrap()).await;
+    assert_eq!(header["alg"], "PS256");
+    assert_eq!(claims["token_introspection"]["active"], true, "{claims}");
+    assert_eq!(claims["token_introspection"]["token_type"], "DPoP");
+
+    let d = discovery(&s).await;
+    for key in [
+        "authorization_signing_alg_values_supported",
+        "introspection_signing_alg_values_supported",
+    ] {
+        assert_eq!(d[key], json!(["PS256", "ES256", "EdDSA"]), "{key}");
+    }
+    assert_eq!(
+        d["introspection_endpoint_auth_methods_supported"],
+        json!(["private_key_jwt"])
     );
 }
