@@ -8,7 +8,7 @@ use crate::clients::{Client, ClientKey, KeySource};
 use crate::ports::UnixTime;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use writ_jose::{JwkSet, VerifyingKey};
+use writ_jose::{EncryptionKey, JwkSet, VerifyingKey};
 
 /// How long a fetched key set is used before it is fetched again.
 pub const JWKS_TTL: i64 = 300;
@@ -37,6 +37,8 @@ pub trait JwksFetcher: Send + Sync {
 struct Entry {
     uri: String,
     keys: Arc<[ClientKey]>,
+    /// The set's `use: enc` keys, to encrypt responses to (JARM §3, RFC 9701 §6).
+    encryption: Arc<[EncryptionKey]>,
     fetched_at: UnixTime,
     forced_at: Option<UnixTime>,
 }
@@ -62,15 +64,33 @@ impl RemoteKeys {
         client: &Client,
         now: UnixTime,
     ) -> Result<Arc<[ClientKey]>, FetchFailure> {
+        Ok(self.sets(client, now).await?.0)
+    }
+
+    /// The `use: enc` keys of the client's `jwks_uri` (empty when it has none), from the
+    /// cache when fresh.
+    pub async fn encryption_keys(
+        &self,
+        client: &Client,
+        now: UnixTime,
+    ) -> Result<Arc<[EncryptionKey]>, FetchFailure> {
+        Ok(self.sets(client, now).await?.1)
+    }
+
+    async fn sets(
+        &self,
+        client: &Client,
+        now: UnixTime,
+    ) -> Result<(Arc<[ClientKey]>, Arc<[EncryptionKey]>), FetchFailure> {
         let Some(uri) = client.config.jwks_uri.as_deref() else {
-            return Ok(Arc::from(Vec::new()));
+            return Ok((Arc::from(Vec::new()), Arc::from(Vec::new())));
         };
         if let Ok(cache) = self.cache.read()
             && let Some(e) = cache.get(client.id())
             && e.uri == uri
             && now - e.fetched_at < JWKS_TTL
         {
-            return Ok(e.keys.clone());
+            return Ok((e.keys.clone(), e.encryption.clone()));
         }
         self.load(client, uri, now, false).await
     }
@@ -101,7 +121,9 @@ impl RemoteKeys {
                 e.forced_at = Some(now);
             }
         }
-        self.load(client, uri, now, true).await.map(Some)
+        self.load(client, uri, now, true)
+            .await
+            .map(|(keys, _)| Some(keys))
     }
 
     async fn load(
@@ -110,7 +132,7 @@ impl RemoteKeys {
         uri: &str,
         now: UnixTime,
         fresh: bool,
-    ) -> Result<Arc<[ClientKey]>, FetchFailure> {
+    ) -> Result<(Arc<[ClientKey]>, Arc<[EncryptionKey]>), FetchFailure> {
         let Some(fetcher) = &self.fetcher else {
             return Err(FetchFailure {
                 public: "the client's jwks_uri cannot be fetched here".into(),
@@ -118,7 +140,9 @@ impl RemoteKeys {
             });
         };
         let body = fetcher.fetch_jwks(uri, fresh).await?;
-        let keys: Arc<[ClientKey]> = Arc::from(parse_key_set(&body)?);
+        let (keys, encryption) = parse_key_set(&body)?;
+        let (keys, encryption): (Arc<[ClientKey]>, Arc<[EncryptionKey]>) =
+            (Arc::from(keys), Arc::from(encryption));
         if let Ok(mut cache) = self.cache.write() {
             if cache.len() >= MAX_CACHED_CLIENTS {
                 cache.clear();
@@ -133,30 +157,36 @@ impl RemoteKeys {
                 Entry {
                     uri: uri.to_string(),
                     keys: keys.clone(),
+                    encryption: encryption.clone(),
                     fetched_at: now,
                     forced_at,
                 },
             );
         }
-        Ok(keys)
+        Ok((keys, encryption))
     }
 }
 
-/// Parse a fetched JWK set: public keys only; keys that cannot verify anything (private
-/// members, `use: enc`, unknown types) are skipped rather than failing the whole set, as
-/// key sets often carry encryption keys too.
-fn parse_key_set(body: &[u8]) -> Result<Vec<ClientKey>, FetchFailure> {
+/// Parse a fetched JWK set: public keys only, those that verify and, apart, those marked
+/// `use: enc` to encrypt to; a key that is neither (private members, unknown types) is skipped
+/// rather than failing the whole set.
+#[allow(clippy::type_complexity)]
+fn parse_key_set(body: &[u8]) -> Result<(Vec<ClientKey>, Vec<EncryptionKey>), FetchFailure> {
     let set = JwkSet::from_json(body, writ_jose::MAX_JWK_SET_BYTES).map_err(|e| FetchFailure {
         public: "the client's jwks_uri did not return a valid JWK set".into(),
         detail: e.to_string(),
     })?;
-    Ok(set
-        .keys
-        .iter()
-        .filter(|j| !j.is_private() && j.key_use.as_deref() != Some("enc"))
+    let public = || set.keys.iter().filter(|j| !j.is_private());
+    let verifying = public()
+        .filter(|j| j.key_use.as_deref() != Some("enc"))
         .filter_map(|j| VerifyingKey::from_jwk(j).ok())
         .map(|k| ClientKey::new(k, KeySource::JwksUri, None))
-        .collect())
+        .collect();
+    let encryption = public()
+        .filter(|j| j.key_use.as_deref() == Some("enc"))
+        .filter_map(|j| EncryptionKey::from_jwk(j).ok())
+        .collect();
+    Ok((verifying, encryption))
 }
 
 #[cfg(test)]

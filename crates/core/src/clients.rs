@@ -152,22 +152,24 @@ impl Client {
                 },
             }
         }
-        // JARM §3: the key the responses are encrypted to must be registered.
-        if let Some(writ_protocol::alg::Configured::Known(alg)) =
-            config.authorization_encrypted_response_alg
-        {
+        // JARM §3, RFC 9701 §6: the key the responses are encrypted to must be registered
+        // (or, for a public key, may be published at the jwks_uri).
+        for (what, alg, _) in config.response_encryption() {
+            let Some(writ_protocol::alg::Configured::Known(alg)) = alg else {
+                continue;
+            };
             let has_key = if alg.is_symmetric() {
                 !shared_secrets.is_empty()
             } else {
-                !encryption_keys.is_empty()
+                !encryption_keys.is_empty() || config.jwks_uri.is_some()
             };
             if !has_key {
                 errs.push(format!(
-                    "authorization_encrypted_response_alg: {alg} needs {} in secrets",
+                    "{what}_encrypted_response_alg: {alg} needs {} in secrets",
                     if alg.is_symmetric() {
                         "a shared secret"
                     } else {
-                        "a public key with \"use\": \"enc\" (type jwk or jwks)"
+                        "a public key with \"use\": \"enc\" (type jwk or jwks), or a jwks_uri"
                     }
                 ));
             }

@@ -72,8 +72,17 @@ pub fn metadata(settings: &Settings) -> Value {
             .filter(|m| **m != "none")
             .collect::<Vec<_>>(),
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        // RFC 9701 §7: the algorithms a signed introspection response can use.
+        // RFC 9701 §7: the algorithms a signed introspection response can use, and those it
+        // can be encrypted with.
         "introspection_signing_alg_values_supported": id_algs,
+        "introspection_encryption_alg_values_supported": writ_jose::JweAlg::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        "introspection_encryption_enc_values_supported": writ_jose::JweEnc::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>(),
         // RFC 7009, RFC 8414 §2: a public client may revoke its own tokens (RFC 7009 §5).
         "revocation_endpoint": e("/revoke"),
         "revocation_endpoint_auth_methods_supported": auth_methods,

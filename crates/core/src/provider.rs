@@ -109,33 +109,68 @@ impl Provider {
         Delivery::by(target, params)
     }
 
-    /// JARM §2.2, §3: a signed response, encrypted (a nested JWT, `cty: JWT`) to the client
-    /// when it registered `authorization_encrypted_response_alg`; as it is otherwise.
+    /// JARM §2.2, §3: a signed response, encrypted to the client when it registered
+    /// `authorization_encrypted_response_alg`; as it is otherwise.
     async fn encrypt_jarm(&self, client_id: &str, jwt: String) -> Result<String, OAuthError> {
-        use writ_protocol::alg::Configured;
         let client = self
             .clients
             .get(client_id)
             .await?
             .ok_or_else(|| OAuthError::server("the client of a JARM response is gone"))?;
-        let Some(Configured::Known(alg)) = client.config.authorization_encrypted_response_alg
-        else {
+        let c = &client.config;
+        self.encrypt_to(
+            &client,
+            c.authorization_encrypted_response_alg.as_ref(),
+            c.authorization_encrypted_response_enc.as_ref(),
+            jwt,
+        )
+        .await
+    }
+
+    /// A signed JWT for `client`, encrypted to it (a nested JWT, `cty: JWT`) with its
+    /// registered `alg` and `enc` (default A128CBC-HS256), or as it is without an `alg`
+    /// (JARM §3, RFC 9701 §6). The key: a registered `use: enc` JWK that fits, else one from
+    /// its `jwks_uri`, or for A*KW and `dir` one keyed from its client secret.
+    pub(crate) async fn encrypt_to(
+        &self,
+        client: &Client,
+        alg: Option<&writ_protocol::alg::Configured<writ_jose::JweAlg>>,
+        enc: Option<&writ_protocol::alg::Configured<writ_jose::JweEnc>>,
+        jwt: String,
+    ) -> Result<String, OAuthError> {
+        use writ_protocol::alg::Configured;
+        let Some(Configured::Known(alg)) = alg.cloned() else {
             return Ok(jwt);
         };
-        let enc = match client.config.authorization_encrypted_response_enc {
+        let enc = match enc.cloned() {
             Some(Configured::Known(e)) => e,
             _ => writ_jose::JweEnc::A128CbcHs256,
         };
-        let key = client
-            .encryption_key(alg, enc, self.clock.now())
-            .map_err(|e| OAuthError::server(format!("JARM encryption key: {e}")))?;
+        let now = self.clock.now();
+        let key = match client.encryption_key(alg, enc, now) {
+            Ok(key) => key,
+            Err(_) if !alg.is_symmetric() && client.config.jwks_uri.is_some() => self
+                .remote_keys
+                .encryption_keys(client, now)
+                .await
+                .map_err(|e| OAuthError::server(format!("jwks_uri: {}", e.detail)))?
+                .iter()
+                .find(|k| k.check_alg(alg, enc).is_ok())
+                .cloned()
+                .ok_or_else(|| {
+                    OAuthError::server(format!(
+                        "no key with use enc at the client's jwks_uri fits {alg}/{enc}"
+                    ))
+                })?,
+            Err(e) => return Err(OAuthError::server(format!("response encryption key: {e}"))),
+        };
         let mut header = serde_json::Map::new();
         header.insert("cty".into(), "JWT".into());
         if let Some(kid) = key.kid() {
             header.insert("kid".into(), kid.into());
         }
         writ_jose::encrypt_compact(&header, jwt.as_bytes(), alg, enc, &key)
-            .map_err(|e| OAuthError::server(format!("JARM encryption: {e}")))
+            .map_err(|e| OAuthError::server(format!("response encryption: {e}")))
     }
 
     /// JARM §2.1: the response parameters as claims of one JWT, with `iss` (already among

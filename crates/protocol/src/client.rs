@@ -179,6 +179,14 @@ pub struct ClientConfig {
     /// only with `authorization_encrypted_response_alg`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_encrypted_response_enc: Option<Configured<JweEnc>>,
+    /// Encrypt the signed introspection answers this caller asks for (RFC 9701 §6), as
+    /// `authorization_encrypted_response_alg` does JARM responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_alg: Option<Configured<JweAlg>>,
+    /// Their content encryption (default A128CBC-HS256); only with
+    /// `introspection_encrypted_response_alg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_encrypted_response_enc: Option<Configured<JweEnc>>,
     /// The algorithm of this client's signed introspection responses (RFC 9701 §6; default
     /// RS256, PS256 under a FAPI profile): one the server holds a key for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,6 +256,30 @@ impl ClientConfig {
     /// The name shown to people: `client_name`, else the id.
     pub fn display_name(&self) -> &str {
         self.client_name.as_deref().unwrap_or(&self.client_id)
+    }
+
+    /// The responses this client may have encrypted to it, each with its registered `alg` and
+    /// `enc`: `authorization` (JARM) and `introspection` (RFC 9701).
+    #[allow(clippy::type_complexity)]
+    pub fn response_encryption(
+        &self,
+    ) -> [(
+        &'static str,
+        Option<&Configured<JweAlg>>,
+        Option<&Configured<JweEnc>>,
+    ); 2] {
+        [
+            (
+                "authorization",
+                self.authorization_encrypted_response_alg.as_ref(),
+                self.authorization_encrypted_response_enc.as_ref(),
+            ),
+            (
+                "introspection",
+                self.introspection_encrypted_response_alg.as_ref(),
+                self.introspection_encrypted_response_enc.as_ref(),
+            ),
+        ]
     }
 
     /// Check everything that needs no cryptography. Each problem names the key.
@@ -416,31 +448,22 @@ impl ClientConfig {
                 ));
             }
         }
-        if let Some(a) = self
-            .authorization_encrypted_response_alg
-            .as_ref()
-            .and_then(|a| a.refused())
-        {
-            errs.push(format!(
-                "authorization_encrypted_response_alg: unsupported algorithm {a:?}"
-            ));
-        }
-        if let Some(e) = self
-            .authorization_encrypted_response_enc
-            .as_ref()
-            .and_then(|e| e.refused())
-        {
-            errs.push(format!(
-                "authorization_encrypted_response_enc: unsupported encryption {e:?}"
-            ));
-        }
-        if self.authorization_encrypted_response_enc.is_some()
-            && self.authorization_encrypted_response_alg.is_none()
-        {
-            errs.push(
-                "authorization_encrypted_response_enc: needs authorization_encrypted_response_alg"
-                    .into(),
-            );
+        for (what, alg, enc) in self.response_encryption() {
+            if let Some(a) = alg.and_then(|a| a.refused()) {
+                errs.push(format!(
+                    "{what}_encrypted_response_alg: unsupported algorithm {a:?}"
+                ));
+            }
+            if let Some(e) = enc.and_then(|e| e.refused()) {
+                errs.push(format!(
+                    "{what}_encrypted_response_enc: unsupported encryption {e:?}"
+                ));
+            }
+            if enc.is_some() && alg.is_none() {
+                errs.push(format!(
+                    "{what}_encrypted_response_enc: needs {what}_encrypted_response_alg"
+                ));
+            }
         }
         if let Some(a) = &self.authorization_signed_response_alg {
             errs.extend(check_id_token_alg("authorization_signed_response_alg", a));

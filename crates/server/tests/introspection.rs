@@ -24,6 +24,12 @@ const CLIENTS: &str = r#"
     introspection_signed_response_alg = "ES256"
     secrets = [{ type = "shared", value = "a-shared-client-secret-long-enough-for-hs512-0123456789abcdefghijklmnopq" }]
     [[clients]]
+    client_id = "rs-sealed"
+    grant_types = []
+    introspection_encrypted_response_alg = "A256KW"
+    introspection_encrypted_response_enc = "A256GCM"
+    secrets = [{ type = "shared", value = "a-shared-client-secret-long-enough-for-hs512-0123456789abcdefghijklmnopq" }]
+    [[clients]]
     client_id = "spa"
     token_endpoint_auth_method = "none"
     redirect_uris = ["http://127.0.0.1:9/cb"]
@@ -516,4 +522,41 @@ async fn discovery_names_both_endpoints_and_their_methods() {
     assert!(!introspection.contains(&"none".to_string()));
     assert!(methods("revocation_endpoint_auth_methods_supported").contains(&"none".to_string()));
     assert!(methods("introspection_signing_alg_values_supported").contains(&"PS256".to_string()));
+}
+
+#[tokio::test]
+async fn a_signed_introspection_answer_is_encrypted_to_a_caller_registered_for_it() {
+    let s = server().await;
+    let t = tokens_for(&s, "rp").await;
+    let r = s
+        .http
+        .post(format!("{}/introspect", s.base))
+        .basic_auth("rs-sealed", Some(SECRET))
+        .header("accept", "application/token-introspection+jwt")
+        .form(&[("token", access(&t))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/token-introspection+jwt"
+    );
+    let jwe = r.text().await.unwrap();
+    assert_eq!(jwe.split('.').count(), 5, "RFC 9701 §6: encrypted");
+    let key = writ_jose::DecryptionKey::from_client_secret(
+        SECRET.as_bytes(),
+        writ_jose::JweAlg::A256Kw,
+        writ_jose::JweEnc::A256Gcm,
+    )
+    .unwrap();
+    let inner = writ_jose::EncryptedJwe::parse(&jwe, 64 * 1024)
+        .unwrap()
+        .decrypt(&key)
+        .unwrap();
+    let jws = String::from_utf8(inner.plaintext().to_vec()).unwrap();
+    let (header, claims) = verified_by_server(&s, &jws).await;
+    assert_eq!(header["typ"], "token-introspection+jwt");
+    assert_eq!(claims["aud"], "rs-sealed");
+    assert_eq!(claims["token_introspection"]["active"], true);
 }

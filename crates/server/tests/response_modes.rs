@@ -453,3 +453,101 @@ fn jarm_encryption_to_a_public_key_needs_a_registered_enc_key() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn a_jarm_response_is_encrypted_to_a_key_published_at_the_clients_jwks_uri() {
+    let key = writ_jose::DecryptionKey::generate_ec(writ_jose::EcCurve::P256).unwrap();
+    let set = json!({ "keys": [rp_jwks_value()["keys"][0], key.public_jwk("enc-1").unwrap()] });
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let body = set.to_string();
+            async move { ([("content-type", "application/jwk-set+json")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let clients = format!(
+        r#"
+        [[clients]]
+        client_id = "hosted"
+        authorization_encrypted_response_alg = "ECDH-ES+A256KW"
+        redirect_uris = ["{REDIRECT}"]
+        jwks_uri = "{url}"
+        secrets = [{{ type = "shared", value = "{SECRET}" }}]
+        "#
+    );
+    let s = start(
+        "[jar.request_uri]\nallow_http = true\nallow_private_addresses = true",
+        &clients,
+    )
+    .await;
+    let r = flow(&s, "hosted", &[("response_mode", "jwt")], "allow").await;
+    let params = query(&location(&r));
+    let jwe = writ_jose::EncryptedJwe::parse(&params["response"], 64 * 1024).unwrap();
+    assert_eq!(
+        jwe.header().get("kid").and_then(Value::as_str),
+        Some("enc-1")
+    );
+    let (_, claims) = decrypt_jarm(&s, &params, &key).await;
+    assert_eq!(claims["aud"], "hosted");
+}
+
+/// The `rp` JWK set as JSON.
+fn rp_jwks_value() -> Value {
+    serde_json::from_str(&rp_jwks()).unwrap()
+}
+
+/// A JARM response signed before a key rotation still verifies against `/jwks` while its key
+/// is retiring, and no longer once the key is retired (the second rotation).
+#[tokio::test]
+async fn a_jarm_response_verifies_until_its_key_is_retired() {
+    let s = server().await;
+    let r = flow(&s, "rp", &[("response_mode", "jwt")], "allow").await;
+    let jwt = query(&location(&r))["response"].clone();
+    let kid = writ_jose::UnverifiedJws::parse(&jwt, 16 * 1024)
+        .unwrap()
+        .header()
+        .kid
+        .clone()
+        .unwrap();
+    let published = |jwks: Value| {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str())
+    };
+    let rotate = || async {
+        writ_core::keys::rotate(
+            s.provider.store.as_ref(),
+            writ_core::ports::KeyUse::Sig,
+            &writ_core::key_encryption::KeyEncryption::none(),
+            &writ_core::ports::SystemRng,
+            now(),
+        )
+        .await
+        .unwrap();
+        s.provider.keys.reload().await.unwrap();
+    };
+    rotate().await;
+    assert!(published(jwks(&s).await), "a retiring key stays published");
+    let (_, claims) = verified_by_server(&s, &jwt).await;
+    assert_eq!(claims["aud"], "rp");
+    // New responses are signed with the new key.
+    let r = flow(&s, "rp", &[("response_mode", "jwt")], "allow").await;
+    let newer = query(&location(&r))["response"].clone();
+    let new_kid = writ_jose::UnverifiedJws::parse(&newer, 16 * 1024)
+        .unwrap()
+        .header()
+        .kid
+        .clone()
+        .unwrap();
+    assert_ne!(new_kid, kid);
+    rotate().await;
+    assert!(
+        !published(jwks(&s).await),
+        "a retired key is gone from /jwks"
+    );
+}

@@ -165,8 +165,9 @@ impl Provider {
 
     /// The signed form of an answer (RFC 9701 §5): `iss`, `aud` = the caller, `iat`, and the
     /// answer as `token_introspection`, signed with the caller's
-    /// `introspection_signed_response_alg`.
-    pub fn sign_introspection(
+    /// `introspection_signed_response_alg`, then encrypted to it when it registered
+    /// `introspection_encrypted_response_alg` (RFC 9701 §6).
+    pub async fn sign_introspection(
         &self,
         caller: &Client,
         answer: &Introspection,
@@ -177,13 +178,22 @@ impl Provider {
             "iat": self.clock.now(),
             "token_introspection": answer,
         });
-        self.keys
+        let jwt = self
+            .keys
             .sign(
                 self.settings.introspection_alg(caller),
                 TYP_TOKEN_INTROSPECTION,
                 &claims,
             )
-            .map_err(|e| OAuthError::server(e.to_string()))
+            .map_err(|e| OAuthError::server(e.to_string()))?;
+        let c = &caller.config;
+        self.encrypt_to(
+            caller,
+            c.introspection_encrypted_response_alg.as_ref(),
+            c.introspection_encrypted_response_enc.as_ref(),
+            jwt,
+        )
+        .await
     }
 }
 

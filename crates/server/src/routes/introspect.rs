@@ -56,6 +56,7 @@ pub async fn introspect(
         let jwt = s
             .provider
             .sign_introspection(&caller, &answer)
+            .await
             .map_err(refused)?;
         let mut r = jwt.into_response();
         r.headers_mut().insert(
