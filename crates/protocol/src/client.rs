@@ -85,11 +85,31 @@ pub struct ClientSecret {
     /// What `value` holds.
     #[serde(rename = "type")]
     pub kind: SecretType,
-    /// The secret, JWK, JWK set or certificate.
+    /// The secret, JWK, JWK set or certificate. A JWK or JWK set may be written as a JSON
+    /// object (a TOML table) as well as a string holding its JSON; it is kept as JSON text.
+    #[serde(deserialize_with = "string_or_json_object")]
     pub value: String,
     /// After this instant the entry is ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<Expiry>,
+}
+
+/// A secret's `value`: a string as it is, or a JSON object (a JWK or JWK set written as a
+/// table) as its JSON text.
+fn string_or_json_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        Object(serde_json::Map<String, serde_json::Value>),
+    }
+    match Value::deserialize(d) {
+        Ok(Value::Text(s)) => Ok(s),
+        Ok(Value::Object(o)) => Ok(serde_json::Value::Object(o).to_string()),
+        Err(_) => Err(serde::de::Error::custom(
+            "must be a string, or a JSON object (a JWK or a JWK set)",
+        )),
+    }
 }
 
 /// A client registration (SPEC §2 `[[clients]]`).
@@ -517,6 +537,46 @@ mod tests {
 
     fn client(json: &str) -> ClientConfig {
         serde_json::from_str(json).unwrap()
+    }
+
+    /// Issue 17: a JWK or JWK set may be written as an object (JSON) or a table (TOML),
+    /// and reads the same as the string holding its JSON.
+    #[test]
+    fn a_jwk_value_may_be_an_object_or_a_table() {
+        let jwk = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+        let as_string = client(&format!(
+            r#"{{"client_id":"c","redirect_uris":["https://rp.example/cb"],
+                "token_endpoint_auth_method":"private_key_jwt",
+                "secrets":[{{"type":"jwk","value":{}}}]}}"#,
+            serde_json::to_string(jwk).unwrap()
+        ));
+        let as_object = client(&format!(
+            r#"{{"client_id":"c","redirect_uris":["https://rp.example/cb"],
+                "token_endpoint_auth_method":"private_key_jwt",
+                "secrets":[{{"type":"jwk","value":{jwk}}}]}}"#
+        ));
+        let parsed = |c: &ClientConfig| -> serde_json::Value {
+            serde_json::from_str(&c.secrets[0].value).unwrap()
+        };
+        assert_eq!(parsed(&as_string), parsed(&as_object));
+        let as_table: ClientConfig = toml::from_str(
+            r#"
+            client_id = "c"
+            redirect_uris = ["https://rp.example/cb"]
+            token_endpoint_auth_method = "private_key_jwt"
+            secrets = [{ type = "jwks", value = { keys = [{ kty = "EC", crv = "P-256", x = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }] } }]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(parsed(&as_table)["keys"][0], parsed(&as_object));
+        let e = serde_json::from_str::<ClientConfig>(
+            r#"{"client_id":"c","secrets":[{"type":"jwk","value":42}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("must be a string, or a JSON object"),
+            "{e}"
+        );
     }
 
     #[test]
