@@ -450,6 +450,54 @@ fn check_strength(alg: JwsAlg, material: &VerifyingMaterial) -> Result<()> {
     }
 }
 
+/// `d`, `p`, `q`, `dp`, `dq`, `qi` of a PKCS#8 RSA private key (RFC 5208 §5, RFC 8017 §A.1.2:
+/// `PrivateKeyInfo { version, algorithm, OCTET STRING { RSAPrivateKey { version, n, e, d,
+/// p, q, dP, dQ, qInv } } }`), each without leading zero octets.
+fn rsa_private_integers(pkcs8: &[u8]) -> Result<[&[u8]; 6]> {
+    let bad = || JoseError::InvalidKey("RSA PKCS#8 does not parse".into());
+    // One DER element at the start of `input`: (tag, contents, rest).
+    fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |a, b| (a << 8) | usize::from(*b));
+            (len, &rest[n..])
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+    let (0x30, info, _) = element(pkcs8).ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let (_, _version, rest) = element(info).ok_or_else(bad)?;
+    let (_, _algorithm, rest) = element(rest).ok_or_else(bad)?;
+    let (0x04, key, _) = element(rest).ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let (0x30, mut seq, _) = element(key).ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let mut ints: [&[u8]; 9] = [&[]; 9];
+    for slot in &mut ints {
+        let (tag, value, rest) = element(seq).ok_or_else(bad)?;
+        if tag != 0x02 {
+            return Err(bad());
+        }
+        let first = value.iter().position(|b| *b != 0).unwrap_or(value.len());
+        *slot = &value[first..];
+        seq = rest;
+    }
+    // version, n, e, then the six private members.
+    Ok([ints[3], ints[4], ints[5], ints[6], ints[7], ints[8]])
+}
+
 /// The kind of an asymmetric private key, for [`SigningKey::from_pkcs8`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SigningKeyKind {
@@ -678,6 +726,38 @@ impl SigningKey {
     /// `alg` = [`SigningKey::default_alg`] (RFC 7517 §4). Not for shared secrets.
     pub fn public_jwk(&self, kid: &str) -> Result<Jwk> {
         self.public_jwk_for_alg(kid, self.default_alg())
+    }
+
+    /// The private key as a JWK (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2), with `kid`,
+    /// `"use":"sig"` and `alg`: what a client keeps in a file to sign with (`writ client
+    /// keygen`). Not for shared secrets.
+    pub fn private_jwk(&self, kid: &str, alg: JwsAlg) -> Result<Jwk> {
+        use aws_lc_rs::encoding::AsBigEndian as _;
+        let mut jwk = self.public_jwk_for_alg(kid, alg)?;
+        let export = crypto("private key export");
+        match (&self.inner.material, &mut jwk.params) {
+            (SigningMaterial::Ec { pair, .. }, JwkParams::Ec(p)) => {
+                let d = pair.private_key().as_be_bytes().map_err(export)?;
+                p.d = Some(b64::encode(d.as_ref()));
+            }
+            (SigningMaterial::Ed25519(pair), JwkParams::Okp(p)) => {
+                let seed = pair.seed().map_err(crypto("private key export"))?;
+                let d = seed.as_be_bytes().map_err(export)?;
+                p.d = Some(b64::encode(d.as_ref()));
+            }
+            (SigningMaterial::Rsa(pair), JwkParams::Rsa(p)) => {
+                let der = Zeroizing::new(pair.as_der().map_err(export)?.as_ref().to_vec());
+                let ints = rsa_private_integers(&der)?;
+                let [d, pp, q, dp, dq, qi] = ints.map(|i| Some(b64::encode(i)));
+                (p.d, p.p, p.q, p.dp, p.dq, p.qi) = (d, pp, q, dp, dq, qi);
+            }
+            _ => {
+                return Err(JoseError::UnsupportedOperation(
+                    "this key has no private JWK form",
+                ));
+            }
+        }
+        Ok(jwk)
     }
 
     /// Like [`SigningKey::public_jwk`] with another `alg` (e.g. PS256 for an RSA key).

@@ -129,7 +129,21 @@ pub const DEV_CLIENT_SECRET: &str = "demo-secret-for-local-development-only";
 /// Its redirect URI.
 pub const DEV_REDIRECT_URI: &str = "http://127.0.0.1:9999/callback";
 
-/// `--dev`: declare user `alice`/`alice` and the demo client (unless the file declares them).
+/// The `--dev` client that must sign its requests (RFC 9101 §10.5) and authenticates with
+/// `private_key_jwt`.
+pub const DEV_JAR_CLIENT_ID: &str = "demo-jar";
+
+/// Where `--dev` keeps the private JWK of [`DEV_JAR_CLIENT_ID`]: beside the store.
+pub fn dev_jar_key_path(config: &writ_protocol::config::Config) -> std::path::PathBuf {
+    config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+        .join("demo-jar.private.jwk")
+}
+
+/// `--dev`: declare user `alice`/`alice`, the demo client, and the JAR demo client with a key
+/// of its own (made on first start, kept beside the store) — unless the file declares them.
 pub fn dev_seed(config: &mut writ_protocol::config::Config) -> anyhow::Result<()> {
     if !config.users.iter().any(|u| u.username == "alice") {
         let mut salt = [0u8; 16];
@@ -151,11 +165,44 @@ pub fn dev_seed(config: &mut writ_protocol::config::Config) -> anyhow::Result<()
         }))?;
         config.clients.push(c);
     }
+    if !config
+        .clients
+        .iter()
+        .any(|c| c.client_id == DEV_JAR_CLIENT_ID)
+    {
+        let path = dev_jar_key_path(config);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        if !path.exists() {
+            crate::client_tools::keygen("ES256", &path).map_err(anyhow::Error::msg)?;
+        }
+        let (key, kid, alg) =
+            crate::client_tools::load_key(&path, None).map_err(anyhow::Error::msg)?;
+        let public = key.public_jwk_for_alg(kid.as_deref().unwrap_or("demo-jar"), alg)?;
+        let c: ClientConfig = serde_json::from_value(serde_json::json!({
+            "client_id": DEV_JAR_CLIENT_ID,
+            "client_name": "Writ demo client (signed requests)",
+            "redirect_uris": [DEV_REDIRECT_URI],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "secrets": [{ "type": "jwks", "value": { "keys": [public] } }],
+            "require_signed_request_object": true,
+            "require_pkce": true,
+        }))?;
+        config.clients.push(c);
+    }
     Ok(())
 }
 
-/// What a newcomer needs to try the server (`--dev`).
-pub fn print_dev_banner(issuer: &str, listen: &std::net::SocketAddr) {
+/// What a newcomer needs to try the server (`--dev`). `admin_flags` are the store flags the
+/// admin commands need to reach the same store (`--data-dir ...`).
+pub fn print_dev_banner(
+    issuer: &str,
+    listen: &std::net::SocketAddr,
+    jar_key: &std::path::Path,
+    admin_flags: &str,
+) {
+    let key = jar_key.display();
     println!(
         r#"
 ==================== WRIT DEVELOPMENT MODE ====================
@@ -173,6 +220,16 @@ pub fn print_dev_banner(issuer: &str, listen: &std::net::SocketAddr) {
      -d grant_type=authorization_code -d code=THE_CODE \
      -d redirect_uri={DEV_REDIRECT_URI} \
      -d code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+
+ Signed requests (RFC 9101): client {DEV_JAR_CLIENT_ID} requires them; its private key is
+ {key}
+ Make a signed request and open the URL it prints (the PKCE code_verifier goes to stderr):
+   writ request sign --client {DEV_JAR_CLIENT_ID} --key {key} --url --issuer {issuer}{admin_flags}
+ Then redeem the code with a private_key_jwt assertion:
+   curl -s {issuer}/token -d grant_type=authorization_code -d code=THE_CODE \
+     -d redirect_uri={DEV_REDIRECT_URI} -d code_verifier=THE_VERIFIER \
+     -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+     -d client_assertion=$(writ client assertion --client {DEV_JAR_CLIENT_ID} --key {key} --aud {issuer})
 ================================================================
 "#
     );

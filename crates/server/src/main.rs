@@ -96,6 +96,36 @@ enum RequestAction {
         #[arg(long)]
         client: String,
     },
+    /// Make a request object as a careful client would (iss, aud, exp, nbf, iat, jti; PKCE
+    /// S256) and print it, or with --url the whole /authorize URL. A PKCE verifier this
+    /// command made is printed on standard error.
+    Sign {
+        /// The client.
+        #[arg(long)]
+        client: String,
+        /// Its private JWK (from `writ client keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The signing algorithm, instead of the JWK's `alg`.
+        #[arg(long)]
+        alg: Option<String>,
+        /// Encrypt it to the server's use=enc key (RFC 9101 §6.1).
+        #[arg(long)]
+        encrypt: bool,
+        /// exp - iat (e.g. 5m).
+        #[arg(long, default_value = "5m")]
+        lifetime: String,
+        /// A claim to add or replace, NAME=VALUE (a JSON array or object as JSON); repeatable.
+        #[arg(long = "param")]
+        params: Vec<String>,
+        /// Print the /authorize URL instead of the request object.
+        #[arg(long)]
+        url: bool,
+        /// The issuer (the request object's aud), when the server runs with another than the
+        /// configuration says (e.g. `writ serve --listen`).
+        #[arg(long)]
+        issuer: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +142,28 @@ enum ClientAction {
     Show { id: String },
     /// Remove a client.
     Remove { id: String },
+    /// Make a key pair for a client: the private JWK to --out (mode 0600, never overwritten),
+    /// the public JWK set on standard output, for the registration's secrets.
+    Keygen {
+        /// RS256, PS256, ES256, ES384, ES512, EdDSA...
+        #[arg(long)]
+        alg: String,
+        /// Where to write the private JWK.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a private_key_jwt client assertion (RFC 7523) signed with the client's key.
+    Assertion {
+        /// The client.
+        #[arg(long)]
+        client: String,
+        /// Its private JWK (from `writ client keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The audience (default: the issuer).
+        #[arg(long)]
+        aud: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -221,7 +273,25 @@ async fn run() -> anyhow::Result<()> {
                 tracing::warn!(
                     "DEVELOPMENT MODE: demo user and client seeded; never use --dev in production"
                 );
-                writ_server::admin::print_dev_banner(&provider.settings.issuer, &local);
+                let key = writ_server::admin::dev_jar_key_path(&config);
+                let key = std::fs::canonicalize(&key).unwrap_or(key);
+                // The same store flags, so the admin commands reach the same store.
+                let mut flags = String::new();
+                if let Some(file) = &common.config {
+                    flags.push_str(&format!(" --config {}", file.display()));
+                }
+                if let Some(dir) = &common.data_dir {
+                    flags.push_str(&format!(" --data-dir {}", dir.display()));
+                }
+                if let Some(store) = &common.store {
+                    flags.push_str(&format!(" --store {}", redact(store)));
+                }
+                writ_server::admin::print_dev_banner(
+                    &provider.settings.issuer,
+                    &local,
+                    &key,
+                    &flags,
+                );
             }
             tracing::info!(issuer = %provider.settings.issuer, listen = %local, "writ is serving");
             let limits = writ_server::connections::HttpLimits::from(&config.http);
@@ -229,9 +299,42 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Client { common, action } => {
+            // The client's own tools need no store.
+            match &action {
+                ClientAction::Keygen { alg, out } => {
+                    let public =
+                        writ_server::client_tools::keygen(alg, out).map_err(|e| anyhow!(e))?;
+                    println!("{public}");
+                    eprintln!(
+                        "private key written to {} (keep it secret); register the key set above \
+                         as a secret of type jwks",
+                        out.display()
+                    );
+                    return Ok(());
+                }
+                ClientAction::Assertion { client, key, aud } => {
+                    let config = load(&common, Overrides::default())?;
+                    let aud = match aud {
+                        Some(a) => a.clone(),
+                        None => config.effective_issuer().map_err(|e| anyhow!(e))?,
+                    };
+                    let jwt = writ_server::client_tools::assertion(
+                        client,
+                        key,
+                        &aud,
+                        SystemClock.now(),
+                        &SystemRng,
+                    )
+                    .map_err(|e| anyhow!(e))?;
+                    println!("{jwt}");
+                    return Ok(());
+                }
+                _ => {}
+            }
             let config = load(&common, Overrides::default())?;
             let store = open_store(&config).await?;
             match action {
+                ClientAction::Keygen { .. } | ClientAction::Assertion { .. } => {}
                 ClientAction::Add { json } => {
                     let provider = writ_server::build_provider(&config, store)
                         .await
@@ -352,9 +455,66 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Request { common, action } => {
-            let config = load(&common, Overrides::default())?;
+            let issuer = match &action {
+                RequestAction::Sign { issuer, .. } => issuer.clone(),
+                RequestAction::Inspect { .. } => None,
+            };
+            let config = load(
+                &common,
+                Overrides {
+                    issuer,
+                    ..Default::default()
+                },
+            )?;
             let store = open_store(&config).await?;
             match action {
+                RequestAction::Sign {
+                    client,
+                    key,
+                    alg,
+                    encrypt,
+                    lifetime,
+                    params,
+                    url,
+                    issuer: _,
+                } => {
+                    let lifetime: writ_protocol::units::Seconds =
+                        serde_json::from_value(serde_json::Value::String(lifetime))
+                            .map_err(|e| anyhow!("--lifetime: {e}"))?;
+                    if lifetime.as_i64() <= 0 {
+                        bail!("--lifetime: must be at least 1s");
+                    }
+                    let provider = writ_server::build_provider(&config, store)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    let req = writ_server::client_tools::SignRequest {
+                        client_id: client.clone(),
+                        key_file: key,
+                        alg,
+                        encrypt,
+                        lifetime: lifetime.as_i64(),
+                        params,
+                    };
+                    let (object, verifier) =
+                        writ_server::client_tools::request_sign(&provider, &req)
+                            .await
+                            .map_err(|e| anyhow!(e))?;
+                    if url {
+                        println!(
+                            "{}",
+                            writ_server::client_tools::authorize_url(
+                                &provider.settings.issuer,
+                                &client,
+                                &object
+                            )
+                        );
+                    } else {
+                        println!("{object}");
+                    }
+                    if let Some(v) = verifier {
+                        eprintln!("code_verifier: {v}");
+                    }
+                }
                 RequestAction::Inspect { file, client } => {
                     // Read more than the server would accept, so the size check can report it.
                     let limit = 4 * 1024 * 1024;
