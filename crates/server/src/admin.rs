@@ -1,7 +1,6 @@
 //! Admin commands of SPEC §1 (`writ client`, `writ user`, `writ keys`), working on the same
 //! store as the server.
 
-use std::io::Read;
 use std::sync::Arc;
 use writ_core::ports::{KeyUse, Store, StoredUser, UnixTime};
 use writ_protocol::client::ClientConfig;
@@ -43,7 +42,7 @@ pub async fn upsert_user(
 
 /// `writ client add --json FILE` (or `-` for standard input).
 pub async fn client_add(provider: &writ_core::Provider, file: &str) -> Result<String, String> {
-    let text = read_input(file, 1024 * 1024)?;
+    let text = crate::input::read_input(file, 1024 * 1024)?;
     let config: ClientConfig = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
     let id = config.client_id.clone();
     // SPEC §17: a registration that contradicts the profile in force is refused, by key.
@@ -57,25 +56,6 @@ pub async fn client_add(provider: &writ_core::Provider, file: &str) -> Result<St
         .await
         .map_err(|e| e.to_string())?;
     Ok(id)
-}
-
-/// Read a file or standard input (`-`), bounded.
-pub fn read_input(file: &str, max: u64) -> Result<String, String> {
-    let mut buf = String::new();
-    if file == "-" {
-        std::io::stdin()
-            .take(max + 1)
-            .read_to_string(&mut buf)
-            .map_err(|e| format!("standard input: {e}"))?;
-    } else {
-        std::fs::File::open(file)
-            .and_then(|f| f.take(max + 1).read_to_string(&mut buf))
-            .map_err(|e| format!("{file}: {e}"))?;
-    }
-    if buf.len() as u64 > max {
-        return Err(format!("{file}: larger than {max} bytes"));
-    }
-    Ok(buf)
 }
 
 /// `writ client list`.

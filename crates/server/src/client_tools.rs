@@ -83,7 +83,7 @@ pub fn load_key(
     path: &Path,
     alg: Option<&str>,
 ) -> Result<(SigningKey, Option<String>, JwsAlg), String> {
-    let text = crate::admin::read_input(&path.to_string_lossy(), MAX_KEY_FILE_BYTES)?;
+    let text = crate::input::read_input(&path.to_string_lossy(), MAX_KEY_FILE_BYTES)?;
     let jwk = Jwk::from_json(text.as_bytes())
         .map_err(|e| format!("{}: not a JWK: {e}", path.display()))?;
     if !jwk.is_private() {

@@ -7,6 +7,7 @@ pub mod client_tools;
 pub mod config;
 pub mod connections;
 pub mod errors;
+pub mod input;
 pub mod inspect;
 pub mod outbound;
 pub mod pages;

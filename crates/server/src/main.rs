@@ -380,7 +380,7 @@ async fn run() -> anyhow::Result<()> {
                     if !password_stdin {
                         bail!("use --password-stdin");
                     }
-                    let text = writ_server::admin::read_input("-", 4096).map_err(|e| anyhow!(e))?;
+                    let text = writ_server::input::read_input("-", 4096).map_err(|e| anyhow!(e))?;
                     let password = text.strip_suffix('\n').unwrap_or(&text);
                     let password = password.strip_suffix('\r').unwrap_or(password).to_string();
                     let mut salt = [0u8; 16];
@@ -519,7 +519,7 @@ async fn run() -> anyhow::Result<()> {
                     // Read more than the server would accept, so the size check can report it.
                     let limit = 4 * 1024 * 1024;
                     let token =
-                        writ_server::admin::read_input(&file, limit).map_err(|e| anyhow!(e))?;
+                        writ_server::input::read_input(&file, limit).map_err(|e| anyhow!(e))?;
                     let provider = writ_server::build_provider(&config, store)
                         .await
                         .map_err(|e| anyhow!(e))?;
