@@ -210,7 +210,7 @@ impl Client {
 
     /// The key to encrypt a response to with `alg`/`enc` at `now` (JARM §3): the first live
     /// registered `use=enc` key that fits them, or for A*KW and `dir` the key derived from the
-    /// newest live shared secret (OpenID Connect Core §10.2).
+    /// last live shared secret of the registration (OpenID Connect Core §10.2).
     pub fn encryption_key(
         &self,
         alg: JweAlg,

@@ -74,13 +74,13 @@ impl ResponseMode {
             "form_post.jwt" => (Channel::FormPost, true),
             _ => {
                 return Err(OAuthError::invalid_request(
-                    "response_mode must be one of query, fragment, form_post, jwt, query.jwt,                      fragment.jwt, form_post.jwt",
+                    "response_mode must be one of query, fragment, form_post, jwt, query.jwt, fragment.jwt, form_post.jwt",
                 ));
             }
         };
         if !jwt && settings.jarm_required(client) {
             return Err(OAuthError::invalid_request(
-                "this client's authorization responses must be JWTs: use response_mode=jwt                  (JARM)",
+                "this client's authorization responses must be JWTs: use response_mode=jwt (JARM)",
             ));
         }
         Ok(ResponseMode {

@@ -67,10 +67,10 @@ pub struct Config {
     /// `[dpop]`.
     #[serde(default)]
     pub dpop: DpopConfig,
-    /// `[[clients]]`, applied to the store at start.
     /// `[rar]`: rich authorization requests (RFC 9396).
     #[serde(default)]
     pub rar: crate::rar::RarConfig,
+    /// `[[clients]]`, applied to the store at start.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     /// `[[users]]`, applied to the store at start.

@@ -264,11 +264,19 @@ fn encrypt_to_server(
         _ => JweEnc::A256Gcm,
     };
     if alg.is_symmetric() {
+        // The server keys it from its last live shared secret (`Client::encryption_key`).
+        let now = provider.clock.now();
         let secret = client
             .secrets
             .iter()
-            .find(|s| s.kind == writ_protocol::client::SecretType::Shared)
-            .ok_or("the client's encryption is keyed from a shared secret it does not have")?;
+            .rfind(|s| {
+                s.kind == writ_protocol::client::SecretType::Shared
+                    && s.expires
+                        .as_ref()
+                        .and_then(|e| e.unix().ok())
+                        .is_none_or(|e| e > now)
+            })
+            .ok_or("the client's encryption is keyed from a live shared secret it does not have")?;
         let key = EncryptionKey::from_client_secret(secret.value.as_bytes(), alg, enc)
             .map_err(|e| e.to_string())?;
         return nested(jws, alg, enc, &key, None);

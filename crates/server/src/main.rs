@@ -284,7 +284,13 @@ async fn run() -> anyhow::Result<()> {
                     flags.push_str(&format!(" --data-dir {}", dir.display()));
                 }
                 if let Some(store) = &common.store {
-                    flags.push_str(&format!(" --store {}", redact(store)));
+                    // A URL with a password is not printed: the reader puts theirs in.
+                    let shown = if redact(store) == *store {
+                        store.clone()
+                    } else {
+                        "STORE_URL".to_string()
+                    };
+                    flags.push_str(&format!(" --store {shown}"));
                 }
                 writ_server::admin::print_dev_banner(
                     &provider.settings.issuer,

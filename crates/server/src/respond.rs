@@ -116,16 +116,23 @@ pub fn deliver(d: &Delivery) -> Response {
     }
 }
 
-/// The CSP source of the redirect URI's origin (`https://rp.example:8443`), or its scheme
-/// for a private-use URI without a host (`com.example.app:`, RFC 8252 §7.1).
+/// The CSP source of the redirect URI's origin (`https://rp.example:8443`). A host a CSP
+/// source cannot name, an IPv6 literal (`http://[::1]`, RFC 8252 §7.3), and a private-use
+/// scheme's URI (`com.example.app:/cb`, RFC 8252 §7.1, whose opaque host could hold CSP
+/// punctuation) get their scheme alone (`http:`, `com.example.app:`).
 fn form_action_source(action: &str) -> Option<String> {
     let u = url::Url::parse(action).ok()?;
-    match u.host_str() {
-        Some(host) => Some(match u.port() {
+    let web = matches!(u.scheme(), "http" | "https");
+    match u.host() {
+        Some(url::Host::Domain(host)) if web => Some(match u.port() {
             Some(port) => format!("{}://{host}:{port}", u.scheme()),
             None => format!("{}://{host}", u.scheme()),
         }),
-        None => Some(format!("{}:", u.scheme())),
+        Some(url::Host::Ipv4(ip)) => Some(match u.port() {
+            Some(port) => format!("{}://{ip}:{port}", u.scheme()),
+            None => format!("{}://{ip}", u.scheme()),
+        }),
+        _ => Some(format!("{}:", u.scheme())),
     }
 }
 
@@ -161,6 +168,14 @@ mod tests {
         assert_eq!(
             form_action_source("com.example.app:/cb").as_deref(),
             Some("com.example.app:")
+        );
+        assert_eq!(
+            form_action_source("com.example.app://x;script-src*/cb").as_deref(),
+            Some("com.example.app:")
+        );
+        assert_eq!(
+            form_action_source("http://[::1]:8080/cb").as_deref(),
+            Some("http:")
         );
     }
 }

@@ -470,3 +470,15 @@ async fn without_rar_types_details_are_refused() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn malformed_details_at_the_token_endpoint_do_not_use_up_the_code() {
+    let s = server().await;
+    let code = code_with(&s, &json!([accounts()])).await;
+    let r = redeem_as(&s, "rp", &code, &[("authorization_details", "not json")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_authorization_details");
+    let r = redeem_as(&s, "rp", &code, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK, "the code was not used up");
+}

@@ -15,8 +15,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 use writ_protocol::ErrorCode;
 
-/// Longest accepted `authorization_details` (bytes of JSON).
-pub const MAX_AUTHORIZATION_DETAILS_BYTES: usize = 16 * 1024;
+/// Longest accepted `authorization_details` (bytes of JSON): like any parameter in a query,
+/// and small enough that an access token carrying it stays under
+/// [`MAX_ACCESS_TOKEN_BYTES`](crate::flows::userinfo::MAX_ACCESS_TOKEN_BYTES), which
+/// `/userinfo`, `/introspect` and `/revoke` accept.
+pub const MAX_AUTHORIZATION_DETAILS_BYTES: usize = 4 * 1024;
 /// Most objects in one `authorization_details`.
 pub const MAX_OBJECTS: usize = 32;
 /// Deepest nesting of arrays and objects, the outer array counted.
@@ -261,7 +264,7 @@ mod tests {
 
     #[test]
     fn every_rule_names_the_object_and_never_its_values() {
-        assert!(err(&"[".repeat(5_000)).contains("nested deeper"));
+        assert!(err(&"[".repeat(2_000)).contains("nested deeper"));
         assert!(err(&" ".repeat(MAX_AUTHORIZATION_DETAILS_BYTES + 1)).contains("longer than"));
         assert!(err("{\"type\":\"x\"}").contains("JSON array"));
         assert!(err("[]").contains("1 to 32"));

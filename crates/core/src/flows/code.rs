@@ -104,6 +104,10 @@ impl Provider {
         let code = form
             .get("code")
             .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+        // A malformed `authorization_details` is refused before the code is used up.
+        if let Some(raw) = form.get("authorization_details") {
+            authorization_details::check(&self.settings.rar, client, raw)?;
+        }
         let now = self.clock.now();
         let consumed = self.store.code_consume(&hash_token(code), now).await?;
         let stored = grant::consume_or_revoke(self, client, consumed, Reuse::CODE, now).await?;

@@ -30,6 +30,10 @@ impl Provider {
         let token = form
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+        // A malformed `authorization_details` is refused before the token is used up.
+        if let Some(raw) = form.get("authorization_details") {
+            authorization_details::check(&self.settings.rar, client, raw)?;
+        }
         let now = self.clock.now();
         let rotate = self.settings.refresh_rotation(client) == RefreshRotation::Rotate;
         let stored = if rotate {
