@@ -164,16 +164,7 @@ async fn signed_details_are_shown_to_the_person_as_signed() {
         "{view}"
     );
     // Sign in, then read the consent page.
-    s.http
-        .post(view["endpoints"]["login"].as_str().unwrap())
-        .form(&[
-            ("username", "alice"),
-            ("password", "wonderland"),
-            ("csrf_token", view["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    login(&s, &loc).await;
     let html = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
     for shown in [
         "payment_initiation",
@@ -193,17 +184,7 @@ async fn signed_details_are_shown_to_the_person_as_signed() {
 async fn unsigned_details_are_shown_as_unsigned() {
     let s = server().await;
     let loc = accepted(&s, &ask(&s, "rp", &json!([accounts()]).to_string()).await);
-    let view = interaction_json(&s, &loc).await;
-    s.http
-        .post(view["endpoints"]["login"].as_str().unwrap())
-        .form(&[
-            ("username", "alice"),
-            ("password", "wonderland"),
-            ("csrf_token", view["csrf_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    login(&s, &loc).await;
     let html = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("not signed by the application"), "{html}");
     assert!(html.contains("list_accounts, read_balances"), "{html}");

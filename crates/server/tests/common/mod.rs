@@ -336,8 +336,8 @@ pub async fn login_and_allow(s: &Srv, loc: &str) -> String {
     location(&login_and_decide(s, loc, "allow").await)
 }
 
-/// Log in as alice, then answer the consent with `decision`; returns the consent response.
-pub async fn login_and_decide(s: &Srv, loc: &str, decision: &str) -> reqwest::Response {
+/// Log in as alice in the interaction at `loc`.
+pub async fn login(s: &Srv, loc: &str) {
     let view = interaction_json(s, loc).await;
     s.http
         .post(view["endpoints"]["login"].as_str().unwrap())
@@ -349,6 +349,11 @@ pub async fn login_and_decide(s: &Srv, loc: &str, decision: &str) -> reqwest::Re
         .send()
         .await
         .unwrap();
+}
+
+/// Log in as alice, then answer the consent with `decision`; returns the consent response.
+pub async fn login_and_decide(s: &Srv, loc: &str, decision: &str) -> reqwest::Response {
+    login(s, loc).await;
     let view = interaction_json(s, loc).await;
     s.http
         .post(view["endpoints"]["consent"].as_str().unwrap())
