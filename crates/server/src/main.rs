@@ -95,6 +95,10 @@ enum RequestAction {
         /// The client that would send it.
         #[arg(long)]
         client: String,
+        /// The issuer the object's `aud` must name, when the server runs with another than
+        /// the configuration says (e.g. `writ serve --listen`).
+        #[arg(long)]
+        issuer: Option<String>,
     },
     /// Make a request object as a careful client would (iss, aud, exp, nbf, iat, jti; PKCE
     /// S256) and print it, or with --url the whole /authorize URL. A PKCE verifier this
@@ -462,8 +466,9 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Request { common, action } => {
             let issuer = match &action {
-                RequestAction::Sign { issuer, .. } => issuer.clone(),
-                RequestAction::Inspect { .. } => None,
+                RequestAction::Sign { issuer, .. } | RequestAction::Inspect { issuer, .. } => {
+                    issuer.clone()
+                }
             };
             let config = load(
                 &common,
@@ -521,7 +526,11 @@ async fn run() -> anyhow::Result<()> {
                         eprintln!("code_verifier: {v}");
                     }
                 }
-                RequestAction::Inspect { file, client } => {
+                RequestAction::Inspect {
+                    file,
+                    client,
+                    issuer: _,
+                } => {
                     // Read more than the server would accept, so the size check can report it.
                     let limit = 4 * 1024 * 1024;
                     let token =

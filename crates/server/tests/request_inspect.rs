@@ -62,8 +62,15 @@ fn ro(s: &Setup, edit: impl FnOnce(&mut Map<String, Value>)) -> String {
 
 /// Run `writ request inspect - --client rp` with `token` on standard input.
 fn inspect(s: &Setup, token: &str) -> (String, i32) {
+    inspect_with(s, token, &[])
+}
+
+/// [`inspect`] with `extra` arguments.
+fn inspect_with(s: &Setup, token: &str, extra: &[&str]) -> (String, i32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_writ"))
-        .args(["request", "inspect", "-", "--client", "rp", "--config"])
+        .args(["request", "inspect", "-", "--client", "rp"])
+        .args(extra)
+        .arg("--config")
         .arg(s.dir.path().join("writ.toml"))
         .arg("--data-dir")
         .arg(s.dir.path())
@@ -174,4 +181,24 @@ fn inspect_refuses_garbage_with_a_format_reason() {
             .any(|l| l.contains("FAIL") && l.contains("format")),
         "{out}"
     );
+}
+
+/// Issue 17: a server started with another issuer than its file says (`--issuer`, or
+/// `--listen` without one) is matched by `inspect --issuer`, so `aud` is checked against the
+/// issuer the server really has.
+#[test]
+fn inspect_checks_aud_against_the_issuer_it_is_given() {
+    let s = setup();
+    let other = "https://login.example.org";
+    let token = ro(&s, |c| {
+        c.insert("aud".into(), json!(other));
+    });
+    let (text, code) = inspect(&s, &token);
+    assert_eq!(
+        code, 1,
+        "the file's issuer is not the object's aud:\n{text}"
+    );
+    let (text, code) = inspect_with(&s, &token, &["--issuer", other]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("at issuer {other}")), "{text}");
 }
