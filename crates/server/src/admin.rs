@@ -43,7 +43,7 @@ pub async fn upsert_user(
 /// `writ client add --json FILE` (or `-` for standard input).
 pub async fn client_add(provider: &writ_core::Provider, file: &str) -> Result<String, String> {
     let text = crate::input::read_input(file, 1024 * 1024)?;
-    let config: ClientConfig = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+    let config = parse_client_json(&text).map_err(|e| format!("{file}: {e}"))?;
     let id = config.client_id.clone();
     // SPEC §17: a registration that contradicts the profile in force is refused, by key.
     let problems = writ_protocol::profile::check_client(provider.settings.jar.profile, &config);
@@ -56,6 +56,20 @@ pub async fn client_add(provider: &writ_core::Provider, file: &str) -> Result<St
         .await
         .map_err(|e| e.to_string())?;
     Ok(id)
+}
+
+/// A registration in JSON (the keys of `[[clients]]`). An error names the field's path
+/// (`secrets[0].value: ...`) as well as the line and column.
+pub fn parse_client_json(text: &str) -> Result<ClientConfig, String> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{path}: {}", e.into_inner())
+        }
+    })
 }
 
 /// `writ client list`.
@@ -213,4 +227,22 @@ pub fn print_dev_banner(
 ================================================================
 "#
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: a parse error says which field, not only where in the text.
+    #[test]
+    fn a_registration_parse_error_names_the_fields_path() {
+        let e = parse_client_json(
+            r#"{"client_id":"c","secrets":[{"type":"shared","value":"s"},{"type":"jwk","value":42}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("secrets[1].value: "), "{e}");
+        let e = parse_client_json(r#"{"client_id":"c","grant_typez":[]}"#).unwrap_err();
+        assert!(e.contains("grant_typez"), "{e}");
+        assert!(parse_client_json(r#"{"client_id":"c"}"#).is_ok());
+    }
 }
