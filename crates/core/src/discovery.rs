@@ -40,6 +40,11 @@ pub fn metadata(settings: &Settings) -> Value {
     } else {
         (Vec::new(), Vec::new())
     };
+    // JARM §3 and RFC 9701 §6: what a client may have its responses encrypted with.
+    let response_encryption_algs: Vec<&str> =
+        writ_jose::JweAlg::ALL.iter().map(|a| a.as_str()).collect();
+    let response_encryption_encs: Vec<&str> =
+        writ_jose::JweEnc::ALL.iter().map(|e| e.as_str()).collect();
     let mut doc = json!({
         "issuer": settings.issuer,
         "authorization_endpoint": e("/authorize"),
@@ -52,14 +57,8 @@ pub fn metadata(settings: &Settings) -> Value {
         "response_modes_supported": crate::response::RESPONSE_MODES,
         "authorization_signing_alg_values_supported": id_algs,
         // JARM §3: what a client may register to have its responses encrypted with.
-        "authorization_encryption_alg_values_supported": writ_jose::JweAlg::ALL
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>(),
-        "authorization_encryption_enc_values_supported": writ_jose::JweEnc::ALL
-            .iter()
-            .map(|e| e.as_str())
-            .collect::<Vec<_>>(),
+        "authorization_encryption_alg_values_supported": response_encryption_algs,
+        "authorization_encryption_enc_values_supported": response_encryption_encs,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_algs,
@@ -75,14 +74,8 @@ pub fn metadata(settings: &Settings) -> Value {
         // RFC 9701 §7: the algorithms a signed introspection response can use, and those it
         // can be encrypted with.
         "introspection_signing_alg_values_supported": id_algs,
-        "introspection_encryption_alg_values_supported": writ_jose::JweAlg::ALL
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>(),
-        "introspection_encryption_enc_values_supported": writ_jose::JweEnc::ALL
-            .iter()
-            .map(|e| e.as_str())
-            .collect::<Vec<_>>(),
+        "introspection_encryption_alg_values_supported": response_encryption_algs,
+        "introspection_encryption_enc_values_supported": response_encryption_encs,
         // RFC 7009, RFC 8414 §2: a public client may revoke its own tokens (RFC 7009 §5).
         "revocation_endpoint": e("/revoke"),
         "revocation_endpoint_auth_methods_supported": auth_methods,

@@ -291,16 +291,6 @@ pub fn parameters(
     pairs
 }
 
-/// The URL that delivers `response` to `target` by a `query` or `fragment` channel without
-/// JARM (tests and callers that never sign).
-pub fn deliver(
-    issuer: &str,
-    target: &RedirectTarget,
-    response: AuthorizationResponse<'_>,
-) -> Result<Delivery, OAuthError> {
-    Delivery::by(target, parameters(issuer, target, response))
-}
-
 /// A `response_mode` the client cannot use is an error of the request (SPEC §14), raised here
 /// with the other stage 6 checks and delivered by the default mode.
 pub fn check_requested(
@@ -326,6 +316,15 @@ mod tests {
             jarm: None,
         };
         RedirectTarget::registered("rp", uri.into(), state.map(str::to_string), mode)
+    }
+
+    /// `response` to `target` unsigned: the parameters on the target's channel.
+    fn deliver(
+        issuer: &str,
+        target: &RedirectTarget,
+        response: AuthorizationResponse<'_>,
+    ) -> Result<Delivery, OAuthError> {
+        Delivery::by(target, parameters(issuer, target, response))
     }
 
     fn redirect(d: Delivery) -> String {

@@ -1,6 +1,6 @@
 //! `POST /interaction/{id}/consent` (SPEC §8): the person's decision, once. `allow` issues
 //! the authorization code ([`super::code`]); `deny` delivers `access_denied`; both go to the
-//! registered redirect URI through [`crate::response::deliver`].
+//! registered redirect URI through [`Provider::deliver`].
 
 use super::interaction::{InteractionError, page};
 use crate::error::OAuthError;
