@@ -64,10 +64,7 @@ fn invalid_client_because(public: &'static str, detail: impl Into<String>) -> OA
 
 /// What the request presented.
 enum Presented<'a> {
-    Basic {
-        id: String,
-        secret: String,
-    },
+    Basic(BasicCredentials),
     Post {
         id: &'a str,
         secret: &'a str,
@@ -115,17 +112,21 @@ pub async fn authenticate(
 ) -> Result<Arc<Client>, OAuthError> {
     let presented = presented(form, authorization)?;
     let claimed_id = match &presented {
-        Presented::Basic { id, .. } => id.clone(),
+        Presented::Basic(basic) => basic.id.clone(),
         Presented::Post { id, .. } | Presented::None { id } => id.to_string(),
         Presented::Assertion { id, jws } => match id {
             Some(id) => id.to_string(),
             None => assertion_subject(jws)?,
         },
     };
-    let client = clients
-        .get(&claimed_id)
-        .await?
-        .ok_or_else(|| invalid_client(format!("unknown client {claimed_id:?}")))?;
+    let mut client = clients.get(&claimed_id).await?;
+    if let (None, Presented::Basic(basic)) = (&client, &presented) {
+        // SPEC §9: a client that skipped RFC 6749 §2.3.1's encoding sent its id as it is.
+        if basic.raw_id != basic.id {
+            client = clients.get(&basic.raw_id).await?;
+        }
+    }
+    let client = client.ok_or_else(|| invalid_client(format!("unknown client {claimed_id:?}")))?;
     let registered = client.config.token_endpoint_auth_method;
     let rules = ProfileRules::for_client(ctx.server_profile, &client.config);
     // FAPI 2.0 Security Profile §5.3.2: private_key_jwt only (registrations that say
@@ -141,11 +142,11 @@ pub async fn authenticate(
     }
     let now = clock.now();
     match (&presented, registered) {
-        (Presented::Basic { secret, .. }, TokenEndpointAuthMethod::ClientSecretBasic) => {
-            check_secret(client, now, secret)
+        (Presented::Basic(basic), TokenEndpointAuthMethod::ClientSecretBasic) => {
+            check_secret(client, now, &[&basic.secret, &basic.raw_secret])
         }
         (Presented::Post { secret, .. }, TokenEndpointAuthMethod::ClientSecretPost) => {
-            check_secret(client, now, secret)
+            check_secret(client, now, &[secret])
         }
         (Presented::Assertion { jws, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
             verify_assertion(&client, &rules, store, now, ctx, jws).await?;
@@ -162,17 +163,22 @@ pub async fn authenticate(
     }
 }
 
-/// Compare a presented secret with every live shared secret, in constant time.
-fn check_secret(client: Arc<Client>, now: i64, secret: &str) -> Result<Arc<Client>, OAuthError> {
-    {
-        let ok = client.live_shared_secrets(now).fold(false, |acc, s| {
-            acc | constant_time_eq(s.as_bytes(), secret.as_bytes())
-        });
-        if ok {
-            Ok(client)
-        } else {
-            Err(invalid_client("client secret does not match"))
-        }
+/// Compare the presented secret (in each of its readings) with every live shared secret, in
+/// constant time: every pair is compared, whichever matches.
+fn check_secret(
+    client: Arc<Client>,
+    now: i64,
+    presented: &[&str],
+) -> Result<Arc<Client>, OAuthError> {
+    let ok = client.live_shared_secrets(now).fold(false, |acc, s| {
+        presented.iter().fold(acc, |acc, p| {
+            acc | constant_time_eq(s.as_bytes(), p.as_bytes())
+        })
+    });
+    if ok {
+        Ok(client)
+    } else {
+        Err(invalid_client("client secret does not match"))
     }
 }
 
@@ -194,13 +200,16 @@ fn presented<'a>(
             "more than one client authentication method was used (RFC 6749 §2.3)",
         ));
     }
-    if let Some((id, secret)) = basic {
-        if form.get("client_id").is_some_and(|f| f != id) {
+    if let Some(basic) = basic {
+        if form
+            .get("client_id")
+            .is_some_and(|f| f != basic.id && f != basic.raw_id)
+        {
             return Err(invalid_client(
                 "client_id in the body differs from the Basic one",
             ));
         }
-        return Ok(Presented::Basic { id, secret });
+        return Ok(Presented::Basic(basic));
     }
     if let Some(jwt) = assertion {
         if assertion_type != Some(JWT_BEARER_ASSERTION) {
@@ -225,8 +234,18 @@ fn presented<'a>(
     })
 }
 
+/// The credentials of an `Authorization: Basic` header, as RFC 6749 §2.3.1 reads them
+/// (form-decoded) and as they were sent: many clients skip the encoding (SPEC §9), so a secret
+/// holding `+` or `%` only matches undecoded.
+struct BasicCredentials {
+    id: String,
+    secret: String,
+    raw_id: String,
+    raw_secret: String,
+}
+
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`.
-fn parse_basic(header: &str) -> Option<(String, String)> {
+fn parse_basic(header: &str) -> Option<BasicCredentials> {
     let (scheme, value) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") || value.len() > 4096 {
         return None;
@@ -235,18 +254,23 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
         .decode(value.trim())
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
+    let (raw_id, raw_secret) = text.split_once(':')?;
     let dec = |s: &str| {
         url::form_urlencoded::parse(format!("x={s}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
     };
-    let id = dec(id)?;
-    let secret = dec(secret)?;
+    let id = dec(raw_id)?;
+    let secret = dec(raw_secret)?;
     if id.is_empty() {
         return None;
     }
-    Some((id, secret))
+    Some(BasicCredentials {
+        id,
+        secret,
+        raw_id: raw_id.to_owned(),
+        raw_secret: raw_secret.to_owned(),
+    })
 }
 
 /// The unverified `sub` of an assertion: only used to find which client's keys to verify with.
@@ -418,9 +442,11 @@ mod tests {
     #[test]
     fn basic_header_is_form_decoded_rfc6749_2_3_1() {
         let v = base64::engine::general_purpose::STANDARD.encode("my%3Aclient:p%40ss+word");
-        let (id, secret) = parse_basic(&format!("Basic {v}")).unwrap();
-        assert_eq!(id, "my:client");
-        assert_eq!(secret, "p@ss word");
+        let b = parse_basic(&format!("Basic {v}")).unwrap();
+        assert_eq!(b.id, "my:client");
+        assert_eq!(b.secret, "p@ss word");
+        assert_eq!(b.raw_id, "my%3Aclient");
+        assert_eq!(b.raw_secret, "p%40ss+word");
         assert!(parse_basic("Bearer abc").is_none());
         assert!(parse_basic("Basic !!!").is_none());
     }

@@ -116,5 +116,10 @@ pub fn metadata(settings: &Settings) -> Value {
             serde_json::Value::String(settings.endpoint("/par")),
         );
     }
+    // An empty list says "none supported" to some clients and nothing to others: a list with
+    // no entries is left out (issue 17), as RFC 8414 §2 lets every such field be omitted.
+    if let Some(m) = doc.as_object_mut() {
+        m.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
+    }
     doc
 }

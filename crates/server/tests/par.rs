@@ -642,3 +642,57 @@ async fn par_needs_a_form_body() {
         .unwrap();
     push_refused(r, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
+
+/// SPEC §9: `client_secret_basic` credentials are form-decoded (RFC 6749 §2.3.1), and a secret
+/// that only matches as sent (a client that skipped the encoding, with `+` or `%` in it) is
+/// accepted too; anything else still fails.
+#[tokio::test]
+async fn basic_secret_matches_form_decoded_or_as_sent() {
+    let secret = "a+b%2F/c";
+    let s = start(
+        "",
+        &format!(
+            r#"[[clients]]
+            client_id = "plus"
+            redirect_uris = ["{REDIRECT}"]
+            secrets = [{{ type = "shared", value = "{secret}" }}]"#
+        ),
+    )
+    .await;
+    let raw = |id: &str, secret: &str| {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    };
+    let mut params = plain_params();
+    params.retain(|(k, _)| *k != "client_id");
+    params.push(("client_id", "plus"));
+    let send = |auth: String| {
+        let params = params.clone();
+        let s = &s;
+        async move {
+            s.http
+                .post(format!("{}/par", s.base))
+                .header("authorization", auth)
+                .form(&params)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // As RFC 6749 §2.3.1 says: form-encoded.
+    pushed(send(raw("plus", "a%2Bb%252F%2Fc")).await).await;
+    // As most libraries send it: not encoded.
+    pushed(send(raw("plus", secret)).await).await;
+    // Neither reading matches.
+    for wrong in ["a b%2F/c", "a+b/c", "a%2Bb%2F%2Fc", ""] {
+        push_refused(
+            send(raw("plus", wrong)).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        )
+        .await;
+    }
+}

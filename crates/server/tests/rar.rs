@@ -446,9 +446,22 @@ async fn without_rar_types_details_are_refused() {
     let s = start("", "").await;
     let (e, _) = refused_with(&ask(&s, "rp", &json!([accounts()]).to_string()).await);
     assert_eq!(e, "invalid_authorization_details");
-    assert_eq!(
-        discovery(&s).await["authorization_details_types_supported"],
-        json!([])
+    // No types: the list is left out of discovery, not advertised empty.
+    let d = discovery(&s).await;
+    assert!(
+        d.get("authorization_details_types_supported").is_none(),
+        "{d}"
+    );
+    assert!(
+        d.get("userinfo_signing_alg_values_supported").is_none(),
+        "{d}"
+    );
+    assert!(
+        d.as_object()
+            .unwrap()
+            .values()
+            .all(|v| v.as_array().is_none_or(|a| !a.is_empty())),
+        "{d}"
     );
 }
 
