@@ -21,6 +21,29 @@ use std::path::PathBuf;
 /// The address `writ serve` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// The top-level keys of [`Config`]: a `WRIT_` environment variable whose first part (before
+/// `__`) is none of these is not configuration, and is only warned about (issue 17).
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "version",
+    "issuer",
+    "listen",
+    "data_dir",
+    "http",
+    "login",
+    "store",
+    "keys",
+    "interaction",
+    "metrics",
+    "jar",
+    "par",
+    "tokens",
+    "client_auth",
+    "dpop",
+    "rar",
+    "clients",
+    "users",
+];
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +75,9 @@ pub struct Config {
     /// `[interaction]`.
     #[serde(default)]
     pub interaction: InteractionConfig,
+    /// `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// `[jar]`.
     #[serde(default)]
     pub jar: JarConfig,
@@ -90,6 +116,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             keys: crate::keys::KeysConfig::default(),
             interaction: InteractionConfig::default(),
+            metrics: MetricsConfig::default(),
             jar: JarConfig::default(),
             par: ParConfig::default(),
             tokens: TokensConfig::default(),
@@ -125,6 +152,30 @@ pub struct InteractionConfig {
     /// A custom login/consent UI; the browser is sent to `{url}/{interaction id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `ADDR:PORT` of a listener of its own for `/metrics` (and `/health/*`), so the scrape
+    /// is reachable only where operators put it; `/metrics` is then not served on `listen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+impl MetricsConfig {
+    /// The metrics listener's address, if one is configured.
+    pub fn listen_addr(&self) -> Result<Option<SocketAddr>, String> {
+        self.listen
+            .as_deref()
+            .map(|l| {
+                l.parse().map_err(|_| {
+                    format!("metrics.listen: {l:?} is not an ADDR:PORT socket address")
+                })
+            })
+            .transpose()
+    }
 }
 
 /// A user declared in the file (`[[users]]`).
@@ -425,6 +476,14 @@ impl Config {
         if let Err(e) = self.listen_addr() {
             errs.push(e);
         }
+        match (self.metrics.listen_addr(), self.listen_addr()) {
+            (Err(e), _) => errs.push(e),
+            (Ok(Some(m)), Ok(l)) if m == l && m.port() != 0 => errs.push(format!(
+                "metrics.listen: {m} is the server's own listen address; name another, or leave \
+                 it out to serve /metrics there"
+            )),
+            _ => {}
+        }
         if let Some(i) = &self.issuer
             && let Err(e) = check_issuer(i)
         {
@@ -627,6 +686,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_level_keys_are_every_field_of_config() {
+        let c = Config {
+            issuer: Some("http://x".into()),
+            listen: Some("127.0.0.1:1".into()),
+            data_dir: Some("d".into()),
+            ..Config::default()
+        };
+        let v = serde_json::to_value(&c).unwrap();
+        let mut fields: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut listed = TOP_LEVEL_KEYS.to_vec();
+        fields.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(fields, listed);
+    }
 
     #[test]
     fn empty_file_gives_spec_defaults() {

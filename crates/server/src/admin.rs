@@ -95,7 +95,7 @@ pub async fn client_list(store: &Arc<dyn Store>) -> Result<Vec<(String, String)>
 /// `writ keys list`: (kid, use, alg, state, created_at).
 pub async fn keys_list(
     store: &Arc<dyn Store>,
-) -> Result<Vec<(String, &'static str, String, &'static str, UnixTime)>, String> {
+) -> Result<Vec<(String, &'static str, String, &'static str, String)>, String> {
     let keys = store.key_list().await.map_err(|e| e.to_string())?;
     Ok(keys
         .into_iter()
@@ -105,10 +105,21 @@ pub async fn keys_list(
                 k.key_use.as_str(),
                 k.alg,
                 k.state.as_str(),
-                k.created_at,
+                rfc3339(k.created_at),
             )
         })
         .collect())
+}
+
+/// A time as RFC 3339 in UTC (`2026-12-04T18:46:05Z`), for people reading admin output.
+pub fn rfc3339(t: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
 }
 
 /// Parse `--use`.
@@ -244,5 +255,14 @@ mod tests {
         let e = parse_client_json(r#"{"client_id":"c","grant_typez":[]}"#).unwrap_err();
         assert!(e.contains("grant_typez"), "{e}");
         assert!(parse_client_json(r#"{"client_id":"c"}"#).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn key_dates_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_796_409_965), "2026-12-04T18:46:05Z");
     }
 }

@@ -199,24 +199,92 @@ mod tests {
     }
 }
 
-/// Whether `WRIT_<key>` is a configuration override. The logging variables (`WRIT_LOG`,
-/// `WRIT_LOG_FORMAT`) and test variables (`WRIT_TEST_*`) are not, in any letter case.
+/// Whether `WRIT_<key>` is a configuration override: its first part (before `__`) names a
+/// top-level key of the file, in any letter case. Others (`WRIT_LOG`, `WRIT_TEST_PG_URL`, a
+/// script's `WRIT_BIN`) are not read as configuration.
 pub fn is_config_variable(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    !(k.starts_with("test") || k == "log" || k == "log_format")
+    let first = k.split("__").next().unwrap_or_default();
+    writ_protocol::config::TOP_LEVEL_KEYS.contains(&first)
+}
+
+/// The `WRIT_` variables of `vars` that are neither configuration nor read by the server
+/// otherwise (`WRIT_LOG`, `WRIT_LOG_FORMAT`, the tests' `WRIT_TEST_*`): `writ` warns about
+/// each by name and goes on (issue 17), since a typo there changes nothing.
+pub fn unknown_variables(vars: impl Iterator<Item = String>) -> Vec<String> {
+    vars.filter(|name| {
+        let Some(key) = name
+            .get(..5)
+            .filter(|p| p.eq_ignore_ascii_case("WRIT_"))
+            .and_then(|_| name.get(5..))
+        else {
+            return false;
+        };
+        let k = key.to_ascii_lowercase();
+        !(is_config_variable(&k) || k.starts_with("test_") || k == "log" || k == "log_format")
+    })
+    .collect()
 }
 
 #[cfg(test)]
 mod env_tests {
     use super::is_config_variable;
+    use std::path::Path;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the closure's type
+    fn an_unknown_writ_variable_does_not_stop_loading() {
+        // Through figment's own reading of the environment: WRIT_BIN is not a key.
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WRIT_BIN", "/usr/bin/writ");
+            jail.set_env("WRIT_JAR__CLOCK_SKEW", "7s");
+            let c = super::load(None::<&Path>, &super::Overrides::default())
+                .map_err(figment::Error::from)?;
+            assert_eq!(c.jar.clock_skew.as_secs(), 7);
+            Ok(())
+        });
+    }
 
     #[test]
     fn logging_and_test_variables_are_not_configuration() {
-        for k in ["LOG", "log", "LOG_FORMAT", "TEST_PG_URL", "test_x"] {
+        for k in [
+            "LOG",
+            "log",
+            "LOG_FORMAT",
+            "TEST_PG_URL",
+            "test_x",
+            "BIN",
+            "ISSUERX",
+        ] {
             assert!(!is_config_variable(k), "{k}");
         }
-        for k in ["ISSUER", "JAR__REQUIRE_AUD", "STORE__URL"] {
+        for k in [
+            "ISSUER",
+            "JAR__REQUIRE_AUD",
+            "STORE__URL",
+            "jar__clock_skew",
+        ] {
             assert!(is_config_variable(k), "{k}");
         }
+    }
+
+    #[test]
+    fn an_unknown_writ_variable_is_named_not_read() {
+        let vars = [
+            "WRIT_BIN",
+            "WRIT_LOG",
+            "WRIT_LOG_FORMAT",
+            "WRIT_TEST_PG_URL",
+            "WRIT_ISSUER",
+            "WRIT_JAR__CLOCK_SKEW",
+            "writ_isuer",
+            "PATH",
+            "WRIT",
+        ]
+        .map(String::from);
+        assert_eq!(
+            super::unknown_variables(vars.into_iter()),
+            ["WRIT_BIN", "writ_isuer"]
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod pages;
 pub mod respond;
 pub mod routes;
+pub mod telemetry;
 
 use axum::http::{HeaderValue, header};
 pub use connections::HttpLimits;
@@ -30,6 +31,9 @@ pub struct AppState {
     pub provider: Arc<Provider>,
     /// The Prometheus exporter handle.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Whether `/metrics` is served here (not when `[metrics] listen` gives it a listener of
+    /// its own).
+    pub metrics_route: bool,
 }
 
 /// Bucket bounds (seconds) of the latency histograms (`writ_request_duration_seconds`).
@@ -47,11 +51,13 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
         std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            metrics_exporter_prometheus::PrometheusBuilder::new()
+            let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
                 .set_buckets(LATENCY_BUCKETS)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            telemetry::describe();
+            Some(handle)
         })
         .clone()
 }
@@ -130,12 +136,34 @@ pub fn app(
 > + Clone
 + Send
 + 'static {
-    app_with(provider, HttpLimits::default().request_timeout)
+    app_with(provider, HttpLimits::default().request_timeout, true)
 }
 
 /// [`app`] with `request_timeout` (`[http] request_timeout`): a request still unanswered
-/// then gets 503.
+/// then gets 503; `/metrics` served only when `metrics_route`.
 pub fn app_with(
+    provider: Arc<Provider>,
+    request_timeout: Duration,
+    metrics_route: bool,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
+    let state = AppState {
+        provider,
+        metrics: metrics_handle(),
+        metrics_route,
+    };
+    layered(routes::router(state), request_timeout)
+}
+
+/// The service of `[metrics] listen`: `/metrics`, `/health/live` and `/health/ready`, nothing
+/// else, in the same common layers.
+pub fn metrics_app(
     provider: Arc<Provider>,
     request_timeout: Duration,
 ) -> impl tower::Service<
@@ -149,8 +177,9 @@ pub fn app_with(
     let state = AppState {
         provider,
         metrics: metrics_handle(),
+        metrics_route: true,
     };
-    layered(routes::router(state), request_timeout)
+    layered(routes::metrics_router(state), request_timeout)
 }
 
 /// The common layers around `router`. The security headers are outermost, so that the
@@ -226,6 +255,27 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     limits: HttpLimits,
 ) -> std::io::Result<()> {
+    serve_with_metrics(provider, listener, None, limits).await
+}
+
+/// [`serve_with`], and when `metrics` is given (`[metrics] listen`), `/metrics` served on it
+/// instead of on `listener`.
+pub async fn serve_with_metrics(
+    provider: Arc<Provider>,
+    listener: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
+    limits: HttpLimits,
+) -> std::io::Result<()> {
+    let metrics_route = metrics.is_none();
+    let metrics_server = metrics.map(|l| {
+        let app = metrics_app(provider.clone(), limits.request_timeout);
+        tokio::spawn(connections::serve(
+            l,
+            app,
+            limits,
+            std::future::pending::<()>(),
+        ))
+    });
     let purger = writ_store::spawn_purger(
         provider.store.clone(),
         provider.clock.clone(),
@@ -244,8 +294,11 @@ pub async fn serve_with(
         })
     };
     let upkeep = metrics_handle().map(spawn_metrics_upkeep);
-    let app = app_with(provider, limits.request_timeout);
+    let app = app_with(provider, limits.request_timeout, metrics_route);
     let result = connections::serve(listener, app, limits, shutdown_signal()).await;
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     purger.abort();
     reloader.abort();
     if let Some(u) = upkeep {

@@ -195,12 +195,17 @@ enum KeysAction {
     },
 }
 
-fn init_logs() {
+/// Logs go to standard error: `info` and up for `writ serve`, only warnings and errors for the
+/// admin commands (whose output is their result), unless `WRIT_LOG` says otherwise; colour
+/// codes only when standard error is a terminal (issue 17).
+fn init_logs(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WRIT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let json = std::env::var("WRIT_LOG_FORMAT").is_ok_and(|v| v == "json");
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         b.json().init();
@@ -237,15 +242,22 @@ fn redact(url: &str) -> String {
 
 #[tokio::main]
 async fn main() {
-    init_logs();
-    if let Err(e) = run().await {
+    let cli = Cli::parse();
+    init_logs(matches!(cli.command, Command::Serve { .. }));
+    let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+    for name in config::unknown_variables(names) {
+        tracing::warn!(
+            variable = %name,
+            "{name} is not a configuration key and is ignored (WRIT_<KEY> or WRIT_<TABLE>__<KEY>)"
+        );
+    }
+    if let Err(e) = run(cli).await {
         eprintln!("writ: {e:#}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             common,
@@ -273,6 +285,14 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
+            let metrics = match config.metrics.listen_addr().map_err(|e| anyhow!(e))? {
+                Some(a) => Some(
+                    tokio::net::TcpListener::bind(a)
+                        .await
+                        .with_context(|| format!("metrics.listen: cannot listen on {a}"))?,
+                ),
+                None => None,
+            };
             if dev {
                 tracing::warn!(
                     "DEVELOPMENT MODE: demo user and client seeded; never use --dev in production"
@@ -304,8 +324,11 @@ async fn run() -> anyhow::Result<()> {
                 );
             }
             tracing::info!(issuer = %provider.settings.issuer, listen = %local, "writ is serving");
+            if let Some(m) = &metrics {
+                tracing::info!(listen = %m.local_addr()?, "/metrics and /health/* are served here");
+            }
             let limits = writ_server::connections::HttpLimits::from(&config.http);
-            writ_server::serve_with(provider, listener, limits).await?;
+            writ_server::serve_with_metrics(provider, listener, metrics, limits).await?;
             Ok(())
         }
         Command::Client { common, action } => {
@@ -436,7 +459,7 @@ async fn run() -> anyhow::Result<()> {
                         SystemClock.now(),
                     )
                     .await?;
-                    println!("kid\tuse\talg\tstate\tcreated_at");
+                    println!("kid\tuse\talg\tstate\tcreated");
                     for (kid, u, alg, state, created) in writ_server::admin::keys_list(&store)
                         .await
                         .map_err(|e| anyhow!(e))?

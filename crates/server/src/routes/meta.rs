@@ -27,7 +27,14 @@ pub async fn jwks(State(s): State<AppState>) -> Response {
     r
 }
 
-/// `/health`: 200 when the store answers.
+/// `/health/live`: 200 while the process serves HTTP; it asks nothing of the store, so an
+/// orchestrator restarts a node only when the node itself is stuck.
+pub async fn live() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// `/health` and `/health/ready`: 200 when the store answers, else 503 (take the node out of
+/// the balancer, do not restart it).
 pub async fn health(State(s): State<AppState>) -> Response {
     // A lookup that finds nothing: the empty client id is never registered. (A NUL byte
     // made PostgreSQL refuse the query, so /health was 503 on every PostgreSQL node.)

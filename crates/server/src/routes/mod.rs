@@ -21,6 +21,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 /// pushed requests are enabled).
 const PAR: &str = "/par";
 
+/// The Prometheus scrape, not served here when `[metrics] listen` gives it its own listener.
+const METRICS: &str = "/metrics";
+/// Liveness: the process answers (no store call).
+const HEALTH_LIVE: &str = "/health/live";
+/// Readiness: the store answers (as `/health`).
+const HEALTH_READY: &str = "/health/ready";
+
 /// A route's handlers, made when the router is built.
 type Handlers = fn() -> MethodRouter<AppState>;
 
@@ -33,7 +40,9 @@ const ROUTES: &[(&str, Handlers)] = &[
     }),
     ("/jwks", || get(meta::jwks)),
     ("/health", || get(meta::health)),
-    ("/metrics", || get(meta::metrics)),
+    (HEALTH_LIVE, || get(meta::live)),
+    (HEALTH_READY, || get(meta::health)),
+    (METRICS, || get(meta::metrics)),
     ("/authorize", || get(authorize::get).post(authorize::post)),
     ("/interaction/{id}", || get(interaction::show)),
     ("/interaction/{id}/login", || post(interaction::login)),
@@ -48,15 +57,28 @@ const ROUTES: &[(&str, Handlers)] = &[
 /// All routes.
 pub fn router(state: AppState) -> Router {
     let par_enabled = state.provider.settings.par.enabled;
+    let metrics_route = state.metrics_route;
     let router = ROUTES
         .iter()
         .filter(|(pattern, _)| par_enabled || *pattern != PAR)
+        .filter(|(pattern, _)| metrics_route || *pattern != METRICS)
         .fold(Router::new(), |router, (pattern, handlers)| {
             router.route(pattern, handlers())
         });
     // The body limit and the other common layers wrap the whole router (`crate::app`).
     router
         .layer(axum::middleware::from_fn(meta::observe))
+        .with_state(state)
+}
+
+/// The router of `[metrics] listen`: the scrape and the health checks only.
+pub fn metrics_router(state: AppState) -> Router {
+    ROUTES
+        .iter()
+        .filter(|(pattern, _)| [METRICS, HEALTH_LIVE, HEALTH_READY].contains(pattern))
+        .fold(Router::new(), |router, (pattern, handlers)| {
+            router.route(pattern, handlers())
+        })
         .with_state(state)
 }
 
