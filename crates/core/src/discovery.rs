@@ -5,6 +5,26 @@ use crate::keys::SERVER_SIGNING_ALGS;
 use crate::settings::Settings;
 use serde_json::{Value, json};
 
+/// OpenID Connect Discovery §3 `claims_supported`.
+fn claims_supported() -> Vec<&'static str> {
+    let token = [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "azp",
+        "at_hash",
+        "preferred_username",
+    ];
+    token
+        .into_iter()
+        .chain(writ_protocol::claims::standard_names())
+        .collect()
+}
+
 /// The metadata document, served at both well-known paths.
 pub fn metadata(settings: &Settings) -> Value {
     let e = |p: &str| settings.endpoint(p);
@@ -51,7 +71,7 @@ pub fn metadata(settings: &Settings) -> Value {
         "token_endpoint": e("/token"),
         "userinfo_endpoint": e("/userinfo"),
         "jwks_uri": e("/jwks"),
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "scopes_supported": writ_protocol::client::DEFAULT_SCOPES,
         "response_types_supported": ["code"],
         // SPEC §14: OAuth 2.0 Multiple Response Types, Form Post, and JARM.
         "response_modes_supported": crate::response::RESPONSE_MODES,
@@ -84,8 +104,9 @@ pub fn metadata(settings: &Settings) -> Value {
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
-            "preferred_username", "email", "email_verified"],
+        // What the ID token and /userinfo can carry: the token's own claims, then the
+        // profile attributes the user store keeps (OpenID Connect Core §5.1).
+        "claims_supported": claims_supported(),
         "claims_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         // RFC 9101 §9, OpenID Connect Discovery §3: true to the running configuration.

@@ -315,6 +315,11 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_username(&self, username: &str) -> Result<Option<StoredUser>, StoreError>;
     /// Look a user up by id (`sub`).
     async fn user_get(&self, id: &str) -> Result<Option<StoredUser>, StoreError>;
+    /// All users, ordered by username.
+    async fn user_list(&self) -> Result<Vec<StoredUser>, StoreError>;
+    /// Remove the user with this id, revoking its grants (at `now`) and ending its sessions;
+    /// `true` if it existed.
+    async fn user_remove(&self, id: &str, now: UnixTime) -> Result<bool, StoreError>;
 
     // --- keys ---
     /// Add a key (`Conflict` if the kid exists).

@@ -10,7 +10,14 @@ use crate::units::Seconds;
 use serde::{Deserialize, Serialize};
 
 /// The scopes a client gets when its registration names none.
-pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// How a client authenticates at the token and PAR endpoints (RFC 7591 §2,
 /// OpenID Connect Core §9).

@@ -186,6 +186,10 @@ pub struct UserConfig {
     pub username: String,
     /// Argon2id PHC string (`$argon2id$v=19$...`).
     pub password_hash: String,
+    /// Profile attributes: standard claims of OpenID Connect Core §5.1 (`name`, `email`,
+    /// `email_verified`, ...), released by scope (§5.4). Checked by [`crate::claims::check`].
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 /// RFC 9101 §6.3 / OpenID Connect Core §6.3: which parameters make up the effective request.
@@ -602,6 +606,9 @@ impl Config {
                 errs.push(format!(
                     "users[{i}].password_hash: must be an Argon2id PHC string ($argon2id$...)"
                 ));
+            }
+            if let Err(e) = crate::claims::check(&u.claims) {
+                errs.push(format!("users[{i}].claims: {e}"));
             }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }

@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod alg;
+pub mod claims;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -23,6 +23,10 @@ pub struct LoginConfig {
     /// unlock` ends it early.
     #[serde(default = "fifteen_minutes")]
     pub lockout: Seconds,
+    /// The shortest password `writ user add` accepts, in characters (NIST SP 800-63B §3.1.1.2
+    /// asks for at least 8). Hashes declared in `[[users]]` are taken as they are.
+    #[serde(default = "default_min_password_length")]
+    pub min_password_length: usize,
 }
 
 impl Default for LoginConfig {
@@ -31,12 +35,16 @@ impl Default for LoginConfig {
             max_failures: default_max_failures(),
             failure_window: fifteen_minutes(),
             lockout: fifteen_minutes(),
+            min_password_length: default_min_password_length(),
         }
     }
 }
 
 fn default_max_failures() -> u32 {
     10
+}
+fn default_min_password_length() -> usize {
+    8
 }
 fn fifteen_minutes() -> Seconds {
     Seconds::secs(15 * 60)
@@ -53,5 +61,21 @@ impl LoginConfig {
             24 * 3600,
         ));
         errs.extend(check_lifetime("login.lockout", self.lockout, 24 * 3600));
+        if !(1..=256).contains(&self.min_password_length) {
+            errs.push("login.min_password_length: must be between 1 and 256".to_owned());
+        }
+    }
+
+    /// Check a new password against `min_password_length` (counted in characters, as a person
+    /// counts them) and the hashing bound.
+    pub fn check_new_password(&self, password: &str) -> Result<(), String> {
+        let n = password.chars().count();
+        if n < self.min_password_length {
+            return Err(format!(
+                "the password has {n} characters; [login] min_password_length asks for at least {}",
+                self.min_password_length
+            ));
+        }
+        Ok(())
     }
 }

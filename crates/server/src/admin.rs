@@ -1,15 +1,19 @@
 //! Admin commands of SPEC §1 (`writ client`, `writ user`, `writ keys`), working on the same
 //! store as the server.
 
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use writ_core::ports::{KeyUse, Store, StoredUser, UnixTime};
 use writ_protocol::client::ClientConfig;
 
-/// Insert or update a user by username with a ready PHC hash. Returns the user's id.
+/// Insert or update a user by username with a ready PHC hash. `claims` (checked against
+/// OpenID Connect Core §5.1) replace the stored ones when given; `None` keeps them. Returns
+/// the user's id.
 pub async fn upsert_user(
     store: &dyn Store,
     username: &str,
     password_hash: &str,
+    claims: Option<&Map<String, Value>>,
     now: UnixTime,
 ) -> Result<String, String> {
     if username.is_empty() || username.len() > 255 || username.chars().any(char::is_control) {
@@ -17,6 +21,9 @@ pub async fn upsert_user(
     }
     if !password_hash.starts_with("$argon2id$") {
         return Err("password_hash must be an Argon2id PHC string".into());
+    }
+    if let Some(c) = claims {
+        writ_protocol::claims::check(c).map_err(|e| format!("claims: {e}"))?;
     }
     let existing = store
         .user_by_username(username)
@@ -26,7 +33,11 @@ pub async fn upsert_user(
         .as_ref()
         .map(|u| u.id.clone())
         .unwrap_or_else(|| writ_core::secret::random_token(&writ_core::ports::SystemRng, 16));
-    let claims = existing.map(|u| u.claims).unwrap_or_else(|| "{}".into());
+    let claims = match (claims, existing) {
+        (Some(c), _) => serde_json::to_string(c).map_err(|e| e.to_string())?,
+        (None, Some(u)) => u.claims,
+        (None, None) => "{}".into(),
+    };
     let u = store
         .user_upsert(&StoredUser {
             id,
@@ -37,6 +48,95 @@ pub async fn upsert_user(
         })
         .await
         .map_err(|e| e.to_string())?;
+    Ok(u.id)
+}
+
+/// The stored user with this username, or an error naming it.
+async fn user_named(store: &dyn Store, username: &str) -> Result<StoredUser, String> {
+    store
+        .user_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user {username:?}"))
+}
+
+/// A stored user's claims (a user written by hand with unreadable claims has none).
+fn stored_claims(user: &StoredUser) -> Map<String, Value> {
+    serde_json::from_str(&user.claims).unwrap_or_default()
+}
+
+/// `writ user set USERNAME --claim NAME=VALUE ... --unset NAME ...`: change profile
+/// attributes, keeping the password. Returns the claims now stored.
+pub async fn user_set_claims(
+    store: &dyn Store,
+    username: &str,
+    set: &[String],
+    unset: &[String],
+) -> Result<Map<String, Value>, String> {
+    let mut user = user_named(store, username).await?;
+    let mut claims = stored_claims(&user);
+    for name in unset {
+        if claims.remove(name).is_none() {
+            return Err(format!("{username:?} has no claim {name:?} to unset"));
+        }
+    }
+    for a in set {
+        let (name, value) = writ_protocol::claims::parse_assignment(a)?;
+        claims.insert(name, value);
+    }
+    user.claims = serde_json::to_string(&claims).map_err(|e| e.to_string())?;
+    store.user_upsert(&user).await.map_err(|e| e.to_string())?;
+    Ok(claims)
+}
+
+/// `writ user list`: one line per user, `username  sub  created`.
+pub async fn user_list(store: &dyn Store) -> Result<Vec<String>, String> {
+    let users = store.user_list().await.map_err(|e| e.to_string())?;
+    let width = users
+        .iter()
+        .map(|u| u.username.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut out = vec![format!("{:width$}  {:22}  created", "username", "sub")];
+    out.extend(users.iter().map(|u| {
+        format!(
+            "{:width$}  {:22}  {}",
+            u.username,
+            u.id,
+            rfc3339(u.created_at)
+        )
+    }));
+    Ok(out)
+}
+
+/// `writ user show USERNAME`: the account and its claims as JSON. The password hash is never
+/// shown.
+pub async fn user_show(store: &dyn Store, username: &str) -> Result<Value, String> {
+    let u = user_named(store, username).await?;
+    Ok(serde_json::json!({
+        "username": u.username,
+        "sub": u.id,
+        "created": rfc3339(u.created_at),
+        "claims": stored_claims(&u),
+    }))
+}
+
+/// `writ user remove USERNAME`: the user, its grants (so its tokens stop working) and its
+/// sessions. Returns its id.
+pub async fn user_remove(
+    store: &dyn Store,
+    username: &str,
+    now: UnixTime,
+) -> Result<String, String> {
+    let u = user_named(store, username).await?;
+    if !store
+        .user_remove(&u.id, now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Err(format!("no user {username:?}"));
+    }
     Ok(u.id)
 }
 
@@ -70,6 +170,55 @@ pub fn parse_client_json(text: &str) -> Result<ClientConfig, String> {
             format!("{path}: {}", e.into_inner())
         }
     })
+}
+
+/// JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
+const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// `writ client show`: the registration as stored, with every secret hidden. A shared
+/// secret's value becomes `"(hidden)"`; private members of a key (`d`, `k`, ...) are removed,
+/// whether the key is written as an object or as a string holding JSON.
+pub fn client_show(metadata: &str) -> Result<Value, serde_json::Error> {
+    let mut v: Value = serde_json::from_str(metadata)?;
+    let secrets = v
+        .get_mut("secrets")
+        .and_then(Value::as_array_mut)
+        .map(|a| a.iter_mut())
+        .into_iter()
+        .flatten();
+    for s in secrets {
+        let shared = s.get("type").and_then(Value::as_str) == Some("shared");
+        let Some(value) = s.get_mut("value") else {
+            continue;
+        };
+        if shared {
+            *value = Value::String("(hidden)".into());
+            continue;
+        }
+        // A key: public members stay, private ones go.
+        let mut key: Value = match &*value {
+            Value::String(text) => match serde_json::from_str(text) {
+                Ok(k) => k,
+                // A PEM certificate, or not JSON: nothing private to find in it.
+                Err(_) => continue,
+            },
+            other => other.clone(),
+        };
+        strip_private(&mut key);
+        *value = key;
+    }
+    Ok(v)
+}
+
+/// Remove private members from a JWK, or from every key of a JWK set.
+fn strip_private(key: &mut Value) {
+    if let Some(keys) = key.get_mut("keys").and_then(Value::as_array_mut) {
+        keys.iter_mut().for_each(strip_private);
+    } else if let Some(obj) = key.as_object_mut() {
+        for m in PRIVATE_JWK_MEMBERS {
+            obj.remove(*m);
+        }
+    }
 }
 
 /// `writ client list`.
@@ -154,9 +303,16 @@ pub fn dev_seed(config: &mut writ_protocol::config::Config) -> anyhow::Result<()
         let mut salt = [0u8; 16];
         writ_core::ports::Rng::fill(&writ_core::ports::SystemRng, &mut salt);
         let hash = writ_core::users::hash_password("alice", &salt).map_err(anyhow::Error::msg)?;
+        let claims = serde_json::json!({
+            "name": "Alice Example",
+            "given_name": "Alice",
+            "email": "alice@example.com",
+            "email_verified": true,
+        });
         config.users.push(writ_protocol::config::UserConfig {
             username: "alice".into(),
             password_hash: hash,
+            claims: claims.as_object().cloned().unwrap_or_default(),
         });
     }
     if !config.clients.iter().any(|c| c.client_id == DEV_CLIENT_ID) {
@@ -256,13 +412,32 @@ mod tests {
         assert!(e.contains("grant_typez"), "{e}");
         assert!(parse_client_json(r#"{"client_id":"c"}"#).is_ok());
     }
-}
 
-#[cfg(test)]
-mod time_tests {
     #[test]
     fn key_dates_are_rfc3339_utc() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::rfc3339(1_796_409_965), "2026-12-04T18:46:05Z");
+    }
+
+    #[test]
+    fn client_show_never_prints_a_secret() {
+        let stored = serde_json::json!({
+            "client_id": "c",
+            "secrets": [
+                {"type": "shared", "value": "s3cret-s3cret-s3cret-s3cret-s3cret"},
+                {"type": "jwk", "value": "{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"},
+                {"type": "jwks", "value": {"keys": [
+                    {"kty": "EC", "crv": "P-256", "x": "xx", "y": "yy", "d": "private-d"}
+                ]}}
+            ]
+        })
+        .to_string();
+        let shown = client_show(&stored).unwrap().to_string();
+        for secret in ["s3cret", "c2VjcmV0", "private-d"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("(hidden)"));
+        // Public members stay, so the registration can still be read.
+        assert!(shown.contains("\"x\":\"xx\""));
     }
 }

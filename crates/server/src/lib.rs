@@ -81,9 +81,16 @@ pub async fn apply_declared(provider: &Provider, config: &Config) -> Result<(), 
             .map_err(|e| format!("clients {:?}: {e}", c.client_id))?;
     }
     for u in &config.users {
-        admin::upsert_user(provider.store.as_ref(), &u.username, &u.password_hash, now)
-            .await
-            .map_err(|e| format!("users {:?}: {e}", u.username))?;
+        // Declared entries are the truth: their claims replace the stored ones.
+        admin::upsert_user(
+            provider.store.as_ref(),
+            &u.username,
+            &u.password_hash,
+            Some(&u.claims),
+            now,
+        )
+        .await
+        .map_err(|e| format!("users {:?}: {e}", u.username))?;
     }
     Ok(())
 }

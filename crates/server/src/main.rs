@@ -178,7 +178,27 @@ enum UserAction {
         /// Read the password from standard input.
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// A profile attribute, NAME=VALUE (name, email, email_verified=true, ...; OpenID
+        /// Connect Core §5.1). Repeatable; added to the user's existing ones.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
     },
+    /// Change a user's profile attributes, keeping the password.
+    Set {
+        username: String,
+        /// A profile attribute to set, NAME=VALUE. Repeatable.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// A profile attribute to remove. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        unset: Vec<String>,
+    },
+    /// List users: username, sub, creation date.
+    List,
+    /// Show a user's account and claims (never the password hash).
+    Show { username: String },
+    /// Remove a user, revoking its grants (its tokens stop working) and ending its sessions.
+    Remove { username: String },
     /// Forget the failed sign-ins counted for a username (`[login]`), ending a lock at once.
     Unlock { username: String },
 }
@@ -387,7 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 ClientAction::Show { id } => match store.client_get(&id).await? {
                     Some(c) => {
-                        let v: serde_json::Value = serde_json::from_str(&c.metadata)?;
+                        let v = writ_server::admin::client_show(&c.metadata)?;
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     }
                     None => bail!("no client {id:?}"),
@@ -409,6 +429,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 UserAction::Add {
                     username,
                     password_stdin,
+                    claims,
                 } => {
                     if !password_stdin {
                         bail!("use --password-stdin");
@@ -416,6 +437,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let text = writ_server::input::read_input("-", 4096).map_err(|e| anyhow!(e))?;
                     let password = text.strip_suffix('\n').unwrap_or(&text);
                     let password = password.strip_suffix('\r').unwrap_or(password).to_string();
+                    config
+                        .login
+                        .check_new_password(&password)
+                        .map_err(|e| anyhow!(e))?;
+                    // The attributes given are added to the ones the user has.
+                    let mut merged = match store.user_by_username(&username).await? {
+                        Some(u) => serde_json::from_str(&u.claims).unwrap_or_default(),
+                        None => serde_json::Map::new(),
+                    };
+                    for a in &claims {
+                        let (name, value) =
+                            writ_protocol::claims::parse_assignment(a).map_err(|e| anyhow!(e))?;
+                        merged.insert(name, value);
+                    }
                     let mut salt = [0u8; 16];
                     writ_core::ports::Rng::fill(&writ_core::ports::SystemRng, &mut salt);
                     let hash = tokio::task::spawn_blocking(move || {
@@ -427,11 +462,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         store.as_ref(),
                         &username,
                         &hash,
+                        Some(&merged),
                         SystemClock.now(),
                     )
                     .await
                     .map_err(|e| anyhow!(e))?;
                     println!("user {username} saved (sub {id})");
+                }
+                UserAction::Set {
+                    username,
+                    claims,
+                    unset,
+                } => {
+                    let now = writ_server::admin::user_set_claims(
+                        store.as_ref(),
+                        &username,
+                        &claims,
+                        &unset,
+                    )
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+                    println!("{}", serde_json::to_string_pretty(&now)?);
+                }
+                UserAction::List => {
+                    for line in writ_server::admin::user_list(store.as_ref())
+                        .await
+                        .map_err(|e| anyhow!(e))?
+                    {
+                        println!("{line}");
+                    }
+                }
+                UserAction::Show { username } => {
+                    let v = writ_server::admin::user_show(store.as_ref(), &username)
+                        .await
+                        .map_err(|e| anyhow!(e))?;
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                }
+                UserAction::Remove { username } => {
+                    let id = writ_server::admin::user_remove(
+                        store.as_ref(),
+                        &username,
+                        SystemClock.now(),
+                    )
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+                    println!(
+                        "user {username} removed (sub {id}); its grants are revoked and its \
+                         sessions ended"
+                    );
                 }
                 UserAction::Unlock { username } => {
                     let had = writ_core::flows::login::unlock_account(store.as_ref(), &username)

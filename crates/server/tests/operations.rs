@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::cli::writ;
 use common::*;
 use reqwest::StatusCode;
 
@@ -135,17 +136,6 @@ fn metrics_listen_equal_to_listen_is_refused_by_name() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("metrics.listen"), "{err}");
-}
-
-/// `writ` in `dir` with a clean logging environment.
-fn writ(dir: &std::path::Path, args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_writ"));
-    c.args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("WRIT_LOG")
-        .env_remove("WRIT_LOG_FORMAT");
-    c
 }
 
 #[test]

@@ -219,6 +219,66 @@ async fn user_upsert_is_keyed_by_username_and_keeps_the_id(store: Arc<dyn Store>
     assert_eq!(store.user_get("sub-2").await.unwrap(), None);
 }
 
+async fn user_list_is_by_username_and_remove_ends_everything_of_the_user(store: Arc<dyn Store>) {
+    for (id, name) in [("sub-z", "zoe"), ("user-1", "amy"), ("sub-m", "max")] {
+        store
+            .user_upsert(&user(id, name, "$argon2id$h"))
+            .await
+            .unwrap();
+    }
+    let names: Vec<String> = store
+        .user_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["amy", "max", "zoe"]);
+
+    // amy (`user-1`, the subject of `grant()`) has a grant with a code and a refresh token,
+    // and a session; max has a session.
+    store
+        .grant_insert(&grant("g-amy", NOW + 3600))
+        .await
+        .unwrap();
+    store
+        .code_insert(&code("c-amy", "g-amy", NOW + 60))
+        .await
+        .unwrap();
+    store
+        .refresh_insert(&refresh("r-amy", "g-amy", NOW + 3600))
+        .await
+        .unwrap();
+    store
+        .session_put(&session("s-amy", Some("user-1"), NOW + 3600))
+        .await
+        .unwrap();
+    store
+        .session_put(&session("s-max", Some("sub-m"), NOW + 3600))
+        .await
+        .unwrap();
+
+    assert!(store.user_remove("user-1", NOW).await.unwrap());
+    assert!(!store.user_remove("user-1", NOW).await.unwrap());
+    assert_eq!(store.user_get("user-1").await.unwrap(), None);
+    assert_eq!(
+        store.grant_get("g-amy").await.unwrap().unwrap().revoked_at,
+        Some(NOW)
+    );
+    assert!(matches!(
+        store.code_consume("c-amy", NOW).await.unwrap(),
+        Consumed::Missing
+    ));
+    assert!(matches!(
+        store.refresh_consume("r-amy", NOW).await.unwrap(),
+        Consumed::Missing
+    ));
+    assert_eq!(store.session_get("s-amy", NOW).await.unwrap(), None);
+    // Nobody else is touched.
+    assert!(store.session_get("s-max", NOW).await.unwrap().is_some());
+    assert!(store.user_get("sub-m").await.unwrap().is_some());
+}
+
 async fn key_round_trips_and_lists_oldest_first(store: Arc<dyn Store>) {
     let newest = key("k-new", KeyUse::Sig, NOW + 10);
     let oldest = key("k-old", KeyUse::Enc, NOW - 10);
@@ -1282,6 +1342,7 @@ macro_rules! all_rules {
             client_round_trips_upserts_lists_and_removes,
             user_round_trips_by_id_and_username,
             user_upsert_is_keyed_by_username_and_keeps_the_id,
+            user_list_is_by_username_and_remove_ends_everything_of_the_user,
             key_round_trips_and_lists_oldest_first,
             key_insert_conflicts_on_duplicate_kid,
             key_state_changes,

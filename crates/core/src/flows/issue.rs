@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use writ_jose::JwsAlg;
+use writ_protocol::claims::CLAIM_SCOPES;
 
 /// Algorithm of access tokens (only Writ verifies them).
 pub const ACCESS_TOKEN_ALG: JwsAlg = JwsAlg::ES256;
@@ -156,8 +157,18 @@ impl Provider {
                 "auth_time": auth_time,
                 "at_hash": at_hash,
             });
-            if let (Some(n), Some(obj)) = (nonce, claims.as_object_mut()) {
-                obj.insert("nonce".into(), json!(n));
+            if let Some(obj) = claims.as_object_mut() {
+                if let Some(n) = nonce {
+                    obj.insert("nonce".into(), json!(n));
+                }
+                // OpenID Connect Core §5.4: the profile attributes the scope releases travel in
+                // the ID token as well as at /userinfo; the user is read only when a scope asks.
+                if scope.iter().any(|s| CLAIM_SCOPES.contains(&s.as_str())) {
+                    let scope: Vec<&str> = scope.iter().map(String::as_str).collect();
+                    if let Some(user) = self.store.user_get(subject).await? {
+                        super::userinfo::release_claims(obj, &user, &scope);
+                    }
+                }
             }
             Some(
                 self.keys

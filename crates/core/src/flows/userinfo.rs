@@ -4,6 +4,7 @@
 
 use crate::dpop::{self, DpopCheck, Sent};
 use crate::error::OAuthError;
+use crate::ports::StoredUser;
 use crate::provider::Provider;
 use serde_json::{Map, Value, json};
 use writ_jose::{UnverifiedJws, select_verifying_keys};
@@ -164,26 +165,21 @@ impl Provider {
             .user_get(sub)
             .await?
             .ok_or_else(|| invalid_token("user no longer exists"))?;
-        let extra: Map<String, Value> = serde_json::from_str(&user.claims).unwrap_or_default();
-        let mut out = json!({ "sub": user.id });
-        let Some(obj) = out.as_object_mut() else {
-            return Err(OAuthError::server("userinfo object"));
-        };
-        if scope.contains(&"profile") {
-            obj.insert("preferred_username".into(), json!(user.username));
-            for k in ["name", "given_name", "family_name", "locale", "zoneinfo"] {
-                if let Some(v) = extra.get(k) {
-                    obj.insert(k.into(), v.clone());
-                }
-            }
-        }
-        if scope.contains(&"email") {
-            for k in ["email", "email_verified"] {
-                if let Some(v) = extra.get(k) {
-                    obj.insert(k.into(), v.clone());
-                }
-            }
-        }
-        Ok(out)
+        let mut out = Map::new();
+        out.insert("sub".into(), json!(user.id));
+        release_claims(&mut out, &user, &scope);
+        Ok(Value::Object(out))
+    }
+}
+
+/// OpenID Connect Core §5.4: the profile attributes `scope` releases, into `out`;
+/// `preferred_username` (the account's username) with `profile`.
+pub(crate) fn release_claims(out: &mut Map<String, Value>, user: &StoredUser, scope: &[&str]) {
+    if scope.contains(&"profile") {
+        out.insert("preferred_username".into(), json!(user.username));
+    }
+    let stored: Map<String, Value> = serde_json::from_str(&user.claims).unwrap_or_default();
+    for (name, value) in writ_protocol::claims::released(&stored, scope) {
+        out.insert(name.into(), value.clone());
     }
 }

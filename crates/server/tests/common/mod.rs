@@ -3,6 +3,7 @@
 //! objects, and the login → consent → code → token steps.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cli;
 pub mod dpop;
 pub mod node;
 pub mod ro_host;
@@ -68,6 +69,7 @@ pub async fn start(sections: &str, clients: &str) -> Srv {
         [[users]]
         username = "alice"
         password_hash = "{hash}"
+        claims = {{ name = "Alice Liddell", email = "alice@example.com", email_verified = true }}
         "#
     );
     serve(dir, listener, &toml).await

@@ -99,6 +99,14 @@ macro_rules! impl_store {
                     users::get(self, id).await
                 }
 
+                async fn user_list(&self) -> Result<Vec<StoredUser>, StoreError> {
+                    users::list(self).await
+                }
+
+                async fn user_remove(&self, id: &str, now: UnixTime) -> Result<bool, StoreError> {
+                    users::remove(self, id, now).await
+                }
+
                 async fn key_insert(&self, key: &StoredKey) -> Result<(), StoreError> {
                     keys::insert(self, key).await
                 }

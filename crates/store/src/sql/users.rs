@@ -15,6 +15,18 @@ const UPSERT: &str = "INSERT INTO users (id, username, password_hash, claims, cr
 const BY_USERNAME: &str =
     "SELECT id, username, password_hash, claims, created_at FROM users WHERE username = $1";
 const GET: &str = "SELECT id, username, password_hash, claims, created_at FROM users WHERE id = $1";
+const LIST: &str =
+    "SELECT id, username, password_hash, claims, created_at FROM users ORDER BY username";
+/// A removed user's grants end now, with their unused codes and refresh tokens (as
+/// [`super::grants`] revokes one grant): the user's tokens stop working.
+const REVOKE_CODES: &str = "DELETE FROM codes WHERE consumed_at IS NULL \
+     AND grant_id IN (SELECT id FROM grants WHERE subject = $1)";
+const REVOKE_REFRESH: &str = "DELETE FROM refresh_tokens WHERE consumed_at IS NULL \
+     AND grant_id IN (SELECT id FROM grants WHERE subject = $1)";
+const REVOKE_GRANTS: &str =
+    "UPDATE grants SET revoked_at = COALESCE(revoked_at, $2) WHERE subject = $1";
+const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+const REMOVE: &str = "DELETE FROM users WHERE id = $1";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -75,4 +87,29 @@ pub(crate) async fn get<D: Db>(db: &D, id: &str) -> Result<Option<StoredUser>, S
         .await
         .map_err(backend)?;
     Ok(row.map(Into::into))
+}
+
+/// Every user, by username.
+pub(crate) async fn list<D: Db>(db: &D) -> Result<Vec<StoredUser>, StoreError> {
+    let rows: Vec<UserRow> = db.fetch_all(On::Reader, LIST, &[]).await.map_err(backend)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Remove a user, in one transaction with the revocation of its grants (their unused codes
+/// and refresh tokens deleted) and the end of its sessions. Whether there was one.
+pub(crate) async fn remove<D: Db>(db: &D, id: &str, now: i64) -> Result<bool, StoreError> {
+    if get(db, id).await?.is_none() {
+        return Ok(false);
+    }
+    let user = [Arg::Text(id)];
+    db.transaction(&[
+        (REVOKE_CODES, &user),
+        (REVOKE_REFRESH, &user),
+        (REVOKE_GRANTS, &[Arg::Text(id), Arg::Int(now)]),
+        (END_SESSIONS, &user),
+        (REMOVE, &user),
+    ])
+    .await
+    .map_err(backend)?;
+    Ok(true)
 }
