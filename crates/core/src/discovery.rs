@@ -79,7 +79,7 @@ pub fn metadata(settings: &Settings) -> Value {
         // JARM §3: what a client may register to have its responses encrypted with.
         "authorization_encryption_alg_values_supported": response_encryption_algs,
         "authorization_encryption_enc_values_supported": response_encryption_encs,
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": writ_protocol::client::GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_algs,
         "userinfo_signing_alg_values_supported": [],

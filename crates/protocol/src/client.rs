@@ -19,6 +19,9 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// The grant types a client may register (RFC 7591 §2).
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
 /// How a client authenticates at the token and PAR endpoints (RFC 7591 §2,
 /// OpenID Connect Core §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -331,11 +334,20 @@ impl ClientConfig {
             errs.push("redirect_uris: the authorization_code grant needs at least one".into());
         }
         for g in &self.grant_types {
-            if g != "authorization_code" && g != "refresh_token" {
+            if !GRANT_TYPES.contains(&g.as_str()) {
                 errs.push(format!(
-                    "grant_types: {g:?} is not supported (authorization_code, refresh_token)"
+                    "grant_types: {g:?} is not supported ({})",
+                    GRANT_TYPES.join(", ")
                 ));
             }
+        }
+        // RFC 6749 §4.4: the client_credentials grant is for confidential clients only.
+        if self.grant_types.iter().any(|g| g == "client_credentials") && self.is_public() {
+            errs.push(
+                "grant_types: client_credentials needs a confidential client (a \
+                 token_endpoint_auth_method other than none, RFC 6749 §4.4)"
+                    .into(),
+            );
         }
         for r in &self.response_types {
             if r != "code" {
@@ -606,6 +618,21 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("redirect_uri"), "{e}");
+    }
+
+    #[test]
+    fn client_credentials_is_refused_for_a_public_client() {
+        let c: ClientConfig = serde_json::from_str(
+            r#"{"client_id":"p","token_endpoint_auth_method":"none",
+                "grant_types":["client_credentials"]}"#,
+        )
+        .unwrap();
+        let errs = c.validate().unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("client_credentials needs a confidential client")),
+            "{errs:?}"
+        );
     }
 
     #[test]

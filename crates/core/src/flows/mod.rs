@@ -11,6 +11,7 @@
 //! | [`consent`] | `/interaction/{id}/consent`: the person's decision, the code or `access_denied` |
 //! | [`code`] | authorization codes: issued at consent, redeemed once at `/token` (RFC 6749 §4.1.3) |
 //! | [`refresh`] | the `refresh_token` grant (RFC 6749 §6) |
+//! | [`client_credentials`] | the `client_credentials` grant (RFC 6749 §4.4): a client acting for itself |
 //! | [`grant`] | what codes and refresh tokens share: consume once, or revoke the grant on reuse |
 //! | [`issue`] | the tokens a grant issues: access token, ID token, refresh token |
 //! | [`token`] | `/token`: client authentication, the DPoP proof, and the grant type |
@@ -23,6 +24,7 @@
 
 pub mod audit;
 pub mod authorize;
+pub mod client_credentials;
 pub mod code;
 pub mod consent;
 pub mod dpop;

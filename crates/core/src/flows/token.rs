@@ -1,7 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2; OpenID Connect Core §3.1.3), in this order: client
 //! authentication; the DPoP proof, when one is sent or the client must send one (RFC 9449
-//! §5); then the grant type: `authorization_code` ([`super::code`]) or `refresh_token`
-//! ([`super::refresh`]).
+//! §5); then the grant type: `authorization_code` ([`super::code`]), `refresh_token`
+//! ([`super::refresh`]) or `client_credentials` ([`super::client_credentials`]).
 
 use super::issue::TokenResponse;
 use crate::authorize::params::RawParams;
@@ -39,7 +39,9 @@ impl Provider {
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
         match grant_type {
-            "authorization_code" | "refresh_token" if !client.allows_grant(grant_type) => {
+            "authorization_code" | "refresh_token" | "client_credentials"
+                if !client.allows_grant(grant_type) =>
+            {
                 Err(OAuthError::new(
                     ErrorCode::UnauthorizedClient,
                     "the client is not registered for this grant type",
@@ -47,9 +49,10 @@ impl Provider {
             }
             "authorization_code" => self.redeem_code(&client, &form, proof).await,
             "refresh_token" => self.refresh(&client, &form, proof).await,
+            "client_credentials" => self.client_credentials(&client, &form, proof).await,
             _ => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
             )),
         }
     }
