@@ -70,6 +70,8 @@ pub fn metadata(settings: &Settings) -> Value {
         "authorization_endpoint": e("/authorize"),
         "token_endpoint": e("/token"),
         "userinfo_endpoint": e("/userinfo"),
+        // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+        "end_session_endpoint": e("/logout"),
         "jwks_uri": e("/jwks"),
         "scopes_supported": writ_protocol::client::DEFAULT_SCOPES,
         "response_types_supported": ["code"],

@@ -134,7 +134,11 @@ pub struct ClientConfig {
     /// Registered redirect URIs, compared exactly (RFC 6749 §3.1.2, RFC 9700 §4.1.3).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// Grant types: `authorization_code`, `refresh_token`.
+    /// Where the browser may be sent after an RP-initiated logout, compared exactly
+    /// (OpenID Connect RP-Initiated Logout 1.0 §3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types: `authorization_code`, `refresh_token`, `client_credentials`.
     #[serde(default = "default_grant_types")]
     pub grant_types: Vec<String>,
     /// Response types: `code`.
@@ -326,6 +330,11 @@ impl ClientConfig {
         for (i, uri) in self.redirect_uris.iter().enumerate() {
             if let Err(e) = check_redirect_uri(uri) {
                 errs.push(format!("redirect_uris[{i}]: {e}"));
+            }
+        }
+        for (i, uri) in self.post_logout_redirect_uris.iter().enumerate() {
+            if let Err(e) = check_redirect_uri(uri) {
+                errs.push(format!("post_logout_redirect_uris[{i}]: {e}"));
             }
         }
         if self.grant_types.iter().any(|g| g == "authorization_code")

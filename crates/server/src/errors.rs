@@ -307,3 +307,15 @@ impl IntoResponse for InteractionFailure {
         }
     }
 }
+
+/// A refused sign-out request (OpenID Connect RP-Initiated Logout 1.0 §3): a page, never a
+/// redirect.
+#[derive(Debug)]
+pub struct LogoutFailure(pub OAuthError);
+
+impl IntoResponse for LogoutFailure {
+    fn into_response(self) -> Response {
+        log("logout", &self.0);
+        html_error(&self.0)
+    }
+}

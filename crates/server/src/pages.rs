@@ -14,6 +14,11 @@ fn env() -> &'static Environment<'static> {
             ("login.html", include_str!("../templates/login.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("logout.html", include_str!("../templates/logout.html")),
+            (
+                "signed_out.html",
+                include_str!("../templates/signed_out.html"),
+            ),
             (
                 "form_post.html",
                 include_str!("../templates/form_post.html"),

@@ -19,6 +19,7 @@
 //! | [`userinfo`] | `/userinfo` and access-token verification (OpenID Connect Core §5.3) |
 //! | [`introspect`] | `/introspect`: whether a token is active and what it stands for (RFC 7662, RFC 9701) |
 //! | [`revoke`] | `/revoke`: a refresh token revokes its grant, an access token itself (RFC 7009) |
+//! | [`logout`] | `/logout`: RP-Initiated Logout 1.0, the end of the browser session |
 //! | [`session`] | the browser-session cookie's size and shape |
 //! | [`audit`] | the audit record of a refused request object (SPEC §12) |
 
@@ -33,6 +34,7 @@ pub mod interaction;
 pub mod introspect;
 pub mod issue;
 pub mod login;
+pub mod logout;
 pub mod par;
 pub mod refresh;
 pub mod revoke;

@@ -5,6 +5,7 @@ mod authorize;
 mod dpop;
 mod interaction;
 mod introspect;
+mod logout;
 mod meta;
 mod par;
 pub mod session;
@@ -51,6 +52,7 @@ const ROUTES: &[(&str, Handlers)] = &[
     ("/userinfo", || get(token::userinfo).post(token::userinfo)),
     ("/introspect", || post(introspect::introspect)),
     ("/revoke", || post(introspect::revoke)),
+    ("/logout", || get(logout::get).post(logout::post)),
     (PAR, || post(par::push)),
 ];
 

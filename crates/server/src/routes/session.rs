@@ -62,3 +62,13 @@ pub fn set_session_cookie(r: &mut Response, secure: bool, value: &str) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
 }
+
+/// Tell the browser to forget its session cookie (after a sign-out).
+pub fn clear_session_cookie(r: &mut Response, secure: bool) {
+    let name = session_cookie_name(secure);
+    let attrs = if secure { "; Secure" } else { "" };
+    let v = format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{attrs}");
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
