@@ -29,21 +29,7 @@ async fn server() -> Srv {
 /// Sign alice in for `lo` and return its ID token.
 async fn signed_in(s: &Srv) -> String {
     let code = code_for(s, "lo").await;
-    let r = s
-        .http
-        .post(format!("{}/token", s.base))
-        .basic_auth("lo", Some(LO_SECRET))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let t: Value = r.json().await.unwrap();
+    let t = redeem_as(s, "lo", LO_SECRET, &code).await;
     t["id_token"].as_str().unwrap().to_string()
 }
 

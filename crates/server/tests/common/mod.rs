@@ -377,10 +377,15 @@ pub fn jarm_claims(jwt: &str) -> Value {
 
 /// Redeem `code` for `rp` (client_secret_basic) and return the token response.
 pub async fn redeem(s: &Srv, code: &str) -> Value {
+    redeem_as(s, "rp", SECRET, code).await
+}
+
+/// Redeem `code` for `client` with `client_secret_basic` and return the token response.
+pub async fn redeem_as(s: &Srv, client: &str, secret: &str, code: &str) -> Value {
     let r = s
         .http
         .post(format!("{}/token", s.base))
-        .basic_auth("rp", Some(SECRET))
+        .basic_auth(client, Some(secret))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code),
