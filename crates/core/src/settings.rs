@@ -251,6 +251,14 @@ impl Settings {
         format!("{}{}", self.issuer, path)
     }
 
+    /// The path of the issuer (`/auth` for `https://id.example.com/auth`), under which every
+    /// endpoint is served; empty for an issuer without one.
+    pub fn issuer_path(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    }
+
     /// Whether cookies must be `Secure` (an https issuer).
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")

@@ -462,7 +462,8 @@ impl Config {
     /// The issuer: the configured one, or `http://<listen>`.
     pub fn effective_issuer(&self) -> Result<String, String> {
         match &self.issuer {
-            Some(i) => Ok(i.trim_end_matches('/').to_string()),
+            // Never rewritten: clients compare it exactly (OpenID Connect Discovery §4.3).
+            Some(i) => Ok(i.clone()),
             None => Ok(format!("http://{}", self.listen_addr()?)),
         }
     }
@@ -624,6 +625,16 @@ pub fn check_issuer(issuer: &str) -> Result<(), String> {
     }
     if u.query().is_some() || u.fragment().is_some() {
         return Err(format!("{issuer:?} must not have a query or fragment"));
+    }
+    // Endpoints are the issuer with a path appended, and clients compare the issuer exactly
+    // (OpenID Connect Discovery §4.3, RFC 9207 §2.4): a trailing slash would be kept in `iss`
+    // and doubled in every endpoint, so it is refused rather than silently dropped.
+    if issuer.ends_with('/') {
+        return Err(format!(
+            "{issuer:?} ends with \"/\"; write it without: {:?} (clients compare the issuer \
+             exactly, so Writ does not rewrite it)",
+            issuer.trim_end_matches('/')
+        ));
     }
     Ok(())
 }

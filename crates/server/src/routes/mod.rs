@@ -36,9 +36,7 @@ type Handlers = fn() -> MethodRouter<AppState>;
 /// label is its route's pattern here ([`meta::observe`]).
 const ROUTES: &[(&str, Handlers)] = &[
     ("/.well-known/openid-configuration", || get(meta::discovery)),
-    ("/.well-known/oauth-authorization-server", || {
-        get(meta::discovery)
-    }),
+    (OAUTH_METADATA, || get(meta::discovery)),
     ("/jwks", || get(meta::jwks)),
     ("/health", || get(meta::health)),
     (HEALTH_LIVE, || get(meta::live)),
@@ -56,10 +54,17 @@ const ROUTES: &[(&str, Handlers)] = &[
     (PAR, || post(par::push)),
 ];
 
-/// All routes.
+/// The discovery document's RFC 8414 name.
+const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+
+/// All routes, under the issuer's path when it has one (`https://id.example.com/auth` serves
+/// `/auth/authorize`, `/auth/.well-known/openid-configuration`, ...). Then, at the root, what
+/// is found there whatever the issuer: RFC 8414 §3's path-inserted metadata URL
+/// (`/.well-known/oauth-authorization-server/auth`) and the health checks and scrape.
 pub fn router(state: AppState) -> Router {
     let par_enabled = state.provider.settings.par.enabled;
     let metrics_route = state.metrics_route;
+    let prefix = state.provider.settings.issuer_path();
     let router = ROUTES
         .iter()
         .filter(|(pattern, _)| par_enabled || *pattern != PAR)
@@ -68,8 +73,22 @@ pub fn router(state: AppState) -> Router {
             router.route(pattern, handlers())
         });
     // The body limit and the other common layers wrap the whole router (`crate::app`).
-    router
-        .layer(axum::middleware::from_fn(meta::observe))
+    let router = router.layer(axum::middleware::from_fn(meta::observe));
+    if prefix.is_empty() {
+        return router.with_state(state);
+    }
+    let root = ROUTES
+        .iter()
+        .filter(|(pattern, _)| [HEALTH_LIVE, HEALTH_READY, "/health", METRICS].contains(pattern))
+        .filter(|(pattern, _)| metrics_route || *pattern != METRICS)
+        .fold(Router::new(), |router, (pattern, handlers)| {
+            router.route(pattern, handlers())
+        })
+        .route(&format!("{OAUTH_METADATA}{prefix}"), get(meta::discovery))
+        .layer(axum::middleware::from_fn(meta::observe));
+    Router::new()
+        .nest(&prefix, router)
+        .merge(root)
         .with_state(state)
 }
 
@@ -84,11 +103,23 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The metrics label of a matched route: its pattern in [`ROUTES`].
+/// The metrics label of a matched route: its pattern in [`ROUTES`], without the issuer's path
+/// (a route nested under `/auth` is matched as `/auth/token`); the path-inserted metadata URL
+/// counts as the metadata.
 fn route_label(pattern: &str) -> &'static str {
-    ROUTES
-        .iter()
-        .map(|(p, _)| *p)
-        .find(|p| *p == pattern)
+    let exact = ROUTES.iter().map(|(p, _)| *p).find(|p| *p == pattern);
+    exact
+        .or_else(|| {
+            ROUTES
+                .iter()
+                .map(|(p, _)| *p)
+                .filter(|p| pattern.ends_with(p))
+                .max_by_key(|p| p.len())
+        })
+        .or_else(|| {
+            pattern
+                .starts_with(OAUTH_METADATA)
+                .then_some(OAUTH_METADATA)
+        })
         .unwrap_or("other")
 }
