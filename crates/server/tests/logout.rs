@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const LO_SECRET: &str = "logout-client-secret-long-enough-0123456789abcdef";
 const AFTER: &str = "http://127.0.0.1:9/after-logout";
