@@ -61,14 +61,49 @@ pub fn from_toml(text: &str) -> Result<Config, String> {
     Ok(config)
 }
 
-/// The merged figure as a [`Config`]; every error, one per line.
+/// The merged figure as a [`Config`]; every error, one per line, each starting with the
+/// field's path as the docs write it (issue 17): `clients[1].secrets[0].value: ...`.
 fn extract(fig: &Figment) -> Result<Config, String> {
-    fig.extract().map_err(|e| {
-        e.into_iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    fig.extract()
+        .map_err(|e| e.into_iter().map(describe).collect::<Vec<_>>().join("\n"))
+}
+
+/// One configuration error: the field's path, the problem, and where the value came from
+/// (the file, or the environment variable).
+fn describe(e: figment::Error) -> String {
+    let path = field_path(&e.path);
+    let origin = e.metadata.as_ref().map(|m| match &m.source {
+        Some(figment::Source::File(f)) => f.display().to_string(),
+        // The variable as the operator wrote it: nested keys joined by `__`.
+        _ if m.name.contains("environment") => format!(
+            "environment variable WRIT_{}",
+            e.path.join("__").to_uppercase()
+        ),
+        _ => m.name.to_string(),
+    });
+    let problem = e.kind.to_string();
+    match (path.is_empty(), origin) {
+        (true, Some(o)) => format!("{o}: {problem}"),
+        (true, None) => problem,
+        (false, Some(o)) => format!("{path}: {problem} (in {o})"),
+        (false, None) => format!("{path}: {problem}"),
+    }
+}
+
+/// `["clients", "1", "secrets", "0", "value"]` as `clients[1].secrets[0].value`.
+fn field_path(keys: &[String]) -> String {
+    let mut out = String::new();
+    for k in keys {
+        if k.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{k}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(k);
+        }
+    }
+    out
 }
 
 /// `[keys]` read: the key-encryption keys, from the configuration or the files it names
@@ -230,6 +265,21 @@ pub fn unknown_variables(vars: impl Iterator<Item = String>) -> Vec<String> {
 mod env_tests {
     use super::is_config_variable;
     use std::path::Path;
+
+    #[test]
+    fn a_parse_error_names_the_fields_path_first() {
+        let e = super::from_toml(
+            "[[clients]]\nclient_id = \"a\"\nredirect_uris = [\"https://a.example/cb\"]\n\
+             [[clients]]\nclient_id = \"b\"\nredirect_uris = [\"https://a.example/cb\"]\n\
+             secrets = [{ type = \"shared\", value = 42 }]\n",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("clients[1].secrets[0].value: "), "{e}");
+        let e = super::from_toml("[jar]\nclock_skew = \"abc\"\n").unwrap_err();
+        assert!(e.starts_with("jar.clock_skew: invalid duration"), "{e}");
+        let e = super::from_toml("[jar]\nclok_skew = \"1s\"\n").unwrap_err();
+        assert!(e.starts_with("jar.clok_skew: unknown field"), "{e}");
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail decides the closure's type
