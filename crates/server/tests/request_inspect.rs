@@ -126,6 +126,56 @@ fn inspect_passes_a_valid_request_object_and_shows_every_check() {
     assert!(out.contains("[signed]"), "marks signed parameters: {out}");
 }
 
+/// Issue 17: the numbers behind every time check, and the key chosen and why, on PASS lines.
+#[test]
+fn pass_lines_show_the_time_numbers_and_why_the_key_was_chosen() {
+    let s = setup();
+    let (out, code) = inspect(
+        &s,
+        &ro(&s, |c| {
+            c.insert("nbf".into(), json!(now() - 5));
+        }),
+    );
+    assert_eq!(code, 0, "{out}");
+    let line = |check: &str| {
+        out.lines()
+            .find(|l| l.contains("PASS") && l.split_whitespace().nth(1) == Some(check))
+            .unwrap_or_else(|| panic!("no PASS {check}:\n{out}"))
+            .to_string()
+    };
+    for check in ["exp", "nbf", "iat"] {
+        let l = line(check);
+        assert!(l.contains(" now ") && l.contains("clock_skew"), "{l}");
+    }
+    assert!(
+        line("lifetime").contains("max_lifetime"),
+        "{}",
+        line("lifetime")
+    );
+    let key = line("key");
+    assert!(
+        key.contains("kid k1") && key.contains("header names kid"),
+        "{key}"
+    );
+}
+
+/// A failed time check says exp, now and the skew.
+#[test]
+fn a_failed_time_check_shows_its_numbers() {
+    let s = setup();
+    let (out, _) = inspect(
+        &s,
+        &ro(&s, |c| {
+            c.insert("exp".into(), json!(now() - 3600));
+        }),
+    );
+    let l = out
+        .lines()
+        .find(|l| l.contains("FAIL") && l.contains("expired"))
+        .unwrap();
+    assert!(l.contains("now ") && l.contains("skew"), "{l}");
+}
+
 #[test]
 fn inspect_names_the_failing_check_and_exits_non_zero() {
     let s = setup();

@@ -220,7 +220,10 @@ pub fn evaluate(
                 Err(Refusal::new(Check::Exp, "the request object has expired")
                     .detail(format!("exp {e}, now {now}, skew {skew}")))
             }
-            Ok(Some(e)) => Ok(note(format!("exp is {}s from now", e - now))),
+            Ok(Some(e)) => Ok(note(format!(
+                "exp {e} is {}s after now {now} (clock_skew {skew}s)",
+                e - now
+            ))),
         },
     ));
 
@@ -245,9 +248,14 @@ pub fn evaluate(
                         "the request object nbf is more than {}s in the past",
                         p.max_lifetime
                     ),
-                ))
+                )
+                .detail(format!("nbf {n}, now {now}, skew {skew}")))
             }
-            Ok(Some(n)) => Ok(note(format!("nbf is {}s ago", now - n))),
+            Ok(Some(n)) => Ok(note(format!(
+                "nbf {n} is {}s before now {now} (clock_skew {skew}s; at most {}s old)",
+                now - n,
+                p.max_lifetime
+            ))),
         },
     ));
 
@@ -259,8 +267,12 @@ pub fn evaluate(
             Ok(Some(i)) if i.saturating_sub(skew) > now => Err(Refusal::new(
                 Check::Iat,
                 "the request object iat is in the future",
-            )),
-            Ok(Some(i)) => Ok(note(format!("iat is {}s ago", now - i))),
+            )
+            .detail(format!("iat {i}, now {now}, skew {skew}"))),
+            Ok(Some(i)) => Ok(note(format!(
+                "iat {i} is {}s before now {now} (clock_skew {skew}s)",
+                now - i
+            ))),
         },
     ));
 
@@ -269,7 +281,11 @@ pub fn evaluate(
         Check::Lifetime,
         match exp {
             Ok(Some(e)) => {
-                let start = nbf.ok().flatten().or(iat.ok().flatten()).unwrap_or(now);
+                let (from, start) = match (nbf.ok().flatten(), iat.ok().flatten()) {
+                    (Some(n), _) => ("nbf", n),
+                    (None, Some(i)) => ("iat", i),
+                    (None, None) => ("now", now),
+                };
                 let life = e.saturating_sub(start);
                 if life > p.max_lifetime {
                     Err(Refusal::new(
@@ -280,7 +296,10 @@ pub fn evaluate(
                         ),
                     ))
                 } else {
-                    Ok(note(format!("lifetime {life}s ≤ {}s", p.max_lifetime)))
+                    Ok(note(format!(
+                        "exp − {from} = {life}s ≤ max_lifetime {}s",
+                        p.max_lifetime
+                    )))
                 }
             }
             _ => Ok(note("no exp, no lifetime to check".into())),

@@ -231,6 +231,7 @@ pub async fn inspect(
                 Status::Pass,
                 typ_note(v.info().header.typ.as_deref()),
             );
+            r.push(Check::Key, Status::Pass, key_note(v.info()));
             r.push(Check::Signature, Status::Pass, signer);
             Claimed::Verified(Box::new(v))
         }
@@ -272,7 +273,11 @@ pub async fn inspect(
                 format!("{note}; the replay cache is the running server's, not checked offline"),
             ),
             Ok(note) => r.push(check, Status::Pass, format!("{note}{tag}")),
-            Err(e) => r.push(check, Status::Fail, format!("{}{tag}", e.public)),
+            // Offline, the numbers behind a time check are the integrator's to see.
+            Err(e) => {
+                let numbers = e.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+                r.push(check, Status::Fail, format!("{}{numbers}{tag}", e.public));
+            }
         }
     }
     let verified = match claimed {
@@ -327,6 +332,39 @@ pub async fn inspect(
 enum Claimed {
     Verified(Box<VerifiedRequestObject>),
     Unverified(Map<String, Value>),
+}
+
+/// Which key verified the object, and why that one (SPEC §4.4: with a `kid`, that key only;
+/// without, every registered key that fits the alg is tried).
+fn key_note(info: &super::types::RequestObjectInfo) -> String {
+    use crate::clients::KeySource;
+    let Some(s) = &info.signer else {
+        return "no key: an unsigned object".into();
+    };
+    let alg = &info.header.alg;
+    let what = match s.source {
+        KeySource::Jwk | KeySource::Jwks => format!("the registered {} key", s.kty),
+        KeySource::X509 => "the key of the registered certificate".into(),
+        KeySource::JwksUri => format!("the {} key published at the client's jwks_uri", s.kty),
+        KeySource::Shared => "the client secret".into(),
+    };
+    let thumb = s
+        .thumbprint
+        .as_deref()
+        .map(|t| format!(", thumbprint {t}"))
+        .unwrap_or_default();
+    match (&info.header.kid, s.source) {
+        (_, KeySource::Shared) => {
+            format!("{what}: {alg} is keyed with the client's shared secret (OIDC Core §10.1)")
+        }
+        (Some(kid), _) => {
+            format!("{what} with kid {kid}{thumb}: chosen because the header names kid {kid}")
+        }
+        (None, _) => format!(
+            "{what}{thumb}: the header has no kid, so every registered key that fits {alg} was \
+             tried and this one verified"
+        ),
+    }
 }
 
 fn typ_note(typ: Option<&str>) -> String {
