@@ -251,6 +251,15 @@ impl Settings {
         format!("{}{}", self.issuer, path)
     }
 
+    /// Where the browser goes for interaction `id` (SPEC §8): the custom UI's `{url}/{id}`
+    /// when `[interaction] url` is set, else the built-in page.
+    pub fn interaction_location(&self, id: &str) -> String {
+        match &self.interaction_url {
+            Some(u) => format!("{}/{id}", u.trim_end_matches('/')),
+            None => self.endpoint(&format!("/interaction/{id}")),
+        }
+    }
+
     /// The path of the issuer (`/auth` for `https://id.example.com/auth`), under which every
     /// endpoint is served; empty for an issuer without one.
     pub fn issuer_path(&self) -> String {

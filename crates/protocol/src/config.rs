@@ -152,6 +152,14 @@ pub struct InteractionConfig {
     /// A custom login/consent UI; the browser is sent to `{url}/{interaction id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A directory of templates (`login.html`, `consent.html`, ...) replacing the built-in
+    /// ones by name, and `locales/*.toml` text catalogues (`docs/interaction-ui.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<std::path::PathBuf>,
+    /// What the consent page says for a scope (`"api:read" = "Read your accounts"`), in every
+    /// language; the catalogue's `scope.NAME` texts otherwise.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scope_descriptions: std::collections::BTreeMap<String, String>,
 }
 
 /// `[metrics]`.
@@ -493,6 +501,21 @@ impl Config {
             && let Err(e) = check_issuer(i)
         {
             errs.push(format!("issuer: {e}"));
+        }
+        if let Some(dir) = &self.interaction.templates
+            && !dir.is_dir()
+        {
+            errs.push(format!(
+                "interaction.templates: {} is not a directory",
+                dir.display()
+            ));
+        }
+        for (scope, text) in &self.interaction.scope_descriptions {
+            if text.is_empty() || text.len() > 500 || text.chars().any(char::is_control) {
+                errs.push(format!(
+                    "interaction.scope_descriptions.{scope}: must be 1 to 500 printable characters"
+                ));
+            }
         }
         if let Some(u) = &self.store.url
             && !(u.starts_with("sqlite:")

@@ -44,12 +44,37 @@ pub struct AuthorizeFailure {
     error: OAuthError,
     redirect: Option<Delivery>,
     json: bool,
+    /// The language of an error page.
+    lang: String,
+    /// The `client_id` the request named, for the log of a page error (the person is not
+    /// sent back to a client that could not be confirmed).
+    client_id: Option<String>,
 }
 
 impl AuthorizeFailure {
     /// `error` for the browser that sent `headers`. A redirect that cannot be built falls
     /// back to a page.
     pub async fn new(state: &AppState, headers: &HeaderMap, error: AuthorizeError) -> Self {
+        Self::for_request(state, headers, &[], error).await
+    }
+
+    /// [`AuthorizeFailure::new`] for the request whose parameters are `params` (the query or
+    /// form): its `client_id` goes to the log of a page error, its `ui_locales` choose the
+    /// page's language.
+    pub async fn for_request(
+        state: &AppState,
+        headers: &HeaderMap,
+        params: &[u8],
+        error: AuthorizeError,
+    ) -> Self {
+        let param = |name: &str| {
+            url::form_urlencoded::parse(params)
+                .take(64)
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let client_id = param("client_id");
+        let lang = crate::pages::language(param("ui_locales").as_deref(), headers);
         let redirect = match &error {
             AuthorizeError::Redirect(e, target) => state
                 .provider
@@ -62,6 +87,8 @@ impl AuthorizeFailure {
             error: error.into_error(),
             redirect,
             json: respond::wants_json(headers),
+            lang,
+            client_id,
         }
     }
 }
@@ -69,17 +96,29 @@ impl AuthorizeFailure {
 impl IntoResponse for AuthorizeFailure {
     fn into_response(self) -> Response {
         let e = &self.error;
-        log("authorize", e);
+        match (&self.redirect, &self.client_id) {
+            // A page: the person cannot be sent back, so the log says which client it was
+            // (Debug-formatted: control characters and quotes escaped).
+            (None, Some(id)) => tracing::info!(
+                endpoint = "authorize",
+                client_id = ?id,
+                error = %e.code,
+                detail = e.detail.as_deref().unwrap_or(""),
+                "{}",
+                e.description
+            ),
+            _ => log("authorize", e),
+        }
         metrics::counter!("writ_authorize_total", "outcome" => "error", "reason" => e.code.as_str())
             .increment(1);
         count_refused_request_object(e);
         if let Some(d) = &self.redirect {
-            return respond::deliver(d);
+            return respond::deliver(d, &self.lang);
         }
         let mut r = if self.json {
             json_error(e)
         } else {
-            html_error(e)
+            html_error(e, &self.lang)
         };
         // A page for a person: no HTTP authentication challenge is meant by an unknown client.
         if r.status() == StatusCode::UNAUTHORIZED {
@@ -278,6 +317,7 @@ impl IntoResponse for BearerError {
 pub struct InteractionFailure {
     error: InteractionError,
     json: bool,
+    lang: String,
 }
 
 impl InteractionFailure {
@@ -286,6 +326,7 @@ impl InteractionFailure {
         InteractionFailure {
             error,
             json: respond::wants_json(headers),
+            lang: crate::pages::language(None, headers),
         }
     }
 }
@@ -298,10 +339,10 @@ impl IntoResponse for InteractionFailure {
                 if self.json {
                     json_error(&e)
                 } else {
-                    html_error(&e)
+                    html_error(&e, &self.lang)
                 }
             }
-            InteractionError::Redirect(d) => respond::deliver(&d),
+            InteractionError::Redirect(d) => respond::deliver(&d, &self.lang),
             InteractionError::BadCredentials { .. } => StatusCode::UNAUTHORIZED.into_response(),
             InteractionError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS.into_response(),
         }
@@ -311,11 +352,24 @@ impl IntoResponse for InteractionFailure {
 /// A refused sign-out request (OpenID Connect RP-Initiated Logout 1.0 §3): a page, never a
 /// redirect.
 #[derive(Debug)]
-pub struct LogoutFailure(pub OAuthError);
+pub struct LogoutFailure {
+    error: OAuthError,
+    lang: String,
+}
+
+impl LogoutFailure {
+    /// `error` for the browser that sent `headers`.
+    pub fn new(headers: &HeaderMap, error: OAuthError) -> Self {
+        LogoutFailure {
+            error,
+            lang: crate::pages::language(None, headers),
+        }
+    }
+}
 
 impl IntoResponse for LogoutFailure {
     fn into_response(self) -> Response {
-        log("logout", &self.0);
-        html_error(&self.0)
+        log("logout", &self.error);
+        html_error(&self.error, &self.lang)
     }
 }

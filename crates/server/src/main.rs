@@ -297,6 +297,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 writ_server::admin::dev_seed(&mut config)?;
             }
             let addr = config.listen_addr().map_err(|e| anyhow!(e))?;
+            // The pages first: a template that does not parse stops start-up, naming it.
+            writ_server::pages::configure(&writ_server::pages::PagesConfig::from(
+                &config.interaction,
+            ))
+            .map_err(|e| anyhow!(e))?;
             let store = open_store(&config).await?;
             let provider = writ_server::build_provider(&config, store)
                 .await

@@ -55,11 +55,23 @@ pub fn json_error(e: &OAuthError) -> Response {
     r
 }
 
-/// An HTML error page.
-pub fn html_error(e: &OAuthError) -> Response {
+/// An HTML error page in `lang`: what happened and what to do, for a person; the error code
+/// and its description behind a disclosure, for whoever they ask for help.
+pub fn html_error(e: &OAuthError, lang: &str) -> Response {
+    let key = format!("error.{}", e.code.as_str());
+    let message = if crate::pages::has_text(lang, &key) {
+        crate::pages::text(lang, &key, &[])
+    } else {
+        crate::pages::text(lang, "error.default", &[])
+    };
     let html = crate::pages::render(
         "error.html",
-        minijinja::context! { error => e.code.as_str(), description => e.description.as_ref() },
+        lang,
+        minijinja::context! {
+            error => e.code.as_str(),
+            description => e.description.as_ref(),
+            message => message,
+        },
     );
     let mut r = (status(e), axum::response::Html(html)).into_response();
     no_store(r.headers_mut());
@@ -75,7 +87,10 @@ pub fn see_other(url: &str) -> Response {
             no_store(r.headers_mut());
             r
         }
-        Err(_) => html_error(&OAuthError::server("redirect URL is not a valid header")),
+        Err(_) => html_error(
+            &OAuthError::server("redirect URL is not a valid header"),
+            crate::pages::catalogue::FALLBACK,
+        ),
     }
 }
 
@@ -89,16 +104,20 @@ const FORM_POST_SCRIPT_HASH: &str = "'sha256-8lDeP0UDwCO6/RhblgeH/ctdBzjVpJxrXiz
 /// the parameters to the redirect URI, submitted by its one script or, without JavaScript, by
 /// its button. Its CSP lets exactly that script run and that form go to the redirect URI's
 /// origin, and nothing else.
-pub fn deliver(d: &Delivery) -> Response {
+pub fn deliver(d: &Delivery, lang: &str) -> Response {
     let (action, fields) = match d {
         Delivery::Redirect(url) => return see_other(url),
         Delivery::FormPost { action, fields } => (action, fields),
     };
     let Some(target) = form_action_source(action) else {
-        return html_error(&OAuthError::server("form_post redirect URI has no origin"));
+        return html_error(
+            &OAuthError::server("form_post redirect URI has no origin"),
+            lang,
+        );
     };
     let html = crate::pages::render(
         "form_post.html",
+        lang,
         minijinja::context! { action => action, fields => fields, script => FORM_POST_SCRIPT },
     );
     let csp = format!(
@@ -112,7 +131,10 @@ pub fn deliver(d: &Delivery) -> Response {
             r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
             r
         }
-        Err(_) => html_error(&OAuthError::server("form_post CSP is not a valid header")),
+        Err(_) => html_error(
+            &OAuthError::server("form_post CSP is not a valid header"),
+            lang,
+        ),
     }
 }
 

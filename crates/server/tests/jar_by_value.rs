@@ -323,10 +323,16 @@ async fn signed_request_object_by_value_completes_the_code_flow() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    // For the person: who signed, with what kind of key, encrypted or not; the key id and
+    // algorithm behind the technical disclosure.
     assert!(
-        page.contains("was signed by rp with a key registered for it (key id rsa-1), using PS256")
-            && page.contains("It was not encrypted"),
+        page.contains("Signed with rp&#x27;s registered key.") && page.contains("Not encrypted."),
         "{page}"
+    );
+    let technical = &page[page.find("<details>").unwrap()..];
+    assert!(
+        technical.contains("<code>rsa-1</code>") && technical.contains("<code>PS256</code>"),
+        "{technical}"
     );
     let view = interaction_json(&s, &loc).await;
     let r = s

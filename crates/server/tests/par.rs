@@ -83,7 +83,7 @@ async fn the_consent_page_says_a_plain_pushed_request_came_from_the_authenticate
         .unwrap();
     let page = s.http.get(&loc).send().await.unwrap().text().await.unwrap();
     assert!(
-        page.contains("was pushed to this server directly by"),
+        page.contains("Pushed to this server as plain parameters: not signed."),
         "{page}"
     );
 }

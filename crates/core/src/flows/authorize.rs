@@ -196,10 +196,7 @@ impl Provider {
                 at.row_id
             }
         };
-        let location = match &self.settings.interaction_url {
-            Some(u) => format!("{}/{id}", u.trim_end_matches('/')),
-            None => self.settings.endpoint(&format!("/interaction/{id}")),
-        };
+        let location = self.settings.interaction_location(&id);
         Ok(AuthorizeNext {
             location,
             interaction_id: id,

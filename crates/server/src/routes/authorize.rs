@@ -44,7 +44,7 @@ async fn handle(
 ) -> Result<Response, AuthorizeFailure> {
     let next = match s.provider.authorize(params, session.value()).await {
         Ok(next) => next,
-        Err(e) => return Err(AuthorizeFailure::new(s, headers, e).await),
+        Err(e) => return Err(AuthorizeFailure::for_request(s, headers, params, e).await),
     };
     metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
         .increment(1);

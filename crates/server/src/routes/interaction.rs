@@ -29,75 +29,108 @@ async fn display_name(s: &AppState, i: &Interaction) -> String {
     }
 }
 
+/// The language of the pages of interaction `i`: its request's `ui_locales`, then the
+/// browser's `Accept-Language`.
+fn page_language(i: &Interaction, headers: &HeaderMap) -> String {
+    let ui_locales = i.request.parameters().get("ui_locales").map(String::as_str);
+    crate::pages::language(ui_locales, headers)
+}
+
+/// The login form; `username` is what the person typed before (kept after a wrong password),
+/// else the request's `login_hint`.
 fn login_page(
     s: &AppState,
     id: &str,
     i: &Interaction,
     name: &str,
+    lang: &str,
     error: Option<String>,
+    username: Option<&str>,
 ) -> String {
     render(
         "login.html",
+        lang,
         minijinja::context! {
             client_name => name,
             action => s.provider.settings.endpoint(&format!("/interaction/{id}/login")),
             csrf_token => i.csrf,
-            login_hint => i.request.login_hint().unwrap_or_default(),
+            username => username.unwrap_or(i.request.login_hint().unwrap_or_default()),
             error => error,
         },
     )
 }
 
-/// What the consent page says about how the request was protected (SPEC §8): signed or not,
-/// by which registered key and algorithm, and whether it was encrypted.
-fn request_origin(i: &Interaction, name: &str) -> String {
+/// What the consent page says about how the request was protected (SPEC §8), for a person:
+/// signed or not and with what kind of key, encrypted or not. The key id, algorithm and
+/// encryption go to [`Technical`], behind a disclosure.
+fn request_origin(i: &Interaction, name: &str, lang: &str) -> String {
+    use crate::pages::text;
     use writ_core::clients::KeySource;
     let r = &i.request;
+    let client = [("client", name)];
     let Some(ro) = r.request_object() else {
-        if r.transport() == Transport::Pushed {
-            // Public clients push without authenticating, so this says nothing about who sent it.
-            return "This request was pushed to this server directly by the application, as \
-                    plain parameters: it was not signed."
-                .into();
-        }
-        return "This request was sent as plain parameters: it was not signed by the application."
-            .into();
+        let key = if r.transport() == Transport::Pushed {
+            // Public clients push without authenticating: this says nothing about who sent it.
+            "origin.pushed_plain"
+        } else {
+            "origin.plain"
+        };
+        return text(lang, key, &client);
     };
-    let how = match r.transport() {
-        Transport::ByReference => " (fetched from the application)",
-        Transport::Pushed => " (pushed by the application)",
-        _ => "",
-    };
-    let mut text = match &ro.signer {
-        None => format!(
-            "This request object{how} was not signed (alg none): nothing proves it came from {name}."
-        ),
+    let signed = match &ro.signer {
+        None => text(lang, "origin.unsigned_object", &client),
         Some(signer) => {
             let source = match signer.source {
-                KeySource::Jwk | KeySource::Jwks => "a key registered for it",
-                KeySource::X509 => "the key of its registered certificate",
-                KeySource::JwksUri => "a key published at its jwks_uri",
-                KeySource::Shared => "its client secret",
+                KeySource::Jwk | KeySource::Jwks => "source.registered_key",
+                KeySource::X509 => "source.certificate",
+                KeySource::JwksUri => "source.published_key",
+                KeySource::Shared => "source.client_secret",
             };
-            let key = match (&signer.kid, &signer.thumbprint) {
-                (Some(kid), _) => format!(" (key id {kid})"),
-                (None, Some(t)) => format!(" (key thumbprint {t})"),
-                (None, None) => String::new(),
-            };
-            format!(
-                "This request{how} was signed by {name} with {source}{key}, using {}.",
-                ro.header.alg
+            let source = text(lang, source, &[]);
+            text(
+                lang,
+                "origin.signed",
+                &[("client", name), ("source", source.as_str())],
             )
         }
     };
-    match &ro.encryption {
-        Some(e) => text.push_str(&format!(
-            " It was encrypted to this server ({} with {}).",
-            e.alg, e.enc
-        )),
-        None => text.push_str(" It was not encrypted."),
+    let encrypted = if ro.encryption.is_some() {
+        text(lang, "origin.encrypted", &[])
+    } else {
+        text(lang, "origin.not_encrypted", &[])
+    };
+    format!("{signed} {encrypted}")
+}
+
+/// The request object's technical facts, behind the consent page's disclosure.
+#[derive(Debug, Default, Serialize)]
+struct Technical {
+    alg: Option<String>,
+    kid: Option<String>,
+    thumbprint: Option<String>,
+    encryption: Option<String>,
+}
+
+fn technical(i: &Interaction) -> Technical {
+    let Some(ro) = i.request.request_object() else {
+        return Technical::default();
+    };
+    Technical {
+        alg: Some(ro.header.alg.to_string()),
+        kid: ro.signer.as_ref().and_then(|s| s.kid.clone()),
+        thumbprint: ro.signer.as_ref().and_then(|s| s.thumbprint.clone()),
+        encryption: ro
+            .encryption
+            .as_ref()
+            .map(|e| format!("{} / {}", e.alg, e.enc)),
     }
-    text
+}
+
+/// A scope as the consent page lists it.
+#[derive(Debug, Serialize)]
+struct ScopeView {
+    name: String,
+    description: Option<String>,
 }
 
 /// One `authorization_details` object for a person (RFC 9396 §2; SPEC §16): its type, then
@@ -189,25 +222,36 @@ fn details_view(details: &[serde_json::Value]) -> Vec<DetailView> {
         .collect()
 }
 
-fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str) -> String {
-    let origin = request_origin(i, name);
+fn consent_page(s: &AppState, id: &str, i: &Interaction, name: &str, lang: &str) -> String {
     let details = i.request.authorization_details().map(details_view);
     let details_signed = i
         .request
         .trusted()
         .iter()
         .any(|t| t == "authorization_details");
+    let scopes: Vec<ScopeView> = i
+        .request
+        .scope()
+        .iter()
+        .map(|sc| ScopeView {
+            name: sc.clone(),
+            description: crate::pages::scope_description(lang, sc),
+        })
+        .collect();
     render(
         "consent.html",
+        lang,
         minijinja::context! {
             client_name => name,
             client_id => i.request.client_id(),
             redirect_uri => i.request.redirect_uri(),
             username => i.login.as_ref().map(|l| l.username.clone()).unwrap_or_default(),
-            scopes => i.request.scope(),
+            scopes => scopes,
             details => details,
             details_signed => details_signed,
-            request_origin => origin,
+            origin => request_origin(i, name, lang),
+            technical => technical(i),
+            transport => i.request.transport(),
             action => s.provider.settings.endpoint(&format!("/interaction/{id}/consent")),
             csrf_token => i.csrf,
         },
@@ -329,10 +373,14 @@ pub async fn show(
         no_store(r.headers_mut());
         return Ok(r);
     }
+    let lang = page_language(&i, &headers);
     Ok(if i.login.is_none() {
-        page(login_page(&s, &id, &i, &name, None), StatusCode::OK)
+        page(
+            login_page(&s, &id, &i, &name, &lang, None, None),
+            StatusCode::OK,
+        )
     } else {
-        page(consent_page(&s, &id, &i, &name), StatusCode::OK)
+        page(consent_page(&s, &id, &i, &name, &lang), StatusCode::OK)
     })
 }
 
@@ -372,7 +420,8 @@ pub async fn login(
                 )
                     .into_response()
             } else {
-                see_other(&s.provider.settings.endpoint(&format!("/interaction/{id}")))
+                // Back to wherever the interaction is shown: the built-in page or the custom UI.
+                see_other(&s.provider.settings.interaction_location(&id))
             };
             // The session was rotated at login: the browser must switch to the new cookie.
             set_session_cookie(
@@ -395,10 +444,18 @@ pub async fn login(
                 )
                     .into_response());
             }
-            let msg = format!("Wrong username or password. {remaining} attempt(s) left.");
-            login_again(&s, &id, session.value(), msg, StatusCode::UNAUTHORIZED)
-                .await
-                .map_err(failed)
+            let attempts = remaining.to_string();
+            login_again(
+                &s,
+                &id,
+                session.value(),
+                &headers,
+                ("login.wrong_password", ("attempts", attempts.as_str())),
+                f.username.as_deref(),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+            .map_err(failed)
         }
         Err(InteractionError::Locked { retry_after }) => {
             let retry = axum::http::HeaderValue::from(retry_after);
@@ -409,13 +466,18 @@ pub async fn login(
                 )
                     .into_response()
             } else {
-                let minutes = (retry_after + 59) / 60;
-                let msg = format!(
-                    "Too many failed sign-ins for this username. Try again in {minutes} minute(s)."
-                );
-                login_again(&s, &id, session.value(), msg, StatusCode::TOO_MANY_REQUESTS)
-                    .await
-                    .map_err(failed)?
+                let minutes = ((retry_after + 59) / 60).to_string();
+                login_again(
+                    &s,
+                    &id,
+                    session.value(),
+                    &headers,
+                    ("login.locked", ("minutes", minutes.as_str())),
+                    f.username.as_deref(),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await
+                .map_err(failed)?
             };
             r.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry);
@@ -425,17 +487,26 @@ pub async fn login(
     }
 }
 
-/// The login form of interaction `id` again, with `msg` above it.
+/// The login form of interaction `id` again, with the catalogue's `message` (key and its one
+/// argument) above it and the username the person typed kept.
 async fn login_again(
     s: &AppState,
     id: &str,
     session: Option<&str>,
-    msg: String,
+    headers: &HeaderMap,
+    message: (&str, (&str, &str)),
+    username: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, InteractionError> {
     let i = s.provider.interaction(id, session).await?;
     let name = display_name(s, &i).await;
-    Ok(page(login_page(s, id, &i, &name, Some(msg)), status))
+    let lang = page_language(&i, headers);
+    let (key, arg) = message;
+    let msg = crate::pages::text(&lang, key, &[arg]);
+    Ok(page(
+        login_page(s, id, &i, &name, &lang, Some(msg), username),
+        status,
+    ))
 }
 
 /// The consent form.
@@ -463,5 +534,6 @@ pub async fn consent(
         )
         .await
         .map_err(|e| InteractionFailure::new(&headers, e))?;
-    Ok(crate::respond::deliver(&delivery))
+    let lang = crate::pages::language(None, &headers);
+    Ok(crate::respond::deliver(&delivery, &lang))
 }

@@ -17,9 +17,10 @@ use writ_core::flows::logout::LogoutStep;
 pub async fn get(
     State(s): State<AppState>,
     session: SessionCookie,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, LogoutFailure> {
-    handle(&s, &session, q.unwrap_or_default().as_bytes()).await
+    handle(&s, &session, &headers, q.unwrap_or_default().as_bytes()).await
 }
 
 /// `POST /logout` (form): from the client, or the confirmation page.
@@ -30,23 +31,32 @@ pub async fn post(
     body: Bytes,
 ) -> Result<Response, LogoutFailure> {
     if !is_form(&headers) {
-        return Err(LogoutFailure(OAuthError::invalid_request(
-            "POST /logout needs Content-Type application/x-www-form-urlencoded",
-        )));
+        return Err(LogoutFailure::new(
+            &headers,
+            OAuthError::invalid_request(
+                "POST /logout needs Content-Type application/x-www-form-urlencoded",
+            ),
+        ));
     }
-    handle(&s, &session, &body).await
+    handle(&s, &session, &headers, &body).await
 }
 
 async fn handle(
     s: &AppState,
     session: &SessionCookie,
+    headers: &HeaderMap,
     form: &[u8],
 ) -> Result<Response, LogoutFailure> {
+    let ui_locales = url::form_urlencoded::parse(form)
+        .take(64)
+        .find(|(k, _)| k == "ui_locales")
+        .map(|(_, v)| v.into_owned());
+    let lang = crate::pages::language(ui_locales.as_deref(), headers);
     let step = s
         .provider
         .end_session(form, session.value())
         .await
-        .map_err(LogoutFailure)?;
+        .map_err(|e| LogoutFailure::new(headers, e))?;
     Ok(match step {
         LogoutStep::Confirm {
             client_name,
@@ -55,6 +65,7 @@ async fn handle(
         } => {
             let html = render(
                 "logout.html",
+                &lang,
                 minijinja::context! {
                     client_name => client_name,
                     fields => fields,
@@ -70,8 +81,8 @@ async fn handle(
             let mut r = match redirect {
                 Some(url) => see_other(&url),
                 None => {
-                    let mut r =
-                        Html(render("signed_out.html", minijinja::context! {})).into_response();
+                    let mut r = Html(render("signed_out.html", &lang, minijinja::context! {}))
+                        .into_response();
                     no_store(r.headers_mut());
                     r
                 }
