@@ -46,6 +46,44 @@ async fn client_callback() -> (String, Received) {
     (cb, received)
 }
 
+/// The directory screenshots of `name` are kept in, under `target/tmp/`.
+fn screenshots(name: &str) -> std::path::PathBuf {
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
+}
+
+/// Run `interop/node/{script}` with `args` and return the JSON line it prints.
+async fn run_script(script: &str, args: &[&str]) -> Value {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let script = script.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        // A stuck browser ends at the deadline (coreutils `timeout`).
+        Command::new("timeout")
+            .arg("120")
+            .arg("node")
+            .arg(node::dir().join(&script))
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run node ({e}): this test needs Node.js"))
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser script failed ({}); is Chromium installed (apt-get install chromium)?\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the browser script printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 fn payment() -> Value {
     json!({
         "type": "payment_initiation",
@@ -79,37 +117,8 @@ async fn a_person_signs_in_reads_the_signed_details_and_the_form_post_reaches_th
     c.insert("authorization_details".into(), json!([payment()]));
     let url = format!("{}/authorize?client_id=web&request={}", s.base, sign(&c));
 
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = tokio::task::spawn_blocking({
-        let shots = shots.clone();
-        move || {
-            // A stuck browser ends at the deadline (coreutils `timeout`).
-            Command::new("timeout")
-                .arg("120")
-                .arg("node")
-                .arg(node::dir().join("browser.mjs"))
-                .arg(&url)
-                .arg(&shots)
-                .output()
-                .unwrap_or_else(|e| panic!("could not run node ({e}): this test needs Node.js"))
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser.mjs failed ({}); is Chromium installed (apt-get install chromium)?\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "browser.mjs printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
+    let shots = screenshots("browser");
+    let seen = run_script("browser.mjs", &[&url, shots.to_str().unwrap()]).await;
 
     // The consent page, as the person saw it.
     let consent = seen["consent"].as_str().unwrap();
@@ -162,4 +171,82 @@ async fn a_person_signs_in_reads_the_signed_details_and_the_form_post_reaches_th
     for shot in ["1-login.png", "2-consent.png", "3-callback.png"] {
         assert!(shots.join(shot).exists(), "{shot} was not kept");
     }
+}
+
+/// Issue 17, deliverable 5: every page a person can see, at a desktop and a phone width, in
+/// Chromium: nothing wider than the screen, the username kept after a wrong password, the
+/// language asked for, and no script error or CSP violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_desktop_and_a_phone_screen() {
+    node::ensure_installed("playwright-core");
+    let clients = format!(
+        r#"
+        [[clients]]
+        client_id = "web"
+        client_name = "Example Bank Online Banking For Private And Business Customers"
+        redirect_uris = ["{REDIRECT}"]
+        secrets = [{{ type = "jwks", value = '{jwks}' }}, {{ type = "shared", value = "{SECRET}" }}]
+        "#,
+        jwks = rp_jwks()
+    );
+    let s = start("", &clients).await;
+    let mut c = claims(&s.base, "web");
+    c.insert(
+        "scope".into(),
+        json!("openid profile email address phone offline_access"),
+    );
+    let authorize = format!("{}/authorize?client_id=web&request={}", s.base, sign(&c));
+    // An unknown client: the person cannot be sent back, so it is a page.
+    let error = format!("{}/authorize?client_id=nobody&response_type=code", s.base);
+    let logout = format!("{}/logout?client_id=web", s.base);
+    let shots = screenshots("pages");
+    let seen = run_script(
+        "pages.mjs",
+        &[&authorize, &error, &logout, shots.to_str().unwrap()],
+    )
+    .await;
+    let pages = seen["pages"].as_array().unwrap();
+    let names = [
+        "login",
+        "login-wrong-password",
+        "consent",
+        "error",
+        "logout",
+        "signed-out",
+    ];
+    assert_eq!(pages.len(), 2 * names.len(), "{seen}");
+    for p in pages {
+        let (page, width) = (p["page"].as_str().unwrap(), p["width"].as_str().unwrap());
+        assert_eq!(
+            p["overflow"], false,
+            "{page} is wider than a {width} screen"
+        );
+        assert_eq!(p["lang"], "en", "{page}");
+        assert!(shots.join(format!("{width}-{page}.png")).exists());
+    }
+    let at = |name: &str| pages.iter().find(|p| p["page"] == name).unwrap();
+    assert_eq!(at("login-wrong-password")["kept_username"], "alice");
+    assert!(
+        at("consent")["text"]
+            .as_str()
+            .unwrap()
+            .contains("Your postal address")
+    );
+    assert!(
+        at("error")["text"]
+            .as_str()
+            .unwrap()
+            .contains("Go back to the application")
+    );
+    assert!(
+        at("signed-out")["text"]
+            .as_str()
+            .unwrap()
+            .contains("You are signed out")
+    );
+    assert_eq!(
+        seen["console_errors"],
+        json!([]),
+        "no CSP violation or script error"
+    );
 }
