@@ -187,7 +187,13 @@ fn presented<'a>(
     authorization: Option<&str>,
 ) -> Result<Presented<'a>, OAuthError> {
     let basic = authorization
-        .map(|h| parse_basic(h).ok_or_else(|| invalid_client("malformed Authorization header")))
+        .map(|h| {
+            parse_basic(h).ok_or_else(|| {
+                assertion_refused(
+                    "the Authorization header is not Basic credentials (RFC 6749 §2.3.1: base64 of id:secret)",
+                )
+            })
+        })
         .transpose()?;
     let secret = form.get("client_secret");
     let assertion = form.get("client_assertion");
@@ -205,8 +211,8 @@ fn presented<'a>(
             .get("client_id")
             .is_some_and(|f| f != basic.id && f != basic.raw_id)
         {
-            return Err(invalid_client(
-                "client_id in the body differs from the Basic one",
+            return Err(assertion_refused(
+                "client_id in the body differs from the one in the Authorization header",
             ));
         }
         return Ok(Presented::Basic(basic));
@@ -218,8 +224,12 @@ fn presented<'a>(
                 "unsupported client_assertion_type",
             ));
         }
-        let jws = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES)
-            .map_err(|e| invalid_client(format!("client assertion does not parse: {e}")))?;
+        let jws = UnverifiedJws::parse(jwt, MAX_ASSERTION_BYTES).map_err(|e| {
+            invalid_client_because(
+                "client_assertion is not a compact JWS (RFC 7523 §3)",
+                format!("client assertion does not parse: {e}"),
+            )
+        })?;
         return Ok(Presented::Assertion {
             id: form.get("client_id"),
             jws,
@@ -227,7 +237,7 @@ fn presented<'a>(
     }
     let id = form
         .get("client_id")
-        .ok_or_else(|| invalid_client("no client authentication and no client_id"))?;
+        .ok_or_else(|| assertion_refused("no client authentication and no client_id"))?;
     Ok(match secret {
         Some(secret) => Presented::Post { id, secret },
         None => Presented::None { id },
@@ -276,12 +286,14 @@ fn parse_basic(header: &str) -> Option<BasicCredentials> {
 /// The unverified `sub` of an assertion: only used to find which client's keys to verify with.
 fn assertion_subject(jws: &UnverifiedJws) -> Result<String, OAuthError> {
     let claims: serde_json::Value = serde_json::from_slice(jws.payload_bytes())
-        .map_err(|_| invalid_client("client assertion payload is not JSON"))?;
+        .map_err(|_| assertion_refused("client assertion payload is not JSON"))?;
     claims
         .get("sub")
         .and_then(|s| s.as_str())
         .map(str::to_string)
-        .ok_or_else(|| invalid_client("client assertion has no sub"))
+        .ok_or_else(|| {
+            assertion_refused("client assertion has no sub (RFC 7523 §3: the client_id)")
+        })
 }
 
 /// RFC 7523 §3 checks of a `private_key_jwt` assertion, with `jti` replay protection.
@@ -296,21 +308,23 @@ async fn verify_assertion(
     let header = parsed.header();
     let alg: JwsAlg = header.alg;
     if matches!(alg.family(), AlgFamily::Hmac) {
-        return Err(invalid_client(
-            "private_key_jwt assertion signed with an HMAC algorithm",
-        ));
+        return Err(assertion_refused(format!(
+            "private_key_jwt assertions are signed with an asymmetric key, not {alg}"
+        )));
     }
     if !ctx.assertion_algs.contains(&alg) || !rules.allows(alg) {
-        return Err(invalid_client(format!(
-            "private_key_jwt assertion signed with {alg}, which is not accepted"
+        return Err(assertion_refused(format!(
+            "client assertion alg {alg} is not accepted here"
         )));
     }
     let mut keys = client.live_public_keys(now);
     if let (Some(remote), Some(_)) = (ctx.remote_keys, &client.config.jwks_uri) {
-        let mut fetched = remote
-            .get(client, now)
-            .await
-            .map_err(|f| invalid_client(format!("{}: {}", f.public, f.detail)))?;
+        let mut fetched = remote.get(client, now).await.map_err(|f| {
+            invalid_client_because(
+                "the keys at the client's jwks_uri could not be fetched",
+                format!("{}: {}", f.public, f.detail),
+            )
+        })?;
         let kid_unknown = header
             .kid
             .as_deref()
@@ -319,7 +333,12 @@ async fn verify_assertion(
             && let Some(fresh) = remote
                 .refetch_for_unknown_kid(client, now)
                 .await
-                .map_err(|f| invalid_client(format!("{}: {}", f.public, f.detail)))?
+                .map_err(|f| {
+                    invalid_client_because(
+                        "the keys at the client's jwks_uri could not be fetched",
+                        format!("{}: {}", f.public, f.detail),
+                    )
+                })?
         {
             fetched = fresh;
         }
@@ -327,10 +346,15 @@ async fn verify_assertion(
     }
     let candidates = select_verifying_keys(&keys, header.kid.as_deref(), alg);
     if candidates.is_empty() {
-        return Err(invalid_client(format!(
-            "no registered key fits kid {:?} and alg {alg}",
-            header.kid
-        )));
+        // SPEC §9: an unknown kid is said; the kid is the caller's own, shown printable.
+        let kid = header
+            .kid
+            .as_deref()
+            .map(crate::authorize::params::printable_value);
+        return Err(assertion_refused(match kid {
+            Some(k) => format!("no key registered for this client has kid '{k}' and fits {alg}"),
+            None => format!("no key registered for this client fits {alg}"),
+        }));
     }
     let verified = candidates
         .iter()

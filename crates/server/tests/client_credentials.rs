@@ -164,3 +164,86 @@ async fn discovery_lists_client_credentials() {
             .contains(&json!("client_credentials"))
     );
 }
+
+/// SPEC §9: a refused client authentication says why (an unknown kid, an expired assertion,
+/// a malformed header), and never whether a secret was close.
+#[tokio::test]
+async fn a_refused_client_authentication_says_why_without_hinting_at_the_secret() {
+    let s = server().await;
+    let token = |form: Vec<(&'static str, String)>, basic: Option<&'static str>| {
+        let mut r = s.http.post(format!("{}/token", s.base));
+        if let Some(b) = basic {
+            r = r.header("authorization", b);
+        }
+        r.form(&form).send()
+    };
+    let described = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], "invalid_client");
+        e["error_description"].as_str().unwrap().to_string()
+    };
+    let t = now();
+    let claims = |exp: i64| {
+        json!({"iss": "svc-key", "sub": "svc-key", "aud": s.base, "iat": t - 10, "exp": exp,
+               "jti": format!("j-{}", unique())})
+    };
+    let signed_with_kid = |kid: &str, c: Value| {
+        writ_jose::sign_compact(
+            json!({ "kid": kid }).as_object().unwrap(),
+            c.to_string().as_bytes(),
+            writ_jose::JwsAlg::ES256,
+            rp_key(),
+        )
+        .unwrap()
+    };
+    let with_assertion = |a: String| {
+        vec![
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", "svc-key".to_string()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_string(),
+            ),
+            ("client_assertion", a),
+        ]
+    };
+    let d = described(
+        token(
+            with_assertion(signed_with_kid("nope", claims(t + 60))),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(d.contains("kid 'nope'"), "{d}");
+    let d = described(
+        token(
+            with_assertion(signed_with_kid("ec-1", claims(t - 300))),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(d.contains("expired"), "{d}");
+    let grant = vec![("grant_type", "client_credentials".to_string())];
+    let d = described(token(grant.clone(), Some("Basic !!!")).await.unwrap()).await;
+    assert!(d.contains("Authorization header"), "{d}");
+    // A wrong secret: nothing about how wrong.
+    let d = described(
+        s.http
+            .post(format!("{}/token", s.base))
+            .basic_auth(
+                "svc",
+                Some("service-secret-long-enough-for-anything-012345678X"),
+            )
+            .form(&grant)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d, "client authentication failed");
+}
