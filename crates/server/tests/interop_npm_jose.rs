@@ -475,16 +475,19 @@ async fn complete_flow(s: &Server, loc: &str, e: &Expect) -> Value {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}: login", e.label);
-    // The consent page tells the person how the request was protected.
+    // The consent page tells the person how the request was protected; the algorithms are
+    // behind its technical disclosure.
     let page = s.http.get(loc).send().await.unwrap().text().await.unwrap();
+    let technical = &page[page.find("<details>").unwrap_or(0)..];
     assert!(
-        page.contains(&format!("using {}", e.alg)),
+        page.contains("Signed with") && technical.contains(&format!("<code>{}</code>", e.alg)),
         "{}: consent page: {page}",
         e.label
     );
     if let Some((alg, enc)) = e.encryption {
         assert!(
-            page.contains(&format!("encrypted to this server ({alg} with {enc})")),
+            page.contains("Encrypted to this server.")
+                && technical.contains(&format!("<code>{alg} &#x2f; {enc}</code>")),
             "{}: consent page: {page}",
             e.label
         );
