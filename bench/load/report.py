@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The table of bench/load/run.sh: criterion ceiling against the load test, per algorithm.
+"""The tables of bench/load/run.sh: Writ against the floor of ../shared/bench/floor (issue 18:
+the same core, wrk, request objects and run), then the criterion ceiling, per algorithm.
 
 usage: report.py OUT_DIR CRITERION_DIR "RS256 ES256 EdDSA"
 """
@@ -10,6 +11,8 @@ import sys
 out, criterion, algs = sys.argv[1], sys.argv[2], sys.argv[3].split()
 # Issue 4 goals: share of the one-core ceiling at 64 connections.
 GOAL = {"RS256": 0.60, "PS256": 0.60, "ES256": 0.70, "EdDSA": 0.70}
+# Issue 18: share of the floor's accepted requests per second at 64 connections.
+FLOOR_GOAL = 0.80
 
 runs = [json.loads(l) for l in open(os.path.join(out, "runs.jsonl")) if l.strip()]
 
@@ -101,6 +104,41 @@ for alg in algs:
                 f"- {alg} {r['label']}: {r['requests']} requests from a pool of {r['pool']} request objects: some were sent twice (replay protection is off in this config, so that is legal)"
             )
 
+def against_floor():
+    """Writ and the floor, per algorithm, from the same run."""
+    lines = []
+    for alg in algs:
+        w, f = run(alg, "c64"), run(alg, "floor-c64")
+        if w is None or f is None:
+            continue
+        fw = run(alg, "floor-warmup")
+        w_rate = w["ok"] / (w["duration_us"] / 1e6)
+        f_rate = f["ok"] / (f["duration_us"] / 1e6)
+        share = w_rate / f_rate if f_rate else 0
+        w_cpu = w["server_cpu_s"] * 1e6 / max(w["ok"], 1)
+        f_cpu = f["server_cpu_s"] * 1e6 / max(f["ok"], 1)
+        f_err = f["bad"] + sum(f["socket_errors"].values()) + (
+            fw["bad"] + sum(fw["socket_errors"].values()) if fw else 0
+        )
+        wl, fl = w["latency_us"], f["latency_us"]
+        goal = "≥" if share >= FLOOR_GOAL else "<"
+        lines.append(
+            f"| {alg} | {w_rate:,.0f} | {f_rate:,.0f} | {share:.0%} {goal} {FLOOR_GOAL:.0%} | "
+            f"{ms(wl['p50'])} / {ms(wl['p99'])} ({wl['p99'] / max(wl['p50'], 1):.2f}×) | "
+            f"{ms(fl['p50'])} / {ms(fl['p99'])} | {w_cpu:.1f} µs | {f_cpu:.1f} µs | "
+            f"{w_cpu - f_cpu:+.1f} µs | {f_err} |"
+        )
+    if not lines:
+        return
+    print("Writ against the floor (../shared/bench/floor: parse, verify, check, 303), same core, same wrk, same request objects, 64 connections:")
+    print()
+    print("| alg | Writ accepted req/s | floor req/s | Writ / floor | Writ p50 / p99 | floor p50 / p99 | Writ CPU per request | floor CPU per request | Writ − floor | floor errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(lines))
+    print()
+
+
+against_floor()
 print("| alg | criterion ceiling, ops/s (per op) | accepted req/s at 64 conns | % of ceiling | p50 at 64 | p99 at 64 | p99 at 1 conn | errors | server CPU per request at 64 | req/s if the server had its core alone | wake-ups of wrk's core per request at 64 |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))

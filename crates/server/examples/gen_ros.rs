@@ -7,23 +7,87 @@
 //!   request object signed with that algorithm and distinct (`jti`, `state` and `nonce` carry
 //!   the line number), valid for the next 58 minutes.
 //!
-//! `cargo run --release -p writ-server --example gen_ros -- OUT ADDR N [ALG,ALG,...]`
+//! `cargo run --release -p writ-server --example gen_ros -- OUT ADDR N [ALG,ALG,...] [FIXTURES]`
+//!
+//! With `FIXTURES` (the `fixtures/` of `../shared/bench/floor`, issue 18), the client is the
+//! floor's: `bench-client`, its redirect URI, its public key set registered, and each object
+//! signed with its private `client-ALG.private.jwk.json` under that key's `kid`, so that the
+//! floor and Writ are sent the very same request objects.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
-use writ_jose::{EcCurve, JwsAlg, SigningKey, sign_compact};
+use writ_jose::{EcCurve, Jwk, JwsAlg, SigningKey, sign_compact};
 
-const CLIENT_ID: &str = "load";
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// The client the objects are for, and its keys: (alg, key, kid) per algorithm.
+struct LoadClient {
+    id: String,
+    redirect: String,
+    jwks: String,
+    keys: Vec<(JwsAlg, SigningKey, String)>,
+}
+
+impl LoadClient {
+    /// Keys of its own: `load`, RSA-2048 (RS256, and PS256 under another kid), P-256, Ed25519.
+    fn generated() -> Self {
+        let rsa = SigningKey::generate_rsa(2048).unwrap();
+        let ec = SigningKey::generate_ec(EcCurve::P256).unwrap();
+        let ed = SigningKey::generate_ed25519().unwrap();
+        let mut jwks: Vec<Value> = [(&rsa, "rsa"), (&ec, "ec"), (&ed, "ed")]
+            .into_iter()
+            .map(|(k, kid)| serde_json::to_value(k.public_jwk(kid).unwrap()).unwrap())
+            .collect();
+        // The same RSA key for PS256 (a JWK names one `alg`).
+        jwks.push(
+            serde_json::to_value(rsa.public_jwk_for_alg("rsa-ps", JwsAlg::PS256).unwrap()).unwrap(),
+        );
+        // A second handle on the RSA key, for the PS256 row.
+        let rsa_jwk = rsa.private_jwk("rsa", JwsAlg::RS256).unwrap();
+        let rsa_ps = SigningKey::from_jwk(&rsa_jwk).unwrap();
+        let keys = vec![
+            (JwsAlg::RS256, rsa, "rsa".to_string()),
+            (JwsAlg::PS256, rsa_ps, "rsa-ps".to_string()),
+            (JwsAlg::ES256, ec, "ec".to_string()),
+            (JwsAlg::EdDSA, ed, "ed".to_string()),
+        ];
+        LoadClient {
+            id: "load".into(),
+            redirect: "http://127.0.0.1:9/cb".into(),
+            jwks: json!({ "keys": jwks }).to_string(),
+            keys,
+        }
+    }
+
+    /// The floor's client, from its fixtures directory.
+    fn from_fixtures(dir: &std::path::Path) -> Self {
+        let read = |name: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+        };
+        let client = read("client.json");
+        let mut keys = Vec::new();
+        for alg in [JwsAlg::RS256, JwsAlg::PS256, JwsAlg::ES256, JwsAlg::EdDSA] {
+            let private = read(&format!("client-{alg}.private.jwk.json"));
+            let kid = private["kid"].as_str().unwrap().to_string();
+            let jwk = Jwk::from_json(private.to_string().as_bytes()).unwrap();
+            keys.push((alg, SigningKey::from_jwk(&jwk).unwrap(), kid));
+        }
+        LoadClient {
+            id: client["client_id"].as_str().unwrap().into(),
+            redirect: client["redirect_uris"][0].as_str().unwrap().into(),
+            jwks: read("client-jwks.public.json").to_string(),
+            keys,
+        }
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 3 {
-        eprintln!("usage: gen_ros OUT ADDR N [RS256,ES256,EdDSA]");
+        eprintln!("usage: gen_ros OUT ADDR N [RS256,ES256,EdDSA] [FIXTURES]");
         std::process::exit(2);
     }
     let out = PathBuf::from(&args[0]);
@@ -39,18 +103,11 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     let issuer = format!("http://{addr}");
 
-    let rsa = SigningKey::generate_rsa(2048).unwrap();
-    let ec = SigningKey::generate_ec(EcCurve::P256).unwrap();
-    let ed = SigningKey::generate_ed25519().unwrap();
-    let mut jwks: Vec<Value> = [(&rsa, "rsa"), (&ec, "ec"), (&ed, "ed")]
-        .into_iter()
-        .map(|(k, kid)| serde_json::to_value(k.public_jwk(kid).unwrap()).unwrap())
-        .collect();
-    // The same RSA key for PS256 (a JWK names one `alg`).
-    jwks.push(
-        serde_json::to_value(rsa.public_jwk_for_alg("rsa-ps", JwsAlg::PS256).unwrap()).unwrap(),
-    );
-    let jwks = json!({ "keys": jwks }).to_string();
+    let client = match args.get(4) {
+        Some(dir) => LoadClient::from_fixtures(std::path::Path::new(dir)),
+        None => LoadClient::generated(),
+    };
+    let (client_id, redirect, jwks) = (&client.id, &client.redirect, &client.jwks);
     let data_dir = out.join("data");
     let toml = format!(
         r#"# Written by crates/server/examples/gen_ros.rs for bench/load/run.sh.
@@ -59,9 +116,9 @@ listen = "{addr}"
 data_dir = "{data}"
 
 [[clients]]
-client_id = "{CLIENT_ID}"
+client_id = "{client_id}"
 client_name = "Load test"
-redirect_uris = ["{REDIRECT}"]
+redirect_uris = ["{redirect}"]
 token_endpoint_auth_method = "none"
 secrets = [{{ type = "jwks", value = '{jwks}' }}]
 "#,
@@ -75,13 +132,12 @@ secrets = [{{ type = "jwks", value = '{jwks}' }}]
         .as_secs() as i64;
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
     for alg in algs {
-        let (key, kid) = match alg {
-            JwsAlg::RS256 => (&rsa, "rsa"),
-            JwsAlg::PS256 => (&rsa, "rsa-ps"),
-            JwsAlg::ES256 => (&ec, "ec"),
-            JwsAlg::EdDSA => (&ed, "ed"),
-            other => panic!("{other} is not a load-test algorithm"),
-        };
+        let (_, key, kid) = client
+            .keys
+            .iter()
+            .find(|(a, _, _)| *a == alg)
+            .unwrap_or_else(|| panic!("{alg} is not a load-test algorithm"));
+        let kid = kid.as_str();
         let chunk = n.div_ceil(threads);
         let parts: Vec<Vec<String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
@@ -93,11 +149,11 @@ secrets = [{{ type = "jwks", value = '{jwks}' }}]
                         (from..to)
                             .map(|i| {
                                 let payload = json!({
-                                    "iss": CLIENT_ID,
+                                    "iss": client_id,
                                     "aud": issuer,
-                                    "client_id": CLIENT_ID,
+                                    "client_id": client_id,
                                     "response_type": "code",
-                                    "redirect_uri": REDIRECT,
+                                    "redirect_uri": redirect,
                                     "scope": "openid profile",
                                     "state": format!("s-{alg}-{i}"),
                                     "nonce": format!("n-{alg}-{i}"),
@@ -126,7 +182,7 @@ secrets = [{{ type = "jwks", value = '{jwks}' }}]
         let path = out.join(format!("urls-{alg}.txt"));
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         for jwt in parts.iter().flatten() {
-            writeln!(f, "{issuer}/authorize?client_id={CLIENT_ID}&request={jwt}").unwrap();
+            writeln!(f, "{issuer}/authorize?client_id={client_id}&request={jwt}").unwrap();
         }
         f.flush().unwrap();
         eprintln!("{}: {n} request objects", path.display());
