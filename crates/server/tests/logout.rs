@@ -92,6 +92,25 @@ async fn a_hint_naming_the_signed_in_user_ends_the_session_and_redirects_with_st
 }
 
 #[tokio::test]
+async fn a_hint_from_an_earlier_sign_in_of_the_same_person_does_not_end_the_session_unasked() {
+    let s = server().await;
+    let old = signed_in(&s).await;
+    let r = logout(&s, &[("id_token_hint", &old)]).await;
+    assert!(r.text().await.unwrap().contains("You are signed out"));
+    // A later sign-in (auth_time one second on at least): the old token is not of it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    signed_in(&s).await;
+    let r = logout(
+        &s,
+        &[("id_token_hint", &old), ("post_logout_redirect_uri", AFTER)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Sign out?"));
+    assert!(has_session(&s).await);
+}
+
+#[tokio::test]
 async fn without_a_hint_the_person_is_asked_and_the_confirmation_ends_the_session() {
     let s = server().await;
     signed_in(&s).await;

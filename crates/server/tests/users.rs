@@ -228,6 +228,17 @@ async fn removing_a_user_revokes_its_tokens() {
     assert!(ok, "{err}");
 
     assert_eq!(userinfo(&s, at).await.status(), StatusCode::UNAUTHORIZED);
+    // The grant itself is revoked: the access token is inactive at /introspect (which does
+    // not look the user up), and the refresh token is refused.
+    let r = s
+        .http
+        .post(format!("{}/introspect", s.base))
+        .basic_auth("rp", Some(SECRET))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["active"], false);
     let r = s
         .http
         .post(format!("{}/token", s.base))
@@ -241,6 +252,46 @@ async fn removing_a_user_revokes_its_tokens() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_user_removed_during_sign_in_gets_no_code() {
+    let s = start("", "").await;
+    let mut q = "client_id=rp".to_string();
+    for (k, v) in plain_params() {
+        q.push_str(&format!("&{k}={}", enc(v)));
+    }
+    let loc = accepted(&s, &authorize(&s, &q).await);
+    login(&s, &loc).await;
+    // On the consent page, the account is removed.
+    let dir = s.dir.path().to_path_buf();
+    let (ok, _, err) =
+        tokio::task::spawn_blocking(move || run(&dir, &["user", "remove", "alice"], ""))
+            .await
+            .unwrap();
+    assert!(ok, "{err}");
+    let view = interaction_json(&s, &loc).await;
+    let r = s
+        .http
+        .post(view["endpoints"]["consent"].as_str().unwrap())
+        .header("accept", "application/json")
+        .form(&[
+            ("decision", "allow"),
+            ("csrf_token", view["csrf_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("account was removed"),
+        "{e}"
+    );
 }
 
 #[test]

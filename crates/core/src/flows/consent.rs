@@ -52,6 +52,27 @@ impl Provider {
             ));
         };
         let now = self.clock.now();
+        // The sign-in must still hold: the browser session not ended (a sign-out in another
+        // tab) and the account not removed (`writ user remove` revokes what exists, so nothing
+        // new may be issued to it either).
+        let signed_in = self
+            .store
+            .session_get(&i.session_id, now)
+            .await
+            .map_err(OAuthError::from)?
+            .is_some_and(|s| s.user_id.as_deref() == Some(login.user_id.as_str()));
+        let user = self
+            .store
+            .user_get(&login.user_id)
+            .await
+            .map_err(OAuthError::from)?;
+        if !signed_in || user.is_none() {
+            return Err(page(
+                ErrorCode::InvalidRequest,
+                "this sign-in has ended (signed out, or the account was removed); start again \
+                 from the application",
+            ));
+        }
         // One-time: of two concurrent submissions only one proceeds.
         if !self.answer_interaction(&at, &i, now).await? {
             return Err(page(

@@ -100,8 +100,14 @@ impl Provider {
                 ended: false,
             });
         };
-        let hint_names_user = match (&hint, &session.user_id) {
-            (Some(h), Some(user)) => h.get("sub").and_then(Value::as_str) == Some(user.as_str()),
+        // §2: no question only when the hint belongs to this very session: its user and its
+        // sign-in (`auth_time`), so an old ID token of the same person, or another signed JWT
+        // of this server's, cannot end a later session unasked.
+        let hint_names_session = match (&hint, &session.user_id, session.auth_time) {
+            (Some(h), Some(user), Some(at)) => {
+                h.get("sub").and_then(Value::as_str) == Some(user.as_str())
+                    && h.get("auth_time").and_then(Value::as_i64) == Some(at)
+            }
             _ => false,
         };
         let expected = csrf_for(cookie);
@@ -112,7 +118,7 @@ impl Provider {
                     "the sign-out confirmation does not belong to this browser's session",
                 ));
             }
-            None if hint_names_user => {}
+            None if hint_names_session => {}
             None => {
                 return Ok(LogoutStep::Confirm {
                     client_name: client.map(|c| c.config.display_name().to_string()),
