@@ -53,6 +53,15 @@ async fn client_credentials_issues_an_access_token_whose_subject_is_the_client()
     assert!(t.get("id_token").is_none(), "{t}");
     let (h, at) = verified_by_server(&s, t["access_token"].as_str().unwrap()).await;
     assert_eq!(h["typ"], "at+jwt");
+    // Its grant lives as long as the token, not as long as a refresh token would.
+    let grant = s
+        .provider
+        .store
+        .grant_get(at["gid"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(grant.expires_at <= at["exp"].as_i64().unwrap(), "{grant:?}");
     assert_eq!(at["sub"], "svc");
     assert_eq!(at["client_id"], "svc");
     // No user: /userinfo has nothing to say about it.

@@ -3,7 +3,7 @@
 //! token (§4.4.3); `sub` is the client id (RFC 9068 §2.2); the scope is the client's own
 //! registered scopes or fewer, never the user-facing OpenID ones.
 
-use super::issue::{Issuance, TokenResponse};
+use super::issue::{Issuance, RefreshIssue, TokenResponse};
 use crate::authorize::authorization_details;
 use crate::authorize::params::RawParams;
 use crate::clients::Client;
@@ -107,7 +107,7 @@ impl Provider {
             auth_time: now,
             nonce: None,
             dpop_jkt: proof.map(CheckedProof::jkt),
-            new_refresh_token: false,
+            refresh: RefreshIssue::Never,
         };
         self.issue_tokens(client, &grant, now).await
     }

@@ -4,7 +4,7 @@
 
 use super::grant::{self, Reuse, invalid_grant};
 use super::interaction::LoginState;
-use super::issue::{Issuance, TokenResponse};
+use super::issue::{Issuance, RefreshIssue, TokenResponse};
 use crate::authorize::params::RawParams;
 use crate::authorize::{ValidatedRequest, authorization_details, pkce};
 use crate::clients::Client;
@@ -165,7 +165,7 @@ impl Provider {
             auth_time: p.auth_time,
             nonce: p.nonce.as_deref(),
             dpop_jkt: proof.map(CheckedProof::jkt),
-            new_refresh_token: true,
+            refresh: RefreshIssue::New,
         };
         self.issue_tokens(client, &grant, now).await
     }

@@ -64,9 +64,20 @@ pub(crate) struct Issuance<'a> {
     pub(crate) nonce: Option<&'a str>,
     /// The thumbprint of the key the request's DPoP proof showed (RFC 9449 §6.1).
     pub(crate) dpop_jkt: Option<&'a str>,
-    /// Whether to issue a (new) refresh token: not on a refresh without rotation, whose
-    /// refresh token stays the one it was (RFC 6749 §6).
-    pub(crate) new_refresh_token: bool,
+    /// What becomes of refresh tokens: a new one, the one used kept, or none at all.
+    pub(crate) refresh: RefreshIssue,
+}
+
+/// The refresh token of a `/token` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefreshIssue {
+    /// Issue a new one (a code redeemed, a refresh with rotation), if the client may refresh.
+    New,
+    /// The one used stays valid (a refresh without rotation, RFC 6749 §6): none is issued,
+    /// and the grant lives as long as it.
+    Kept,
+    /// There is none, and never will be (`client_credentials`, RFC 6749 §4.4.3).
+    Never,
 }
 
 /// `token_type` of an access token bound to a DPoP key (RFC 9449 §5).
@@ -113,7 +124,7 @@ impl Provider {
             auth_time,
             nonce,
             dpop_jkt,
-            new_refresh_token,
+            refresh,
         } = *grant;
         let l = &self.settings.lifetimes;
         let access_lifetime = self.settings.access_token_lifetime(client);
@@ -178,7 +189,8 @@ impl Provider {
         } else {
             None
         };
-        let refresh_token = if new_refresh_token && client.allows_grant("refresh_token") {
+        let refresh_token = if refresh == RefreshIssue::New && client.allows_grant("refresh_token")
+        {
             let rt = random_token(self.rng.as_ref(), 32);
             let payload = RefreshPayload {
                 client_id: client.id().to_string(),
@@ -205,7 +217,7 @@ impl Provider {
         };
         // A grant lives as long as the longest-lived token it has (a refresh token without
         // rotation was extended by its use); `grant_extend` never shortens it.
-        let keep = if refresh_token.is_some() || !new_refresh_token {
+        let keep = if refresh_token.is_some() || refresh == RefreshIssue::Kept {
             access_lifetime.max(refresh_lifetime)
         } else {
             access_lifetime

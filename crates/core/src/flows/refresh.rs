@@ -6,7 +6,7 @@
 //! used without one it is treated as stolen, and the grant is revoked as on a reuse.
 
 use super::grant::{self, Reuse, invalid_grant};
-use super::issue::{Issuance, TokenResponse};
+use super::issue::{Issuance, RefreshIssue, TokenResponse};
 use crate::authorize::authorization_details;
 use crate::authorize::params::RawParams;
 use crate::clients::Client;
@@ -106,7 +106,11 @@ impl Provider {
             auth_time: p.auth_time,
             nonce: None,
             dpop_jkt: proof.map(CheckedProof::jkt),
-            new_refresh_token: rotate,
+            refresh: if rotate {
+                RefreshIssue::New
+            } else {
+                RefreshIssue::Kept
+            },
         };
         self.issue_tokens(client, &grant, now).await
     }
