@@ -63,11 +63,21 @@ function consentForm(v) {
 
 const server = http.createServer(async (req, res) => {
   const send = (status, html) => {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // Never inside another site's frame (clickjacking of Allow), no script, forms only to
+      // Writ, no Referer carrying the interaction id.
+      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${new URL(writ).origin}; frame-ancestors 'none'; base-uri 'none'`,
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    });
     res.end(html);
   };
   const m = /^\/ui\/([A-Za-z0-9._-]{1,8192})$/.exec(new URL(req.url, 'http://x').pathname);
-  if (req.method !== 'GET' || !m) return send(404, page('Not found', '<p>Not found.</p>'));
+  // An id of dots only would make the URL below a path of Writ's other than the interaction.
+  if (req.method !== 'GET' || !m || /^\.+$/.test(m[1])) return send(404, page('Not found', '<p>Not found.</p>'));
   let answer;
   try {
     answer = await fetch(`${writ}/interaction/${m[1]}`, {

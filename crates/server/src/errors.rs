@@ -360,10 +360,12 @@ pub struct LogoutFailure {
 impl LogoutFailure {
     /// `error` for the browser that sent `headers`.
     pub fn new(headers: &HeaderMap, error: OAuthError) -> Self {
-        LogoutFailure {
-            error,
-            lang: crate::pages::language(None, headers),
-        }
+        Self::in_language(crate::pages::language(None, headers), error)
+    }
+
+    /// `error` shown in `lang` (the request's `ui_locales` considered).
+    pub fn in_language(lang: String, error: OAuthError) -> Self {
+        LogoutFailure { error, lang }
     }
 }
 

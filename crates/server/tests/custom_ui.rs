@@ -76,15 +76,14 @@ async fn the_example_custom_ui_signs_a_person_in_and_asks_consent_through_the_js
     );
 
     // The UI's sign-in form, posting to Writ with Writ's CSRF token.
-    let page = s
-        .http
-        .get(&ui_url)
-        .send()
-        .await
+    let r = s.http.get(&ui_url).send().await.unwrap();
+    // The UI is never framed by another site (a click on Allow is not to be borrowed).
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
         .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let page = r.text().await.unwrap();
     assert!(
         page.contains("EXAMPLE BANK") && page.contains("Sign in to continue"),
         "{page}"

@@ -39,8 +39,15 @@ fn ranked(header: &str) -> Vec<(&str, u16)> {
             if tag.is_empty() || tag == "*" {
                 return None;
             }
+            // RFC 9110 §12.4.2: the `q` weight's name is case-insensitive.
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|p| {
+                    let p = p.trim();
+                    let name = p.get(..2)?;
+                    name.eq_ignore_ascii_case("q=")
+                        .then(|| p.get(2..))
+                        .flatten()
+                })
                 .map_or(Some(1000), quality)?;
             Some((tag, q))
         })
@@ -57,13 +64,17 @@ fn quality(q: &str) -> Option<u16> {
         .then(|| (v * 1000.0).round() as u16)
 }
 
+/// RFC 4647 §3.4 lookup: the tag, then the tag with its last subtag cut, and so on
+/// (`zh-hant-tw`, `zh-hant`, `zh`).
 fn matching(catalogue: &Catalogue, tag: &str) -> Option<String> {
-    let tag = tag.to_ascii_lowercase();
-    if catalogue.has(&tag) {
-        return Some(tag);
+    let mut tag = tag.to_ascii_lowercase();
+    loop {
+        if catalogue.has(&tag) {
+            return Some(tag);
+        }
+        let cut = tag.rfind('-')?;
+        tag.truncate(cut);
     }
-    let primary = tag.split('-').next()?;
-    catalogue.has(primary).then(|| primary.to_string())
 }
 
 #[cfg(test)]
@@ -85,6 +96,18 @@ mod tests {
         assert_eq!(negotiate(&c(), None, Some("fr, ja")), "en");
         assert_eq!(negotiate(&c(), None, None), "en");
         assert_eq!(negotiate(&c(), None, Some(";;;,q=,*")), "en");
+    }
+
+    #[test]
+    fn q_is_case_insensitive_and_tags_are_cut_subtag_by_subtag() {
+        assert_eq!(negotiate(&c(), None, Some("de;Q=0, en")), "en");
+        assert_eq!(negotiate(&c(), None, Some("de;é=1, en;q=0.5")), "de");
+        let mut with_hant = c();
+        with_hant
+            .add("zh-hant", "[login]\ntitle = \"登入\"\n")
+            .unwrap();
+        assert_eq!(negotiate(&with_hant, None, Some("zh-Hant-TW")), "zh-hant");
+        assert_eq!(negotiate(&with_hant, None, Some("de-DE-1996")), "de");
     }
 
     #[test]

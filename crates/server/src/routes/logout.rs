@@ -56,7 +56,7 @@ async fn handle(
         .provider
         .end_session(form, session.value())
         .await
-        .map_err(|e| LogoutFailure::new(headers, e))?;
+        .map_err(|e| LogoutFailure::in_language(lang.clone(), e))?;
     Ok(match step {
         LogoutStep::Confirm {
             client_name,
