@@ -19,6 +19,9 @@
 # response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
 #
 # Knobs: N (150000), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
+# PG (a PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432: each mode then runs on
+# a fresh database `writ_token_bench` there instead of SQLite; PostgreSQL itself is not pinned
+# and its CPU is not in the server's figure),
 # LOAD_CPU (1), OUT, CARGO_TARGET_DIR, PERF (set: `perf record -g` of the server during each
 # measured run, to $OUT/perf-<mode>.data; the figures then include perf's own overhead). Needs cargo, python3, taskset, curl, wrk (installed
 # with apt-get when missing and root).
@@ -51,10 +54,15 @@ SERVER_PID=
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
 trap stop_server EXIT
 
+STORE_ARGS=()
 start_server() {
     rm -f "$OUT"/writ.db*
+    if [ -n "${PG:-}" ]; then
+        psql "$PG" -q -c "DROP DATABASE IF EXISTS writ_token_bench" -c "CREATE DATABASE writ_token_bench" >&2
+        STORE_ARGS=(--store "${PG%/}/writ_token_bench")
+    fi
     TOKIO_WORKER_THREADS=1 WRIT_LOG=warn taskset -c "$SERVER_CPU" "$WRIT" serve --config "$OUT/writ.toml" \
-        2> "$OUT/server-$1.log" &
+        "${STORE_ARGS[@]}" 2> "$OUT/server-$1.log" &
     SERVER_PID=$!
     for _ in $(seq 100); do curl -sf "http://$ADDR/health" >/dev/null && return; sleep 0.1; done
     echo "writ did not start" >&2; cat "$OUT/server-$1.log" >&2; exit 1
