@@ -15,13 +15,20 @@ use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::response::{self, AuthorizeError, RedirectTarget, ResponseMode};
 use crate::settings::Settings;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
+
+mod wire;
 
 /// An authorization request that passed every stage of SPEC §4. Only this type reaches
 /// login, consent, code issuance and PAR storage. Made by [`check`] (and read back from what
 /// this server stored: a pushed request, a sealed or stored interaction).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored and sealed in a compact form ([`wire`]): a value that is also in `parameters` (or a
+/// request-object claim equal to its parameter) is written once and named, so the sealed
+/// interaction id carries each value once instead of three times (issue 18).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "wire::Stored")]
 pub struct ValidatedRequest {
     client_id: String,
     redirect_uri: String,
