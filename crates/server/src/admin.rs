@@ -199,7 +199,12 @@ pub fn client_show(metadata: &str) -> Result<Value, serde_json::Error> {
         let mut key: Value = match &*value {
             Value::String(text) => match serde_json::from_str(text) {
                 Ok(k) => k,
-                // A PEM certificate, or not JSON: nothing private to find in it.
+                // A PEM bundle pasted with its private key: not shown at all.
+                Err(_) if text.contains("PRIVATE KEY") => {
+                    *value = Value::String("(hidden: it holds a private key)".into());
+                    continue;
+                }
+                // A certificate: public.
                 Err(_) => continue,
             },
             other => other.clone(),
@@ -428,12 +433,13 @@ mod tests {
                 {"type": "jwk", "value": "{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"},
                 {"type": "jwks", "value": {"keys": [
                     {"kty": "EC", "crv": "P-256", "x": "xx", "y": "yy", "d": "private-d"}
-                ]}}
+                ]}},
+                {"type": "x509", "value": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nsecret-pem\n-----END PRIVATE KEY-----"}
             ]
         })
         .to_string();
         let shown = client_show(&stored).unwrap().to_string();
-        for secret in ["s3cret", "c2VjcmV0", "private-d"] {
+        for secret in ["s3cret", "c2VjcmV0", "private-d", "secret-pem"] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
         assert!(shown.contains("(hidden)"));
