@@ -50,9 +50,9 @@ fn invalid_client(detail: impl Into<String>) -> OAuthError {
     invalid_client_because("client authentication failed", detail)
 }
 
-/// `invalid_client` for a client assertion whose signature verified but whose claims do not
-/// pass (SPEC §9: the description says why; an assertion holds no secret).
-fn assertion_refused(reason: impl Into<String>) -> OAuthError {
+/// `invalid_client` that says why (SPEC §9): for what names no secret and no closeness to one
+/// (an assertion's claims, its `kid` or alg, the shape of the request).
+fn refused_saying(reason: impl Into<String>) -> OAuthError {
     let reason = reason.into();
     OAuthError::new(ErrorCode::InvalidClient, reason.clone()).with_detail(reason)
 }
@@ -189,7 +189,7 @@ fn presented<'a>(
     let basic = authorization
         .map(|h| {
             parse_basic(h).ok_or_else(|| {
-                assertion_refused(
+                refused_saying(
                     "the Authorization header is not Basic credentials (RFC 6749 §2.3.1: base64 of id:secret)",
                 )
             })
@@ -211,7 +211,7 @@ fn presented<'a>(
             .get("client_id")
             .is_some_and(|f| f != basic.id && f != basic.raw_id)
         {
-            return Err(assertion_refused(
+            return Err(refused_saying(
                 "client_id in the body differs from the one in the Authorization header",
             ));
         }
@@ -237,7 +237,7 @@ fn presented<'a>(
     }
     let id = form
         .get("client_id")
-        .ok_or_else(|| assertion_refused("no client authentication and no client_id"))?;
+        .ok_or_else(|| refused_saying("no client authentication and no client_id"))?;
     Ok(match secret {
         Some(secret) => Presented::Post { id, secret },
         None => Presented::None { id },
@@ -286,14 +286,12 @@ fn parse_basic(header: &str) -> Option<BasicCredentials> {
 /// The unverified `sub` of an assertion: only used to find which client's keys to verify with.
 fn assertion_subject(jws: &UnverifiedJws) -> Result<String, OAuthError> {
     let claims: serde_json::Value = serde_json::from_slice(jws.payload_bytes())
-        .map_err(|_| assertion_refused("client assertion payload is not JSON"))?;
+        .map_err(|_| refused_saying("client assertion payload is not JSON"))?;
     claims
         .get("sub")
         .and_then(|s| s.as_str())
         .map(str::to_string)
-        .ok_or_else(|| {
-            assertion_refused("client assertion has no sub (RFC 7523 §3: the client_id)")
-        })
+        .ok_or_else(|| refused_saying("client assertion has no sub (RFC 7523 §3: the client_id)"))
 }
 
 /// RFC 7523 §3 checks of a `private_key_jwt` assertion, with `jti` replay protection.
@@ -308,12 +306,12 @@ async fn verify_assertion(
     let header = parsed.header();
     let alg: JwsAlg = header.alg;
     if matches!(alg.family(), AlgFamily::Hmac) {
-        return Err(assertion_refused(format!(
+        return Err(refused_saying(format!(
             "private_key_jwt assertions are signed with an asymmetric key, not {alg}"
         )));
     }
     if !ctx.assertion_algs.contains(&alg) || !rules.allows(alg) {
-        return Err(assertion_refused(format!(
+        return Err(refused_saying(format!(
             "client assertion alg {alg} is not accepted here"
         )));
     }
@@ -351,7 +349,7 @@ async fn verify_assertion(
             .kid
             .as_deref()
             .map(crate::authorize::params::printable_value);
-        return Err(assertion_refused(match kid {
+        return Err(refused_saying(match kid {
             Some(k) => format!("no key registered for this client has kid '{k}' and fits {alg}"),
             None => format!("no key registered for this client fits {alg}"),
         }));
@@ -359,14 +357,14 @@ async fn verify_assertion(
     let verified = candidates
         .iter()
         .find_map(|k| parsed.verify(k).ok())
-        .ok_or_else(|| assertion_refused("client assertion signature does not verify"))?;
+        .ok_or_else(|| refused_saying("client assertion signature does not verify"))?;
     let claims = verified
         .payload_json()
-        .map_err(|e| assertion_refused(format!("client assertion payload: {e}")))?;
+        .map_err(|e| refused_saying(format!("client assertion payload: {e}")))?;
     let s = |name: &str| claims.get(name).and_then(|v| v.as_str());
     let id = client.id();
     if s("iss") != Some(id) || s("sub") != Some(id) {
-        return Err(assertion_refused(
+        return Err(refused_saying(
             "client assertion iss and sub must be the client_id",
         ));
     }
@@ -377,14 +375,14 @@ async fn verify_assertion(
     };
     check_audience(ctx, audience, claims.get("aud"))?;
     let int = |name: &str| claims.get(name).and_then(|v| v.as_i64());
-    let exp = int("exp").ok_or_else(|| assertion_refused("client assertion has no numeric exp"))?;
+    let exp = int("exp").ok_or_else(|| refused_saying("client assertion has no numeric exp"))?;
     if exp + ctx.skew <= now {
-        return Err(assertion_refused("client assertion has expired"));
+        return Err(refused_saying("client assertion has expired"));
     }
     // SPEC §9: the lifetime is `exp − iat` (from now when there is no `iat`).
     let lifetime = exp - int("iat").unwrap_or(now);
     if lifetime > ctx.max_assertion_lifetime + ctx.skew {
-        return Err(assertion_refused(format!(
+        return Err(refused_saying(format!(
             "client assertion lives {lifetime} s (exp - iat); at most {} s are accepted ([client_auth] assertion_max_lifetime)",
             ctx.max_assertion_lifetime
         )));
@@ -392,18 +390,16 @@ async fn verify_assertion(
     if let Some(nbf) = int("nbf")
         && nbf > now + ctx.skew
     {
-        return Err(assertion_refused("client assertion is not yet valid"));
+        return Err(refused_saying("client assertion is not yet valid"));
     }
     if let Some(iat) = int("iat")
         && iat > now + ctx.skew
     {
-        return Err(assertion_refused(
-            "client assertion is issued in the future",
-        ));
+        return Err(refused_saying("client assertion is issued in the future"));
     }
-    let jti = s("jti").ok_or_else(|| assertion_refused("client assertion has no jti"))?;
+    let jti = s("jti").ok_or_else(|| refused_saying("client assertion has no jti"))?;
     if jti.is_empty() || jti.len() > 256 {
-        return Err(assertion_refused(
+        return Err(refused_saying(
             "client assertion jti must be 1 to 256 characters",
         ));
     }
@@ -416,7 +412,7 @@ async fn verify_assertion(
         )
         .await?;
     if !fresh {
-        return Err(assertion_refused("client assertion jti was used before"));
+        return Err(refused_saying("client assertion jti was used before"));
     }
     Ok(())
 }
@@ -435,7 +431,7 @@ fn check_audience(
     match audience {
         AssertionAudience::Issuer => match aud {
             Some(Value::String(a)) if a == ctx.issuer => Ok(()),
-            _ => Err(assertion_refused(
+            _ => Err(refused_saying(
                 "client assertion aud must be the issuer, as a single string ([client_auth] assertion_audience = \"issuer\")",
             )),
         },
@@ -451,9 +447,7 @@ fn check_audience(
             if ok {
                 Ok(())
             } else {
-                Err(assertion_refused(
-                    "client assertion aud must name this server",
-                ))
+                Err(refused_saying("client assertion aud must name this server"))
             }
         }
     }

@@ -80,12 +80,37 @@ pub async fn user_set_claims(
             return Err(format!("{username:?} has no claim {name:?} to unset"));
         }
     }
+    assign_claims(&mut claims, set)?;
+    user.claims = serde_json::to_string(&claims).map_err(|e| e.to_string())?;
+    store.user_upsert(&user).await.map_err(|e| e.to_string())?;
+    Ok(claims)
+}
+
+/// `--claim NAME=VALUE` assignments applied to `claims`.
+fn assign_claims(claims: &mut Map<String, Value>, set: &[String]) -> Result<(), String> {
     for a in set {
         let (name, value) = writ_protocol::claims::parse_assignment(a)?;
         claims.insert(name, value);
     }
-    user.claims = serde_json::to_string(&claims).map_err(|e| e.to_string())?;
-    store.user_upsert(&user).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The claims of `writ user add USERNAME --claim ...`: the user's own, if it exists, with the
+/// given ones added.
+pub async fn claims_for_add(
+    store: &dyn Store,
+    username: &str,
+    set: &[String],
+) -> Result<Map<String, Value>, String> {
+    let mut claims = match store
+        .user_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(u) => stored_claims(&u),
+        None => Map::new(),
+    };
+    assign_claims(&mut claims, set)?;
     Ok(claims)
 }
 

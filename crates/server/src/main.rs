@@ -447,15 +447,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .check_new_password(&password)
                         .map_err(|e| anyhow!(e))?;
                     // The attributes given are added to the ones the user has.
-                    let mut merged = match store.user_by_username(&username).await? {
-                        Some(u) => serde_json::from_str(&u.claims).unwrap_or_default(),
-                        None => serde_json::Map::new(),
-                    };
-                    for a in &claims {
-                        let (name, value) =
-                            writ_protocol::claims::parse_assignment(a).map_err(|e| anyhow!(e))?;
-                        merged.insert(name, value);
-                    }
+                    let merged =
+                        writ_server::admin::claims_for_add(store.as_ref(), &username, &claims)
+                            .await
+                            .map_err(|e| anyhow!(e))?;
                     let mut salt = [0u8; 16];
                     writ_core::ports::Rng::fill(&writ_core::ports::SystemRng, &mut salt);
                     let hash = tokio::task::spawn_blocking(move || {

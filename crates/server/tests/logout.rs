@@ -252,3 +252,23 @@ async fn discovery_advertises_the_end_session_endpoint() {
     let d = discovery(&s).await;
     assert_eq!(d["end_session_endpoint"], format!("{}/logout", s.base));
 }
+
+#[tokio::test]
+async fn an_access_token_is_no_id_token_hint() {
+    let s = server().await;
+    let code = code_for(&s, "lo").await;
+    let t = redeem_as(&s, "lo", LO_SECRET, &code).await;
+    // Signed by this server, with its issuer, but `typ: at+jwt`.
+    let r = logout(
+        &s,
+        &[
+            ("id_token_hint", t["access_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", AFTER),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
+    assert!(r.text().await.unwrap().contains("not an ID token"));
+    assert!(has_session(&s).await);
+}

@@ -65,27 +65,17 @@ pub fn router(state: AppState) -> Router {
     let par_enabled = state.provider.settings.par.enabled;
     let metrics_route = state.metrics_route;
     let prefix = state.provider.settings.issuer_path();
-    let router = ROUTES
-        .iter()
-        .filter(|(pattern, _)| par_enabled || *pattern != PAR)
-        .filter(|(pattern, _)| metrics_route || *pattern != METRICS)
-        .fold(Router::new(), |router, (pattern, handlers)| {
-            router.route(pattern, handlers())
-        });
+    let served =
+        |pattern: &str| (par_enabled || pattern != PAR) && (metrics_route || pattern != METRICS);
     // The body limit and the other common layers wrap the whole router (`crate::app`).
-    let router = router.layer(axum::middleware::from_fn(meta::observe));
+    let router = routes_where(served).layer(axum::middleware::from_fn(meta::observe));
     if prefix.is_empty() {
         return router.with_state(state);
     }
-    let root = ROUTES
-        .iter()
-        .filter(|(pattern, _)| [HEALTH_LIVE, HEALTH_READY, "/health", METRICS].contains(pattern))
-        .filter(|(pattern, _)| metrics_route || *pattern != METRICS)
-        .fold(Router::new(), |router, (pattern, handlers)| {
-            router.route(pattern, handlers())
-        })
-        .route(&format!("{OAUTH_METADATA}{prefix}"), get(meta::discovery))
-        .layer(axum::middleware::from_fn(meta::observe));
+    let root =
+        routes_where(|p| served(p) && [HEALTH_LIVE, HEALTH_READY, "/health", METRICS].contains(&p))
+            .route(&format!("{OAUTH_METADATA}{prefix}"), get(meta::discovery))
+            .layer(axum::middleware::from_fn(meta::observe));
     Router::new()
         .nest(&prefix, router)
         .merge(root)
@@ -94,13 +84,17 @@ pub fn router(state: AppState) -> Router {
 
 /// The router of `[metrics] listen`: the scrape and the health checks only.
 pub fn metrics_router(state: AppState) -> Router {
+    routes_where(|p| [METRICS, HEALTH_LIVE, HEALTH_READY].contains(&p)).with_state(state)
+}
+
+/// The routes of [`ROUTES`] whose pattern `keep` accepts.
+fn routes_where(keep: impl Fn(&str) -> bool) -> Router<AppState> {
     ROUTES
         .iter()
-        .filter(|(pattern, _)| [METRICS, HEALTH_LIVE, HEALTH_READY].contains(pattern))
+        .filter(|(pattern, _)| keep(pattern))
         .fold(Router::new(), |router, (pattern, handlers)| {
             router.route(pattern, handlers())
         })
-        .with_state(state)
 }
 
 /// The metrics label of a matched route: its pattern in [`ROUTES`], without the issuer's path

@@ -55,19 +55,20 @@ impl FromRequestParts<AppState> for SessionCookie {
 
 /// Add the browser-session cookie `value` to `r`.
 pub fn set_session_cookie(r: &mut Response, secure: bool, value: &str) {
-    let name = session_cookie_name(secure);
-    let attrs = if secure { "; Secure" } else { "" };
-    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{attrs}");
-    if let Ok(v) = HeaderValue::from_str(&v) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    append_session_cookie(r, secure, value, "");
 }
 
 /// Tell the browser to forget its session cookie (after a sign-out).
 pub fn clear_session_cookie(r: &mut Response, secure: bool) {
+    append_session_cookie(r, secure, "", "; Max-Age=0");
+}
+
+/// `Set-Cookie` of the session cookie with `value` and `extra` attributes: host-only,
+/// `Path=/`, `HttpOnly`, `SameSite=Lax`, `Secure` on an https issuer.
+fn append_session_cookie(r: &mut Response, secure: bool, value: &str, extra: &str) {
     let name = session_cookie_name(secure);
     let attrs = if secure { "; Secure" } else { "" };
-    let v = format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{attrs}");
+    let v = format!("{name}={value}; Path=/{extra}; HttpOnly; SameSite=Lax{attrs}");
     if let Ok(v) = HeaderValue::from_str(&v) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }

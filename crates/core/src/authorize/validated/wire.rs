@@ -50,9 +50,9 @@ struct Out<'a> {
     parameters: &'a BTreeMap<String, String>,
     trusted: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    request_object_values: Option<Map<String, Value>>,
+    request_object_values: Option<Claims<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    same_claims: Vec<String>,
+    same_claims: Vec<&'a str>,
     transport: Transport,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_object: Option<&'a RequestObjectInfo>,
@@ -62,6 +62,39 @@ struct Out<'a> {
     response_mode: ResponseMode,
     #[serde(skip_serializing_if = "Option::is_none")]
     authorization_details: Option<&'a [Value]>,
+}
+
+/// A request object's claims without those equal to their parameter, written in place (the
+/// authorize path seals every request: no copy of the claims is made for it).
+struct Claims<'a> {
+    all: &'a Map<String, Value>,
+    parameters: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Claims<'a> {
+    /// Whether the claim `name` with `value` is its parameter's value, and left out.
+    fn same(parameters: &BTreeMap<String, String>, name: &str, value: &Value) -> bool {
+        value.as_str().is_some() && parameters.get(name).map(String::as_str) == value.as_str()
+    }
+
+    /// The names of the claims left out.
+    fn same_names(&self) -> Vec<&'a str> {
+        self.all
+            .iter()
+            .filter(|(k, v)| Self::same(self.parameters, k, v))
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+}
+
+impl Serialize for Claims<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.all
+                .iter()
+                .filter(|(k, v)| !Self::same(self.parameters, k, v)),
+        )
+    }
 }
 
 /// The stored form, as read: this one and the older one with every value present.
@@ -121,21 +154,14 @@ impl Serialize for ValidatedRequest {
         let nonce = field("nonce", self.nonce.as_deref());
         let code_challenge = field("code_challenge", self.code_challenge.as_deref());
         let login_hint = field("login_hint", self.login_hint.as_deref());
-        let mut same_claims = Vec::new();
-        let request_object_values = self.request_object_values.as_ref().map(|claims| {
-            claims
-                .iter()
-                .filter(|(name, value)| {
-                    let equal = value.as_str().is_some()
-                        && params.get(name.as_str()).map(String::as_str) == value.as_str();
-                    if equal {
-                        same_claims.push((*name).clone());
-                    }
-                    !equal
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+        let request_object_values = self.request_object_values.as_ref().map(|all| Claims {
+            all,
+            parameters: params,
         });
+        let same_claims = request_object_values
+            .as_ref()
+            .map(Claims::same_names)
+            .unwrap_or_default();
         Out {
             same,
             client_id: client_id.then_some(self.client_id.as_str()),
