@@ -7,7 +7,8 @@
 use crate::authorize::params::RawParams;
 use crate::clients::{Client, ClientRegistry};
 use crate::error::OAuthError;
-use crate::ports::{Clock, Store};
+use crate::ports::{Clock, Store, UnixTime};
+use crate::replay::{self, PendingJti};
 use crate::secret::constant_time_eq;
 use base64::Engine;
 use std::sync::Arc;
@@ -101,7 +102,48 @@ pub struct AuthContext<'a> {
     pub remote_keys: Option<&'a crate::client_keys::RemoteKeys>,
 }
 
-/// Authenticate the client of a token (or PAR) request.
+/// Replay-cache namespace of client assertion `jti`s.
+const REPLAY_NAMESPACE: &str = "client_assertion";
+
+/// A client whose credentials checked out. With `private_key_jwt`, the assertion's `jti` is
+/// not yet remembered (RFC 7523 §3: "only be used once"): [`Self::record`] writes it, or the
+/// token endpoint writes it together with a DPoP proof's ([`Self::into_parts`]).
+#[derive(Debug)]
+pub struct Authenticated {
+    client: Arc<Client>,
+    jti: Option<PendingJti>,
+}
+
+impl Authenticated {
+    /// The authenticated client.
+    pub fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+
+    /// Remember the assertion's `jti`, alone: the client, or `invalid_client` if the `jti`
+    /// was used before.
+    pub async fn record(self, store: &dyn Store, now: UnixTime) -> Result<Arc<Client>, OAuthError> {
+        if let Some(jti) = &self.jti
+            && !replay::remember_one(store, jti, now).await?
+        {
+            return Err(assertion_replayed());
+        }
+        Ok(self.client)
+    }
+
+    /// The client, and the assertion's `jti` still to be remembered; whoever takes it must
+    /// write it and refuse the request with [`assertion_replayed`] if it was not new.
+    pub(crate) fn into_parts(self) -> (Arc<Client>, Option<PendingJti>) {
+        (self.client, self.jti)
+    }
+}
+
+/// The refusal of an assertion whose `jti` was seen before (RFC 7523 §3).
+pub(crate) fn assertion_replayed() -> OAuthError {
+    refused_saying("client assertion jti was used before")
+}
+
+/// Authenticate the client of a token (or PAR) request, an assertion's `jti` remembered.
 pub async fn authenticate(
     clients: &ClientRegistry,
     store: &dyn Store,
@@ -110,6 +152,21 @@ pub async fn authenticate(
     form: &RawParams,
     authorization: Option<&str>,
 ) -> Result<Arc<Client>, OAuthError> {
+    authenticate_unrecorded(clients, clock, ctx, form, authorization)
+        .await?
+        .record(store, clock.now())
+        .await
+}
+
+/// Authenticate the client of a token (or PAR) request; an assertion's `jti` is checked but
+/// not yet remembered ([`Authenticated`]).
+pub async fn authenticate_unrecorded(
+    clients: &ClientRegistry,
+    clock: &dyn Clock,
+    ctx: &AuthContext<'_>,
+    form: &RawParams,
+    authorization: Option<&str>,
+) -> Result<Authenticated, OAuthError> {
     let presented = presented(form, authorization)?;
     let claimed_id = match &presented {
         Presented::Basic(basic) => basic.id.clone(),
@@ -141,18 +198,22 @@ pub async fn authenticate(
         ));
     }
     let now = clock.now();
+    let without_jti = |client| Authenticated { client, jti: None };
     match (&presented, registered) {
         (Presented::Basic(basic), TokenEndpointAuthMethod::ClientSecretBasic) => {
-            check_secret(client, now, &[&basic.secret, &basic.raw_secret])
+            check_secret(client, now, &[&basic.secret, &basic.raw_secret]).map(without_jti)
         }
         (Presented::Post { secret, .. }, TokenEndpointAuthMethod::ClientSecretPost) => {
-            check_secret(client, now, &[secret])
+            check_secret(client, now, &[secret]).map(without_jti)
         }
         (Presented::Assertion { jws, .. }, TokenEndpointAuthMethod::PrivateKeyJwt) => {
-            verify_assertion(&client, &rules, store, now, ctx, jws).await?;
-            Ok(client)
+            let jti = verify_assertion(&client, &rules, now, ctx, jws).await?;
+            Ok(Authenticated {
+                client,
+                jti: Some(jti),
+            })
         }
-        (Presented::None { .. }, TokenEndpointAuthMethod::None) => Ok(client),
+        (Presented::None { .. }, TokenEndpointAuthMethod::None) => Ok(without_jti(client)),
         _ => Err(invalid_client_because(
             "the client used an authentication method it is not registered for",
             format!(
@@ -294,15 +355,14 @@ fn assertion_subject(jws: &UnverifiedJws) -> Result<String, OAuthError> {
         .ok_or_else(|| refused_saying("client assertion has no sub (RFC 7523 §3: the client_id)"))
 }
 
-/// RFC 7523 §3 checks of a `private_key_jwt` assertion, with `jti` replay protection.
+/// RFC 7523 §3 checks of a `private_key_jwt` assertion; its `jti`, to be remembered once.
 async fn verify_assertion(
     client: &Client,
     rules: &ProfileRules,
-    store: &dyn Store,
     now: i64,
     ctx: &AuthContext<'_>,
     parsed: &UnverifiedJws,
-) -> Result<(), OAuthError> {
+) -> Result<PendingJti, OAuthError> {
     let header = parsed.header();
     let alg: JwsAlg = header.alg;
     if matches!(alg.family(), AlgFamily::Hmac) {
@@ -403,18 +463,11 @@ async fn verify_assertion(
             "client assertion jti must be 1 to 256 characters",
         ));
     }
-    let fresh = store
-        .replay_insert_once(
-            "client_assertion",
-            &crate::secret::replay_key(id, jti),
-            exp + ctx.skew,
-            now,
-        )
-        .await?;
-    if !fresh {
-        return Err(refused_saying("client assertion jti was used before"));
-    }
-    Ok(())
+    Ok(PendingJti::new(
+        REPLAY_NAMESPACE,
+        crate::secret::replay_key(id, jti),
+        exp + ctx.skew,
+    ))
 }
 
 /// RFC 7523 §3 and SPEC §9: `aud` names this server. With `assertion_audience =

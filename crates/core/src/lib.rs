@@ -21,6 +21,7 @@ pub mod keys;
 pub mod payload;
 pub mod ports;
 pub mod provider;
+pub mod replay;
 pub mod response;
 pub mod secret;
 pub mod settings;

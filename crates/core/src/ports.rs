@@ -257,6 +257,22 @@ pub enum Consumed<T> {
     Missing,
 }
 
+/// One key for the replay cache: remembered in `namespace` until `expires_at`
+/// ([`Store::replay_insert_each`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayEntry<'a> {
+    /// What kind of key (`client_assertion`, `dpop`, ...): the same key in two namespaces is
+    /// two entries.
+    pub namespace: &'a str,
+    /// The key itself.
+    pub key: &'a str,
+    /// When the entry may be forgotten (and the key accepted again).
+    pub expires_at: UnixTime,
+}
+
+/// The most entries one [`Store::replay_insert_each`] call takes.
+pub const MAX_REPLAY_ENTRIES: usize = 4;
+
 /// A grant: what one authorization produced (codes, refresh tokens, access tokens).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredGrant {
@@ -436,6 +452,17 @@ pub trait Store: Send + Sync + 'static {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<bool, StoreError>;
+    /// Remember every entry as [`Store::replay_insert_once`] would, in one atomic write (one
+    /// statement, one round trip): a token request's client assertion `jti` and DPoP proof
+    /// `jti` (RFC 7523 §3, RFC 9449 §11.1) cost one write, not two. Returns, at each entry's
+    /// index, `true` if it was new and `false` if an unexpired entry existed (a replay); an
+    /// entry given twice is new at most the first time. Every entry is written whatever the
+    /// others' outcome. More than [`MAX_REPLAY_ENTRIES`] entries is an error.
+    async fn replay_insert_each(
+        &self,
+        entries: &[ReplayEntry<'_>],
+        now: UnixTime,
+    ) -> Result<Vec<bool>, StoreError>;
 
     // --- attempt counters ---
     /// Atomically raise the count of `(namespace, key)`: a new one, or one whose window has

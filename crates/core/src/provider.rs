@@ -204,6 +204,20 @@ impl Provider {
         endpoint: &str,
         other_audiences: &[&str],
     ) -> Result<Arc<Client>, OAuthError> {
+        self.authenticate_client_unrecorded(form, authorization, endpoint, other_audiences)
+            .await?
+            .record(self.store.as_ref(), self.clock.now())
+            .await
+    }
+
+    /// [`Self::authenticate_client`], an assertion's `jti` not yet remembered.
+    pub(crate) async fn authenticate_client_unrecorded(
+        &self,
+        form: &RawParams,
+        authorization: Option<&str>,
+        endpoint: &str,
+        other_audiences: &[&str],
+    ) -> Result<client_auth::Authenticated, OAuthError> {
         let endpoint_url = self.settings.endpoint(endpoint);
         let ctx = AuthContext {
             issuer: &self.settings.issuer,
@@ -219,9 +233,8 @@ impl Provider {
             skew: self.settings.jar.clock_skew.as_i64(),
             remote_keys: Some(&self.remote_keys),
         };
-        client_auth::authenticate(
+        client_auth::authenticate_unrecorded(
             &self.clients,
-            self.store.as_ref(),
             self.clock.as_ref(),
             &ctx,
             form,

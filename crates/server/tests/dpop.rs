@@ -781,3 +781,93 @@ async fn a_bad_proof_at_par_is_refused() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_error(r, "invalid_dpop_proof", "htu").await;
 }
+
+// --- the client assertion's jti and the proof's, remembered in one write at /token ---
+
+/// `keyed`: a `private_key_jwt` client (the `rp` EC key), beside the harness's clients.
+async fn keyed_server() -> Srv {
+    start("", &key_client("keyed", "")).await
+}
+
+/// A `keyed` assertion for `s` with `jti`.
+fn keyed_assertion(s: &Srv, jti: &str) -> String {
+    let t = now();
+    rp_assertion(
+        &json!({ "iss": "keyed", "sub": "keyed", "aud": s.base, "jti": jti,
+        "iat": t, "exp": t + 60 }),
+    )
+}
+
+/// `POST /token` by `keyed` with `assertion`, an unknown code (so that a request whose
+/// assertion and proof both pass ends in `invalid_grant`) and the proof `proof`.
+async fn keyed_token(s: &Srv, assertion: &str, proof: &str) -> Value {
+    let r = s
+        .http
+        .post(token_url(s))
+        .header("DPoP", proof)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "not-a-code"),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_replayed_client_assertion_is_invalid_client_even_beside_a_fresh_proof() {
+    let s = keyed_server().await;
+    let h = Holder::ec();
+    let a = keyed_assertion(&s, &unique());
+    let first = keyed_token(&s, &a, &h.proof("POST", &token_url(&s))).await;
+    assert_eq!(first["error"], "invalid_grant", "{first}");
+    let again = keyed_token(&s, &a, &h.proof("POST", &token_url(&s))).await;
+    assert_eq!(again["error"], "invalid_client", "{again}");
+    assert!(
+        again["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("jti was used before")
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_proof_beside_a_fresh_assertion_is_invalid_dpop_proof() {
+    let s = keyed_server().await;
+    let h = Holder::ec();
+    let p = h.proof("POST", &token_url(&s));
+    let first = keyed_token(&s, &keyed_assertion(&s, &unique()), &p).await;
+    assert_eq!(first["error"], "invalid_grant", "{first}");
+    let again = keyed_token(&s, &keyed_assertion(&s, &unique()), &p).await;
+    assert_eq!(again["error"], "invalid_dpop_proof", "{again}");
+    assert!(
+        again["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("used before")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_proof_still_uses_up_the_client_assertions_jti() {
+    let s = keyed_server().await;
+    let h = Holder::ec();
+    let a = keyed_assertion(&s, &unique());
+    // Authentication stands before the proof is looked at: its jti is remembered...
+    let bad = keyed_token(&s, &a, &h.proof("GET", &token_url(&s))).await;
+    assert_eq!(bad["error"], "invalid_dpop_proof", "{bad}");
+    // ...so the same assertion with a good proof is a replay,
+    let again = keyed_token(&s, &a, &h.proof("POST", &token_url(&s))).await;
+    assert_eq!(again["error"], "invalid_client", "{again}");
+    // and a replayed assertion is invalid_client before anything its proof says.
+    let both_bad = keyed_token(&s, &a, &h.proof("GET", &token_url(&s))).await;
+    assert_eq!(both_bad["error"], "invalid_client", "{both_bad}");
+}

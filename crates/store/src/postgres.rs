@@ -99,6 +99,14 @@ impl PgStore {
     ) -> Result<bool, StoreError> {
         crate::sql::replay::insert_once(self, namespace, key, expires_at, now).await
     }
+
+    async fn insert_replay_each(
+        &self,
+        entries: &[writ_core::ports::ReplayEntry<'_>],
+        now: writ_core::ports::UnixTime,
+    ) -> Result<Vec<bool>, StoreError> {
+        crate::sql::replay::insert_each(self, entries, now).await
+    }
 }
 
 crate::sql::impl_store!(PgStore, ::sqlx::Postgres);

@@ -22,7 +22,7 @@ use writ_core::ports::StoreError;
 use crate::backend;
 use crate::group_commit::GroupWriter;
 use crate::group_commit::interactions::Interactions;
-use crate::group_commit::replay::{Replay, ReplayRow};
+use crate::group_commit::replay::{Replay, ReplayKey, ReplayRow};
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -234,12 +234,52 @@ impl SqliteStore {
         now: writ_core::ports::UnixTime,
     ) -> Result<bool, StoreError> {
         let row = ReplayRow {
-            namespace: namespace.to_owned(),
-            key: key.to_owned(),
-            expires_at,
+            keys: vec![ReplayKey {
+                namespace: namespace.to_owned(),
+                key: key.to_owned(),
+                expires_at,
+            }],
             now,
         };
-        self.replay.write(self.writer(), row).await
+        let outcome = self.replay.write(self.writer(), row).await?;
+        Ok(outcome.first().copied().unwrap_or(false))
+    }
+
+    async fn insert_replay_each(
+        &self,
+        entries: &[writ_core::ports::ReplayEntry<'_>],
+        now: writ_core::ports::UnixTime,
+    ) -> Result<Vec<bool>, StoreError> {
+        if entries.len() > writ_core::ports::MAX_REPLAY_ENTRIES {
+            return Err(StoreError::Backend(format!(
+                "{} replay entries in one write; at most {}",
+                entries.len(),
+                writ_core::ports::MAX_REPLAY_ENTRIES
+            )));
+        }
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let row = ReplayRow {
+            keys: entries
+                .iter()
+                .map(|e| ReplayKey {
+                    namespace: e.namespace.to_owned(),
+                    key: e.key.to_owned(),
+                    expires_at: e.expires_at,
+                })
+                .collect(),
+            now,
+        };
+        let outcome = self.replay.write(self.writer(), row).await?;
+        if outcome.len() != entries.len() {
+            return Err(StoreError::Backend(format!(
+                "the replay writer answered {} outcomes for {} entries",
+                outcome.len(),
+                entries.len()
+            )));
+        }
+        Ok(outcome)
     }
 
     /// Checkpoints the background checkpointer has run (none for an in-memory database).

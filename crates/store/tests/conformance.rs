@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 use writ_core::ports::{
-    Clock, Consumed, KeyState, KeyUse, Payload, Store, StoreError, StoredClient, StoredCode,
-    StoredGrant, StoredInteraction, StoredKey, StoredPushedRequest, StoredRefreshToken,
-    StoredSession, StoredUser, UnixTime,
+    Clock, Consumed, KeyState, KeyUse, MAX_REPLAY_ENTRIES, Payload, ReplayEntry, Store, StoreError,
+    StoredClient, StoredCode, StoredGrant, StoredInteraction, StoredKey, StoredPushedRequest,
+    StoredRefreshToken, StoredSession, StoredUser, UnixTime,
 };
 
 /// A fixed "now" for the rules (any value works: the store never reads its own clock).
@@ -835,6 +835,24 @@ async fn code_is_consumed_once_across_two_nodes(a: Arc<dyn Store>, b: Arc<dyn St
             .await
             .unwrap()
     );
+    // ...also when written together with another key.
+    assert_eq!(
+        b.replay_insert_each(
+            &[
+                entry("jti", "j-1", NOW + 60),
+                entry("dpop", "p-1", NOW + 60)
+            ],
+            NOW
+        )
+        .await
+        .unwrap(),
+        vec![false, true]
+    );
+    assert!(
+        !a.replay_insert_once("dpop", "p-1", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1038,6 +1056,112 @@ async fn concurrent_replay_inserts_each_get_their_own_outcome(store: Arc<dyn Sto
             .await
             .unwrap()
     );
+}
+
+fn entry<'a>(namespace: &'a str, key: &'a str, expires_at: i64) -> ReplayEntry<'a> {
+    ReplayEntry {
+        namespace,
+        key,
+        expires_at,
+    }
+}
+
+/// `replay_insert_each` (one write for a token request's assertion and proof `jti`s): each
+/// entry gets its own outcome, a replay among them does not stop the others from being
+/// written, an expired entry is new again, and a key given twice is new only the first time.
+async fn replay_entries_written_together_each_get_their_own_outcome(store: Arc<dyn Store>) {
+    assert!(
+        store
+            .replay_insert_once("client_assertion", "a-old", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .replay_insert_once("dpop", "p-expired", NOW + 5, NOW)
+            .await
+            .unwrap()
+    );
+    let later = NOW + 10;
+    let outcomes = store
+        .replay_insert_each(
+            &[
+                entry("client_assertion", "a-old", later + 60),
+                entry("dpop", "p-new", later + 60),
+                entry("dpop", "p-expired", later + 60),
+                entry("dpop", "p-new", later + 60),
+            ],
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![false, true, true, false]);
+    // The new and the renewed entries hold from now on, in their own namespace only.
+    let again = store
+        .replay_insert_each(
+            &[
+                entry("dpop", "p-new", later + 60),
+                entry("dpop", "p-expired", later + 60),
+                entry("client_assertion", "p-new", later + 60),
+            ],
+            later + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, vec![false, false, true]);
+    assert!(
+        store
+            .replay_seen("dpop", "p-new", later + 59)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .replay_insert_each(&[], later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let too_many: Vec<ReplayEntry<'_>> = (0..=MAX_REPLAY_ENTRIES)
+        .map(|_| entry("dpop", "x", later + 60))
+        .collect();
+    assert!(store.replay_insert_each(&too_many, later).await.is_err());
+}
+
+/// Concurrent pairs sharing keys: of all the callers, on any node, exactly one finds each key
+/// new, whether it came alone or in a pair.
+async fn replay_entries_written_together_are_once_under_concurrency(store: Arc<dyn Store>) {
+    let outcomes = race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let own = format!("own-{i}");
+            if i % 2 == 0 {
+                store
+                    .replay_insert_each(
+                        &[
+                            entry("client_assertion", &own, NOW + 60),
+                            entry("dpop", "shared", NOW + 60),
+                        ],
+                        NOW,
+                    )
+                    .await
+                    .unwrap()
+            } else {
+                let mine = store
+                    .replay_insert_once("client_assertion", &own, NOW + 60, NOW)
+                    .await
+                    .unwrap();
+                let shared = store
+                    .replay_insert_once("dpop", "shared", NOW + 60, NOW)
+                    .await
+                    .unwrap();
+                vec![mine, shared]
+            }
+        }
+    })
+    .await;
+    assert!(outcomes.iter().all(|o| o.len() == 2 && o[0]));
+    assert_eq!(outcomes.iter().filter(|o| o[1]).count(), 1);
 }
 
 async fn expired_replay_entry_can_be_reinserted(store: Arc<dyn Store>) {
@@ -1369,6 +1493,8 @@ macro_rules! all_rules {
             replay_entry_is_seen_until_it_expires,
             replay_entry_is_inserted_once_under_concurrency,
             concurrent_replay_inserts_each_get_their_own_outcome,
+            replay_entries_written_together_each_get_their_own_outcome,
+            replay_entries_written_together_are_once_under_concurrency,
             attempt_counter_counts_and_starts_again_after_its_window,
             attempt_counter_gives_each_concurrent_caller_its_own_count,
             expired_replay_entry_can_be_reinserted,

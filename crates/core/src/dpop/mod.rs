@@ -31,7 +31,7 @@ pub mod proof;
 
 pub use check::DpopCheck;
 pub use nonce::NonceKey;
-pub use proof::{CheckedProof, Expected, check};
+pub use proof::{CheckedProof, Expected, UnrecordedProof, check, check_unrecorded};
 
 use crate::error::OAuthError;
 use writ_jose::{AlgFamily, JwsAlg};

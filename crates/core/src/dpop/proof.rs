@@ -4,6 +4,7 @@
 use super::{DpopCheck, DpopPolicy, MAX_PROOF_BYTES, htu, nonce, refused};
 use crate::error::OAuthError;
 use crate::ports::{Store, UnixTime};
+use crate::replay::{self, PendingJti};
 use crate::secret::{constant_time_eq, hash_token};
 use serde::Deserialize as _;
 use serde_json::{Map, Value};
@@ -34,6 +35,49 @@ impl CheckedProof {
     pub fn jkt(&self) -> &str {
         &self.jkt
     }
+}
+
+/// A proof that passed checks 1 to 11 of [`super`]; check 12, its `jti` seen once, is still
+/// to come: [`Self::record`] writes it alone, or the token endpoint writes it together with a
+/// client assertion's ([`Self::into_parts`]).
+#[derive(Debug)]
+pub struct UnrecordedProof {
+    proof: CheckedProof,
+    jti: PendingJti,
+}
+
+impl UnrecordedProof {
+    /// The proof, as it will be once its `jti` is remembered.
+    pub fn proof(&self) -> &CheckedProof {
+        &self.proof
+    }
+
+    /// Check 12: remember the `jti`; the proof, or `invalid_dpop_proof` if it was seen before.
+    pub async fn record(
+        self,
+        store: &dyn Store,
+        now: UnixTime,
+    ) -> Result<CheckedProof, OAuthError> {
+        if replay::remember_one(store, &self.jti, now).await? {
+            Ok(self.proof)
+        } else {
+            Err(replayed())
+        }
+    }
+
+    /// The proof and its `jti` still to be remembered; whoever takes them must write the `jti`
+    /// and refuse the request with [`replayed`] if it was not new.
+    pub(crate) fn into_parts(self) -> (CheckedProof, PendingJti) {
+        (self.proof, self.jti)
+    }
+}
+
+/// Check 12's refusal: the proof's `jti` was seen before (RFC 9449 §11.1).
+pub fn replayed() -> OAuthError {
+    refused(
+        DpopCheck::Jti,
+        "the DPoP proof was used before (its jti was seen); make a new proof for each request",
+    )
 }
 
 /// What the request the proof came with was.
@@ -68,6 +112,18 @@ pub async fn check(
     headers: &[&str],
     expected: &Expected<'_>,
 ) -> Result<CheckedProof, OAuthError> {
+    check_unrecorded(ctx, headers, expected)?
+        .record(ctx.store, ctx.now)
+        .await
+}
+
+/// Checks 1 to 11 of [`super`] on `headers` against `expected`; the `jti` is not yet
+/// remembered ([`UnrecordedProof`]).
+pub fn check_unrecorded(
+    ctx: Context<'_>,
+    headers: &[&str],
+    expected: &Expected<'_>,
+) -> Result<UnrecordedProof, OAuthError> {
     let proof = match headers {
         [one] => *one,
         [] => return Err(refused(DpopCheck::Missing, "a DPoP proof is required")),
@@ -173,22 +229,15 @@ pub async fn check(
     let jkt = key.thumbprint_sha256();
     // The window in which this proof could be accepted again ends `max_age` after its `iat`.
     let until = c.iat.saturating_add(ctx.policy.max_age).saturating_add(1);
-    let fresh = ctx
-        .store
-        .replay_insert_once(
-            REPLAY_NAMESPACE,
-            &hash_token(&format!("{jkt}.{}", c.jti)),
-            until,
-            ctx.now,
-        )
-        .await?;
-    if !fresh {
-        return Err(refused(
-            DpopCheck::Jti,
-            "the DPoP proof was used before (its jti was seen); make a new proof for each request",
-        ));
-    }
-    Ok(CheckedProof { jkt, alg })
+    let jti = PendingJti::new(
+        REPLAY_NAMESPACE,
+        hash_token(&format!("{jkt}.{}", c.jti)),
+        until,
+    );
+    Ok(UnrecordedProof {
+        proof: CheckedProof { jkt, alg },
+        jti,
+    })
 }
 
 /// The header's `jwk`: present, a JWK object, public (RFC 9449 §4.3 step 7: "does not

@@ -3,7 +3,7 @@
 //! `required`.
 
 use crate::clients::Client;
-use crate::dpop::{self, CheckedProof, DpopCheck, Expected, Sent, proof};
+use crate::dpop::{self, CheckedProof, DpopCheck, Expected, Sent, UnrecordedProof, proof};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 
@@ -18,6 +18,23 @@ impl Provider {
         access_token: Option<&str>,
         client_id: Option<&str>,
     ) -> Result<Option<CheckedProof>, OAuthError> {
+        let Some(unrecorded) = self.dpop_proof_unrecorded(sent, path, access_token, client_id)?
+        else {
+            return Ok(None);
+        };
+        self.record_proof(unrecorded, path, client_id)
+            .await
+            .map(Some)
+    }
+
+    /// [`Self::dpop_proof`] but for check 12: the proof's `jti` is not yet remembered.
+    fn dpop_proof_unrecorded(
+        &self,
+        sent: &Sent<'_>,
+        path: &str,
+        access_token: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Option<UnrecordedProof>, OAuthError> {
         let policy = &self.settings.dpop;
         if !policy.enabled() || sent.proofs.is_empty() {
             return Ok(None);
@@ -35,9 +52,21 @@ impl Provider {
             endpoint: &endpoint,
             access_token,
         };
-        dpop::check(ctx, sent.proofs, &expected)
-            .await
+        dpop::check_unrecorded(ctx, sent.proofs, &expected)
             .map(Some)
+            .inspect_err(|e| dpop::audit_refused(e, client_id, path))
+    }
+
+    /// Check 12 alone: remember the proof's `jti`.
+    pub(crate) async fn record_proof(
+        &self,
+        unrecorded: UnrecordedProof,
+        path: &str,
+        client_id: Option<&str>,
+    ) -> Result<CheckedProof, OAuthError> {
+        unrecorded
+            .record(self.store.as_ref(), self.clock.now())
+            .await
             .inspect_err(|e| dpop::audit_refused(e, client_id, path))
     }
 
@@ -49,16 +78,31 @@ impl Provider {
         path: &str,
         client: &Client,
     ) -> Result<Option<CheckedProof>, OAuthError> {
-        let proof = self.dpop_proof(sent, path, None, Some(client.id())).await?;
+        let Some(unrecorded) = self.client_dpop_proof_unrecorded(sent, path, client)? else {
+            return Ok(None);
+        };
+        self.record_proof(unrecorded, path, Some(client.id()))
+            .await
+            .map(Some)
+    }
+
+    /// [`Self::client_dpop_proof`] but for check 12: the proof's `jti` is not yet remembered.
+    pub(crate) fn client_dpop_proof_unrecorded(
+        &self,
+        sent: &Sent<'_>,
+        path: &str,
+        client: &Client,
+    ) -> Result<Option<UnrecordedProof>, OAuthError> {
+        let proof = self.dpop_proof_unrecorded(sent, path, None, Some(client.id()))?;
         let rules = self.settings.rules(client);
         if let Some(p) = &proof
-            && !rules.allows(p.alg())
+            && !rules.allows(p.proof().alg())
         {
             let e = dpop::refused(
                 DpopCheck::Alg,
                 format!(
                     "the DPoP proof's alg {} is not allowed by the {} profile (PS256, ES256, EdDSA)",
-                    p.alg(),
+                    p.proof().alg(),
                     rules.label()
                 ),
             );

@@ -5,8 +5,9 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::Sqlite;
 use writ_core::ports::{StoreError, StoredInteraction};
 
-use super::{Batch, values_list};
+use super::Batch;
 use crate::backend;
+use crate::sql::db::values_list;
 
 /// Interaction writes, [`PUT`](crate::sql::interactions::PUT) widened to a round.
 pub(crate) struct Interactions;

@@ -184,3 +184,35 @@ macro_rules! impl_db {
 }
 
 pub(crate) use impl_db;
+
+/// `(${b+1}, …, ${b+width})` for each of `n` rows, comma-separated: the `VALUES` list of a
+/// multi-row statement whose rows bind `width` values each.
+pub(crate) fn values_list(n: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(n * (width * 5 + 4));
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for j in 0..width {
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", width * i + j + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_list_numbers_every_value() {
+        assert_eq!(values_list(1, 3), "($1, $2, $3)");
+        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(2, 2), "($1, $2), ($3, $4)");
+    }
+}

@@ -46,8 +46,9 @@ pub(crate) mod users;
 /// Implement [`Db`](db::Db) and [`Store`](writ_core::ports::Store) for a backend type that has
 /// `fn reader(&self) -> &sqlx::Pool<$db>` (reads), `fn writer(&self) -> &sqlx::Pool<$db>`
 /// (writes and every consumption), `async fn put_interaction(&self, &StoredInteraction)` and
-/// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` (the
-/// writes each backend does its own way: SQLite groups them).
+/// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` and
+/// `async fn insert_replay_each(&self, entries, now) -> Result<Vec<bool>, _>` (the writes each
+/// backend does its own way: SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty, $db:ty) => {
         $crate::sql::db::impl_db!($backend, $db);
@@ -268,6 +269,14 @@ macro_rules! impl_store {
                     now: UnixTime,
                 ) -> Result<bool, StoreError> {
                     self.insert_replay(namespace, key, expires_at, now).await
+                }
+
+                async fn replay_insert_each(
+                    &self,
+                    entries: &[::writ_core::ports::ReplayEntry<'_>],
+                    now: UnixTime,
+                ) -> Result<Vec<bool>, StoreError> {
+                    self.insert_replay_each(entries, now).await
                 }
 
                 async fn attempt_add(
