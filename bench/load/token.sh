@@ -22,7 +22,10 @@
 # PG (a PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432: each mode then runs on
 # a fresh database `writ_token_bench` there instead of SQLite; PostgreSQL itself is not pinned
 # and its CPU is not in the server's figure),
-# LOAD_CPU (1), OUT, CARGO_TARGET_DIR, PERF (set: `perf record -g` of the server during each
+# LOAD_CPU (1), OUT, CARGO_TARGET_DIR, FLOOR (issue 18: `none` skips the floor run; otherwise,
+# after Writ, bench/token-floor runs on the same core and port with the plain mode's very
+# requests: one assertion verify, the refresh token's one write in SQLite, two ES256
+# signatures, and nothing else; built in FLOOR_TARGET, default ${TMPDIR:-/tmp}/writ-token-floor-target), PERF (set: `perf record -g` of the server during each
 # measured run, to $OUT/perf-<mode>.data; the figures then include perf's own overhead). Needs cargo, python3, taskset, curl, wrk (installed
 # with apt-get when missing and root).
 set -euo pipefail
@@ -48,6 +51,12 @@ say() { printf '\n== %s\n' "$*" >&2; }
 say "building writ and gen_token (release)"
 (cd "$ROOT" && cargo build --release -p writ-server --bin writ --example gen_token >&2)
 WRIT="$TARGET/release/writ"
+FLOOR=${FLOOR:-$ROOT/bench/token-floor}
+FLOOR_TARGET=${FLOOR_TARGET:-${TMPDIR:-/tmp}/writ-token-floor-target}
+if [ "$FLOOR" != none ]; then
+    say "building the token floor (release)"
+    CARGO_TARGET_DIR="$FLOOR_TARGET" cargo build --release --manifest-path "$FLOOR/Cargo.toml" >&2
+fi
 GEN="$TARGET/release/examples/gen_token"
 
 SERVER_PID=
@@ -109,6 +118,42 @@ PY
     stop_server
 done
 
+if [ "$FLOOR" != none ] && [ -z "${PG:-}" ]; then
+    # The floor accepts the refresh token of the last Writ run's requests and its client's key.
+    python3 - "$OUT" <<'PY'
+import json, re, sys, urllib.parse
+out = sys.argv[1]
+toml = open(f"{out}/writ.toml").read()
+jwks = json.loads(re.search(r"value = '([^']+)'", toml).group(1))
+json.dump(jwks["keys"][0], open(f"{out}/svc.public.jwk.json", "w"))
+body = open(f"{out}/plain.txt").readline().split("\t")[0]
+open(f"{out}/refresh_token.txt", "w").write(urllib.parse.parse_qs(body)["refresh_token"][0])
+PY
+    rm -f "$OUT"/floor.db*
+    taskset -c "$SERVER_CPU" "$FLOOR_TARGET/release/writ-token-floor" "$ADDR" "http://$ADDR" svc \
+        "$OUT/svc.public.jwk.json" "$OUT/floor.db" "$(cat "$OUT/refresh_token.txt")" \
+        < /dev/null 2> "$OUT/server-floor.log" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do curl -s -o /dev/null "http://$ADDR/token" && break; sleep 0.1; done
+    file="$OUT/plain.txt"
+    say "floor: warm-up $WARMUP"
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://$ADDR" -- "$file" 0 >/dev/null
+    cpu0=$(server_cpu)
+    say "floor: $DURATION at $CONNS connections"
+    res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" 0 | grep '^RESULT ' | cut -c8-)
+    cpu1=$(server_cpu)
+    python3 - "$res" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
+import json, sys
+res, cpu0, cpu1, hz = sys.argv[1:]
+r = json.loads(res)
+# The floor keeps no counters: every response counts unless wrk saw an error status.
+r.update(mode="floor", server_ok=r["requests"] - r["errors_status"],
+         server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz))
+print(json.dumps(r))
+PY
+    stop_server || true # the floor ends by the signal: not a failure
+fi
+
 python3 - "$RESULTS" "$VERIFY_US" "$CONNS" <<'PY' | tee "$OUT/results.md"
 import json, sys
 rows = {r["mode"]: r for r in map(json.loads, open(sys.argv[1]))}
@@ -116,7 +161,9 @@ verify = float(sys.argv[2])
 print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | non-2xx | server ok |")
 print("|---|---|---|---|---|---|---|")
 per = {}
-for mode in ("plain", "dpop"):
+for mode in ("plain", "dpop", "floor"):
+    if mode not in rows:
+        continue
     r = rows[mode]
     rps = r["requests"] / (r["duration_us"] / 1e6)
     per[mode] = r["server_cpu_s"] * 1e6 / max(r["server_ok"], 1)
@@ -125,5 +172,10 @@ for mode in ("plain", "dpop"):
 delta = per["dpop"] - per["plain"]
 print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
       f"{verify:.1f} µs here (goal: at most {verify * 1.1:.1f} µs).")
+if "floor" in rows:
+    rate = lambda m: rows[m]["server_ok"] / (rows[m]["duration_us"] / 1e6)
+    print(f"\nWrit (plain) against the token floor: {rate('plain'):,.0f} / {rate('floor'):,.0f} "
+          f"responses/s = {100 * rate('plain') / rate('floor'):.0f} % (goal: at least 70 %); "
+          f"CPU per response {per['plain']:.1f} against {per['floor']:.1f} µs.")
 PY
 echo "results in $OUT" >&2
