@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair,
     UnparsedPublicKey,
 };
 use base64::Engine as _;
@@ -133,17 +133,18 @@ impl Floor {
         self.check_assertion(&assertion).map_err(|e| (StatusCode::UNAUTHORIZED, e))?;
         let grant = grant.ok_or(bad("no code or refresh_token"))?;
         let t = now();
+        let grant_hash = hash(&grant);
         let written = match grant_type.as_deref() {
             Some("authorization_code") => {
                 sqlx::query("UPDATE codes SET used = 1 WHERE hash = ?1 AND used = 0")
-                    .bind(hash(&grant))
+                    .bind(&grant_hash)
                     .execute(&self.db)
                     .await
             }
-            Some("refresh_token") if self.refresh_hash.as_deref() == Some(hash(&grant).as_str()) => {
+            Some("refresh_token") if self.refresh_hash.as_deref() == Some(grant_hash.as_str()) => {
                 sqlx::query("UPDATE refresh SET expires_at = ?1 WHERE hash = ?2 AND expires_at > ?3")
                     .bind(t + 86_400)
-                    .bind(hash(&grant))
+                    .bind(&grant_hash)
                     .bind(t)
                     .execute(&self.db)
                     .await
@@ -243,7 +244,6 @@ fn main() -> Result<(), String> {
         let rng = SystemRandom::new();
         let signer = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
             .map_err(|_| "key generation".to_string())?;
-        let _ = signer.public_key();
         let floor = Arc::new(Floor {
             issuer: issuer.clone(),
             client_id: client_id.clone(),
