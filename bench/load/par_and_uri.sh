@@ -13,8 +13,11 @@
 #   uri_cache_on    the same with $CACHED_URIS URIs cycled and max-age=600: after the warm-up
 #                   every fetch is a cache hit (the object is still verified every time);
 #   par_plain       POST /par (plain parameters) then GET /authorize?request_uri=<urn>;
-#   par_signed      POST /par with a distinct signed request object, then the authorize.
-# Only the normal next step counts: a 303 to /interaction/ (and a 201 from /par).
+#   par_signed      POST /par with a distinct signed request object, then the authorize;
+#   par_*_push      the same pushes alone (PAR_PUSH_ONLY=1): the push's own cost.
+# Only the normal next step counts: a 303 to /interaction/ (and a 201 from /par). Each run
+# also records the server's CPU time (utime + stime of the writ process), so the table gives
+# the server's CPU per unit, and the push's own cost beside the authorize that redeems it.
 #
 # Knobs: N (objects, 200000), DURATION (10s), WARMUP (2s), ALG (ES256), CACHED_URIS (500),
 # PORT (18080), HOST_PORT (18081), SERVER_CPU (0), LOAD_CPU (1), OUT, CARGO_TARGET_DIR.
@@ -75,9 +78,11 @@ allow_private_addresses = true
 
 # The load client is public, and a public client's pushes are limited per [par] lifetime
 # (issue 16); the load test pushes tens of thousands a minute, so it lifts the limit to its
-# maximum (never sized like this in production; runs longer than ~20 s a scenario would reach it).
+# maximum (never sized like this in production), and the window to 20 s, so that the pushes
+# alone (par_*_push, up to ~10,000 a second) stay under it; a pushed request is redeemed at once.
 [par]
 public_client_quota = 100000
+lifetime = "20s"
 TOML
 python3 - "$OUT" "$ADDR" "$HOST_ADDR" "$N" "$CACHED_URIS" <<'PY'
 import sys, urllib.parse
@@ -115,37 +120,41 @@ start_host() { # cache-control
     for _ in $(seq 100); do curl -sf -o /dev/null "http://$HOST_ADDR/ro/0" && return; sleep 0.1; done
     echo "ro_host did not start" >&2; exit 1
 }
+server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 accepted() {
     curl -sf "http://$ADDR/metrics" \
         | awk '/^writ_authorize_total\{outcome="interaction"/ {s += $NF} END {print s + 0}'
 }
 
 : > "$OUT/runs.jsonl"
-record() { # scenario label conns json accepted
-    python3 - "$@" >> "$OUT/runs.jsonl" <<'PY'
+record() { # scenario label conns json accepted loadavg cpu_ticks
+    python3 - "$@" "$(getconf CLK_TCK)" >> "$OUT/runs.jsonl" <<'PY'
 import json, sys
-scenario, label, conns, raw, acc, load = sys.argv[1:]
+scenario, label, conns, raw, acc, load, ticks, hz = sys.argv[1:]
 r = json.loads(raw)
 r.update(scenario=scenario, label=label, connections=int(conns), server_accepted=int(acc),
-         loadavg_after=float(load))
+         loadavg_after=float(load), server_cpu_s=int(ticks) / int(hz))
 print(json.dumps(r))
 PY
     tail -1 "$OUT/runs.jsonl" >&2
 }
 wrk_run() { # scenario label conns duration urls
-    local a0 out json
-    a0=$(accepted)
+    local a0 c0 out json
+    a0=$(accepted); c0=$(server_cpu)
     out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$3" -d"$4" -s "$LUA" "http://$ADDR" -- "$5" 0 2>&1)
     json=$(echo "$out" | sed -n 's/^RESULT //p')
     [ -n "$json" ] || { echo "wrk failed: $out" >&2; exit 1; }
-    record "$1" "$2" "$3" "$json" "$(( $(accepted) - a0 ))" "$(cut -d' ' -f1 /proc/loadavg)"
+    record "$1" "$2" "$3" "$json" "$(( $(accepted) - a0 ))" "$(cut -d' ' -f1 /proc/loadavg)" \
+        "$(( $(server_cpu) - c0 ))"
 }
-par_run() { # scenario label conns seconds [jwt file]
-    local a0 json
-    a0=$(accepted)
-    json=$(taskset -c "$LOAD_CPU" "$EX/par_load" "$ADDR" "$3" "$4" ${5:+"$5"} | sed -n 's/^RESULT //p')
+par_run() { # scenario label conns seconds push_only [jwt file]
+    local a0 c0 json
+    a0=$(accepted); c0=$(server_cpu)
+    json=$(PAR_PUSH_ONLY="$5" taskset -c "$LOAD_CPU" "$EX/par_load" "$ADDR" "$3" "$4" ${6:+"$6"} \
+        | sed -n 's/^RESULT //p')
     [ -n "$json" ] || { echo "par_load failed" >&2; exit 1; }
-    record "$1" "$2" "$3" "$json" "$(( $(accepted) - a0 ))" "$(cut -d' ' -f1 /proc/loadavg)"
+    record "$1" "$2" "$3" "$json" "$(( $(accepted) - a0 ))" "$(cut -d' ' -f1 /proc/loadavg)" \
+        "$(( $(server_cpu) - c0 ))"
 }
 
 scenario_wrk() { # name urls [cache-control]
@@ -157,20 +166,22 @@ scenario_wrk() { # name urls [cache-control]
     wrk_run "$1" c1 1 "$DURATION" "$2"
     stop
 }
-scenario_par() { # name [jwt file]
+scenario_par() { # name push_only [jwt file]
     say "$1"
     start_server "$1"
-    par_run "$1" warmup 64 "${WARMUP%s}" ${2:+"$2"}
-    par_run "$1" c64 64 "$secs" ${2:+"$2"}
-    par_run "$1" c1 1 "$secs" ${2:+"$2"}
+    par_run "$1" warmup 64 "${WARMUP%s}" "$2" ${3:+"$3"}
+    par_run "$1" c64 64 "$secs" "$2" ${3:+"$3"}
+    par_run "$1" c1 1 "$secs" "$2" ${3:+"$3"}
     stop
 }
 
 scenario_wrk by_value "$OUT/urls-$ALG.txt"
 scenario_wrk uri_cache_off "$OUT/urls-uri-off.txt" "no-store"
 scenario_wrk uri_cache_on "$OUT/urls-uri-on.txt" "max-age=600"
-scenario_par par_plain
-scenario_par par_signed "$OUT/ros.txt"
+scenario_par par_plain 0
+scenario_par par_signed 0 "$OUT/ros.txt"
+scenario_par par_plain_push 1
+scenario_par par_signed_push 1 "$OUT/ros.txt"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
 python3 - "$OUT" <<'PY' | tee "$OUT/results.md"
@@ -179,18 +190,31 @@ out = sys.argv[1]
 runs = [json.loads(l) for l in open(os.path.join(out, "runs.jsonl")) if l.strip()]
 def get(s, label):
     return next((r for r in runs if r["scenario"] == s and r["label"] == label), None)
-print("| scenario | unit | per second at 64 conns | p50 | p99 | p99 at 1 conn | errors |")
-print("|---|---|---|---|---|---|---|")
-for s in ["by_value", "uri_cache_off", "uri_cache_on", "par_plain", "par_signed"]:
+print("| scenario | unit | per second at 64 conns | of by value | p50 | p99 | p99 at 1 conn | server CPU per unit | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+units = {"par_plain": "push + authorize", "par_signed": "push + authorize",
+         "par_plain_push": "push", "par_signed_push": "push"}
+cpu, base = {}, None
+for s in ["by_value", "uri_cache_off", "uri_cache_on", "par_plain", "par_signed",
+          "par_plain_push", "par_signed_push"]:
     r64, r1 = get(s, "c64"), get(s, "c1")
     if not r64:
         continue
     pairs = "pairs" in r64
     n = r64["pairs"] if pairs else r64["ok"]
     rate = n / (r64["duration_us"] / 1e6)
+    base = base or rate
+    cpu[s] = r64["server_cpu_s"] * 1e6 / max(n, 1)
     errs = sum(r.get("bad", 0) + sum(r.get("socket_errors", {}).values()) for r in (r64, r1) if r)
     ms = lambda us: f"{us / 1000:.2f} ms"
-    print(f"| {s} | {'push + authorize' if pairs else 'authorize'} | {rate:,.0f} | "
+    print(f"| {s} | {units.get(s, 'authorize')} | {rate:,.0f} | {rate / base:.0%} | "
           f"{ms(r64['latency_us']['p50'])} | {ms(r64['latency_us']['p99'])} | "
-          f"{ms(r1['latency_us']['p99']) if r1 else '–'} | {errs} |")
+          f"{ms(r1['latency_us']['p99']) if r1 else '–'} | {cpu[s]:.1f} µs | {errs} |")
+print()
+for kind in ["plain", "signed"]:
+    pair, push = cpu.get(f"par_{kind}"), cpu.get(f"par_{kind}_push")
+    if pair and push:
+        print(f"- {kind} PAR: the push alone {push:.1f} µs of server CPU, the authorize that "
+              f"redeems it {pair - push:.1f} µs (pair {pair:.1f} µs; by value "
+              f"{cpu.get('by_value', 0):.1f} µs)")
 PY

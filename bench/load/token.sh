@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load test of POST /token (issue 14, deliverable 8): the refresh_token grant of a
-# private_key_jwt client (ES256 assertion, its own jti per request) with an ES256 ID token,
-# with and without a DPoP proof (ES256, its own jti per request), at $CONNS connections.
+# Load test of POST /token (issue 14, deliverable 8; issue 18, deliverable 4): the
+# refresh_token grant of a private_key_jwt client (ES256 assertion, its own jti per request)
+# with an ES256 ID token, with and without a DPoP proof (ES256, its own jti per request), and
+# the authorization_code grant of the same client (mode `code`: codes made beforehand through
+# the real flow, one per request, each redeemed once), at $CONNS connections.
 # Same discipline as bench/load/run.sh: `writ serve` on a fresh SQLite store pinned to CPU
 # $SERVER_CPU with one tokio worker, wrk pinned to CPU $LOAD_CPU.
 #
@@ -18,13 +20,17 @@
 # server's writ_token_total{outcome="ok"} must match), p50/p99, the server's CPU µs per
 # response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
 #
-# Knobs: N (150000), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
+# Knobs: N (150000), N_CODES (codes for the code mode, $N; they must cover the warm-up and
+# the run of Writ and of the floor), MODES ("plain dpop code"), ID_ALG (the ID tokens'
+# algorithm, ES256; RS256 prices an RSA-2048 signature per response: run it with FLOOR=none,
+# the floor signs ES256), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
 # PG (a PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432: each mode then runs on
 # a fresh database `writ_token_bench` there instead of SQLite; PostgreSQL itself is not pinned
 # and its CPU is not in the server's figure),
 # LOAD_CPU (1), OUT, CARGO_TARGET_DIR, FLOOR (issue 18: `none` skips the floor run; otherwise,
 # after Writ, bench/token-floor runs on the same core and port with the plain mode's very
-# requests: one assertion verify, the refresh token's one write in SQLite, two ES256
+# requests (and, for the code mode, the code mode's: the same codes, consumed once in the
+# floor's own SQLite): one assertion verify, the grant's one write in SQLite, two ES256
 # signatures, and nothing else; built in FLOOR_TARGET, default ${TMPDIR:-/tmp}/writ-token-floor-target), PERF (set: `perf record -g` of the server during each
 # measured run, to $OUT/perf-<mode>.data; the figures then include perf's own overhead). Needs cargo, python3, taskset, curl, wrk (installed
 # with apt-get when missing and root).
@@ -35,6 +41,9 @@ N=${N:-150000}
 DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-64}
+N_CODES=${N_CODES:-$N}
+MODES=${MODES:-plain dpop code}
+ID_ALG=${ID_ALG:-ES256}
 PORT=${PORT:-18090}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -82,15 +91,23 @@ token_ok() {
 }
 server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
-"$GEN" config "$OUT" "$PORT"
+"$GEN" config "$OUT" "$PORT" "$ID_ALG"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
-VERIFY_US=
-for mode in plain dpop; do
+VERIFY_US=0
+SIGN_US=
+for mode in $MODES; do
     start_server "$mode"
-    # One server per mode, and the requests made against it (its own keys and refresh token).
-    out=$(taskset -c "$LOAD_CPU" "$GEN" requests "$OUT" "http://$ADDR" "$N")
-    VERIFY_US=$(echo "$out" | awk '/^VERIFY_US/ {print $2}')
+    # One server per mode, and the requests made against it (its own keys, refresh token and
+    # codes).
+    if [ "$mode" = code ]; then
+        say "code: making $N_CODES codes through the real flow"
+        taskset -c "$LOAD_CPU" "$GEN" codes "$OUT" "http://$ADDR" "$N_CODES"
+    else
+        out=$(taskset -c "$LOAD_CPU" "$GEN" requests "$OUT" "http://$ADDR" "$N")
+        VERIFY_US=$(echo "$out" | awk '/^VERIFY_US/ {print $2}')
+        SIGN_US=$(echo "$out" | awk '/^SIGN_US/ {printf "%s%s %s", sep, $2, $3; sep=", "}')
+    fi
     file="$OUT/$mode.txt"
     say "$mode: warm-up $WARMUP"
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://$ADDR" -- "$file" 0 >/dev/null
@@ -118,64 +135,80 @@ PY
     stop_server
 done
 
+floor_run() { # mode requests-file
+    local file=$2 res cpu0 cpu1 warm start
+    say "$1: warm-up $WARMUP"
+    warm=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://$ADDR" -- "$file" 0 \
+        | grep '^RESULT ' | cut -c8-)
+    # Past the lines the warm-up used (codes are good once).
+    start=$(( $(echo "$warm" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') + CONNS ))
+    cpu0=$(server_cpu)
+    say "$1: $DURATION at $CONNS connections"
+    res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" "$start" \
+        | grep '^RESULT ' | cut -c8-)
+    cpu1=$(server_cpu)
+    python3 - "$1" "$res" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
+import json, sys
+mode, res, cpu0, cpu1, hz = sys.argv[1:]
+r = json.loads(res)
+# The floor keeps no counters: every response counts unless wrk saw an error status.
+r.update(mode=mode, server_ok=r["requests"] - r["errors_status"],
+         server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz))
+print(json.dumps(r))
+PY
+}
+
 if [ "$FLOOR" != none ] && [ -z "${PG:-}" ]; then
-    # The floor accepts the refresh token of the last Writ run's requests and its client's key.
+    # The floor accepts the refresh token of the last refresh run's requests, the codes of the
+    # code run, and the client's key.
     python3 - "$OUT" <<'PY'
-import json, re, sys, urllib.parse
+import json, os, re, sys, urllib.parse
 out = sys.argv[1]
 toml = open(f"{out}/writ.toml").read()
 jwks = json.loads(re.search(r"value = '([^']+)'", toml).group(1))
 json.dump(jwks["keys"][0], open(f"{out}/svc.public.jwk.json", "w"))
-body = open(f"{out}/plain.txt").readline().split("\t")[0]
-open(f"{out}/refresh_token.txt", "w").write(urllib.parse.parse_qs(body)["refresh_token"][0])
+rt = ""
+if os.path.exists(f"{out}/plain.txt"):
+    body = open(f"{out}/plain.txt").readline().split("\t")[0]
+    rt = urllib.parse.parse_qs(body)["refresh_token"][0]
+open(f"{out}/refresh_token.txt", "w").write(rt)
 PY
+    [ -f "$OUT/codes.txt" ] || : > "$OUT/codes.txt"
     rm -f "$OUT"/floor.db*
     taskset -c "$SERVER_CPU" "$FLOOR_TARGET/release/writ-token-floor" "$ADDR" "http://$ADDR" svc \
-        "$OUT/svc.public.jwk.json" "$OUT/floor.db" "$(cat "$OUT/refresh_token.txt")" \
-        < /dev/null 2> "$OUT/server-floor.log" &
+        "$OUT/svc.public.jwk.json" "$OUT/floor.db" $(cat "$OUT/refresh_token.txt") \
+        < "$OUT/codes.txt" 2> "$OUT/server-floor.log" &
     SERVER_PID=$!
-    for _ in $(seq 100); do curl -s -o /dev/null "http://$ADDR/token" && break; sleep 0.1; done
-    file="$OUT/plain.txt"
-    say "floor: warm-up $WARMUP"
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://$ADDR" -- "$file" 0 >/dev/null
-    cpu0=$(server_cpu)
-    say "floor: $DURATION at $CONNS connections"
-    res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" 0 | grep '^RESULT ' | cut -c8-)
-    cpu1=$(server_cpu)
-    python3 - "$res" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
-import json, sys
-res, cpu0, cpu1, hz = sys.argv[1:]
-r = json.loads(res)
-# The floor keeps no counters: every response counts unless wrk saw an error status.
-r.update(mode="floor", server_ok=r["requests"] - r["errors_status"],
-         server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz))
-print(json.dumps(r))
-PY
+    for _ in $(seq 300); do curl -s -o /dev/null "http://$ADDR/token" && break; sleep 0.1; done
+    [ -s "$OUT/refresh_token.txt" ] && floor_run floor "$OUT/plain.txt"
+    [ -s "$OUT/codes.txt" ] && floor_run floor_code "$OUT/code.txt"
     stop_server || true # the floor ends by the signal: not a failure
 fi
 
-python3 - "$RESULTS" "$VERIFY_US" "$CONNS" <<'PY' | tee "$OUT/results.md"
+python3 - "$RESULTS" "$VERIFY_US" "$CONNS" "$ID_ALG" "$SIGN_US" <<'PY' | tee "$OUT/results.md"
 import json, sys
 rows = {r["mode"]: r for r in map(json.loads, open(sys.argv[1]))}
-verify = float(sys.argv[2])
+verify, id_alg, sign = float(sys.argv[2]), sys.argv[4], sys.argv[5]
+print(f"ID tokens: {id_alg}. One signature on this CPU (µs): {sign or '-'}\n")
 print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | non-2xx | server ok |")
 print("|---|---|---|---|---|---|---|")
 per = {}
-for mode in ("plain", "dpop", "floor"):
+rate = lambda m: rows[m]["server_ok"] / (rows[m]["duration_us"] / 1e6)
+for mode in ("plain", "dpop", "code", "floor", "floor_code"):
     if mode not in rows:
         continue
     r = rows[mode]
-    rps = r["requests"] / (r["duration_us"] / 1e6)
     per[mode] = r["server_cpu_s"] * 1e6 / max(r["server_ok"], 1)
-    print(f"| {mode} | {rps:,.0f} | {r['latency_us']['p50']/1000:.2f} | {r['latency_us']['p99']/1000:.2f} "
+    print(f"| {mode} | {rate(mode):,.0f} | {r['latency_us']['p50']/1000:.2f} | {r['latency_us']['p99']/1000:.2f} "
           f"| {per[mode]:.1f} | {r['errors_status']} | {r['server_ok']} |")
-delta = per["dpop"] - per["plain"]
-print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
-      f"{verify:.1f} µs here (goal: at most {verify * 1.1:.1f} µs).")
-if "floor" in rows:
-    rate = lambda m: rows[m]["server_ok"] / (rows[m]["duration_us"] / 1e6)
-    print(f"\nWrit (plain) against the token floor: {rate('plain'):,.0f} / {rate('floor'):,.0f} "
-          f"responses/s = {100 * rate('plain') / rate('floor'):.0f} % (goal: at least 70 %); "
-          f"CPU per response {per['plain']:.1f} against {per['floor']:.1f} µs.")
+if "plain" in per and "dpop" in per:
+    delta = per["dpop"] - per["plain"]
+    print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
+          f"{verify:.1f} µs here (goal: at most {verify * 1.1:.1f} µs).")
+for writ, floor, grant in (("plain", "floor", "refresh_token"), ("code", "floor_code", "authorization_code")):
+    if writ in rows and floor in rows:
+        print(f"\n{grant}: Writ against the token floor: {rate(writ):,.0f} / {rate(floor):,.0f} "
+              f"responses/s = {100 * rate(writ) / rate(floor):.0f} % (goal: at least 70 %); "
+              f"CPU per response {per[writ]:.1f} against {per[floor]:.1f} µs.")
 PY
 echo "results in $OUT" >&2

@@ -7,6 +7,10 @@
 //! `RESULT {"pairs":..,"bad":..,"duration_us":..,"latency_us":{"p50":..,"p99":..}}`
 //! (latency of the whole pair).
 //!
+//! With `PAR_PUSH_ONLY=1` each client only pushes: a unit is one `201` from `/par`, so the
+//! push's own cost can be told apart from the authorize that redeems it (issue 18,
+//! deliverable 3).
+//!
 //! `cargo run --release -p writ-server --example par_load -- ADDR CONNS SECONDS [JWT_FILE]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -56,6 +60,7 @@ async fn main() {
         .build()
         .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
+    let push_only = std::env::var("PAR_PUSH_ONLY").is_ok_and(|v| v == "1");
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -88,6 +93,10 @@ async fn main() {
                     bad += 1;
                     continue;
                 };
+                if push_only {
+                    lat.push(t.elapsed().as_micros() as u64);
+                    continue;
+                }
                 let r = http
                     .get(format!("{base}/authorize"))
                     .query(&[("client_id", "load"), ("request_uri", uri.as_str())])

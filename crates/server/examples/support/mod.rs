@@ -31,12 +31,33 @@ pub fn enc(s: &str) -> String {
 /// Write `OUT/writ.toml`: the `private_key_jwt` client `svc` (a new P-256 key, saved as
 /// `OUT/svc.pk8`), alice, ES256 ID tokens, refresh tokens not rotated, and `sections`.
 pub fn config(out: &Path, port: &str, sections: &str) {
+    let hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap();
+    write_config(out, port, sections, "ES256", &hash);
+}
+
+/// [`config`] with ID tokens signed with `id_alg`, codes that live 10 minutes (the most SPEC
+/// §9 allows), so that a load driver can make them before the run, and alice's password
+/// hashed with the least Argon2id work (8 KiB, one pass) instead of the server's 19 MiB and
+/// two: making tens of thousands of codes signs in once per code, and that must not be a
+/// password-hashing benchmark. Never hash a real password like this.
+pub fn config_with_id_alg(out: &Path, port: &str, sections: &str, id_alg: &str) {
+    use argon2::PasswordHasher as _;
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = argon2::password_hash::SaltString::encode_b64(&[1u8; 16]).unwrap();
+    let hash = argon2
+        .hash_password(b"wonderland", &salt)
+        .unwrap()
+        .to_string();
+    write_config(out, port, sections, id_alg, &hash);
+}
+
+fn write_config(out: &Path, port: &str, sections: &str, id_alg: &str, hash: &str) {
     let key = SigningKey::generate_ec(EcCurve::P256).unwrap();
     std::fs::write(out.join("svc.pk8"), key.to_pkcs8().unwrap()).unwrap();
     let mut jwk = key.public_jwk("svc-1").unwrap();
     jwk.alg = None;
     let jwks = json!({ "keys": [jwk] }).to_string();
-    let hash = writ_core::users::hash_password("wonderland", &[1u8; 16]).unwrap();
     let toml = format!(
         r#"
 issuer = "http://127.0.0.1:{port}"
@@ -44,8 +65,9 @@ listen = "127.0.0.1:{port}"
 data_dir = "{data}"
 {sections}
 [tokens]
-id_token_signing_alg = "ES256"
+id_token_signing_alg = "{id_alg}"
 refresh_rotation = "off"
+code_lifetime = "10m"
 [[clients]]
 client_id = "svc"
 token_endpoint_auth_method = "private_key_jwt"
@@ -149,6 +171,16 @@ pub async fn login(http: &reqwest::Client, base: &str, interaction: &str) {
     assert!(r.status().is_redirection(), "login: {}", r.status());
 }
 
+/// The `code` of a redirect back to the client.
+fn code_of(location: &str) -> String {
+    let back = url::Url::parse(location).unwrap();
+    back.query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap_or_else(|| panic!("no code in {back}"))
+        .1
+        .into_owned()
+}
+
 /// Allow `interaction` (signed in), at `base`: the code.
 pub async fn consent(http: &reqwest::Client, base: &str, interaction: &str) -> String {
     let v = view(http, base, interaction).await;
@@ -161,12 +193,14 @@ pub async fn consent(http: &reqwest::Client, base: &str, interaction: &str) -> S
         .send()
         .await
         .unwrap();
-    let back = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    back.query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap_or_else(|| panic!("no code in {back}"))
-        .1
-        .into_owned()
+    match r.headers().get("location").and_then(|l| l.to_str().ok()) {
+        Some(l) => code_of(l),
+        None => panic!(
+            "consent: {} {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        ),
+    }
 }
 
 /// Redeem `code` at `base`'s `/token`; the audience of the assertion is `issuer`.
