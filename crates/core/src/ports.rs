@@ -303,6 +303,19 @@ pub struct StoredRefreshToken {
     pub expires_at: UnixTime,
 }
 
+/// What one token response leaves in the store (RFC 6749 §5.1): its new refresh token, if it
+/// has one, and how long its grant must live at least (as long as the longest-lived token it
+/// now has). Written by [`Store::tokens_issued`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedTokens {
+    /// The grant the tokens belong to.
+    pub grant_id: String,
+    /// The grant is kept until at least then (never shortened).
+    pub grant_expires_at: UnixTime,
+    /// The new refresh token, if one was issued; its `grant_id` is [`IssuedTokens::grant_id`].
+    pub refresh: Option<StoredRefreshToken>,
+}
+
 /// Everything Writ keeps. One implementation per backend (`writ-store`: SQLite and
 /// PostgreSQL), each proven by the same conformance suite.
 ///
@@ -383,8 +396,6 @@ pub trait Store: Send + Sync + 'static {
     async fn grant_get(&self, id: &str) -> Result<Option<StoredGrant>, StoreError>;
     /// Revoke a grant and delete its unused codes and refresh tokens.
     async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
-    /// Keep a grant until at least `expires_at` (never shortens it).
-    async fn grant_extend(&self, id: &str, expires_at: UnixTime) -> Result<(), StoreError>;
     /// Store a new code.
     async fn code_insert(&self, code: &StoredCode) -> Result<(), StoreError>;
     /// Redeem a code once (see the trait rules). An expired, unconsumed code is `Missing`.
@@ -395,6 +406,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Consumed<StoredCode>, StoreError>;
     /// Store a refresh token.
     async fn refresh_insert(&self, token: &StoredRefreshToken) -> Result<(), StoreError>;
+    /// Record a token response: store its new refresh token, if any, and keep its grant until
+    /// at least `grant_expires_at` (never shortening it), in one write (one statement on PostgreSQL; on SQLite,
+    /// grouped with the concurrent token responses'). Once it returns, both are visible to
+    /// every node. The refresh token, once written, is not written again by a retry.
+    async fn tokens_issued(&self, issued: &IssuedTokens) -> Result<(), StoreError>;
     /// Use a refresh token once (rotation). A consumed token gives `Already` (reuse → the
     /// caller revokes the grant); an expired one gives `Missing`.
     async fn refresh_consume(

@@ -107,6 +107,14 @@ impl PgStore {
     ) -> Result<Vec<bool>, StoreError> {
         crate::sql::replay::insert_each(self, entries, now).await
     }
+
+    /// One statement (no grouping: PostgreSQL takes concurrent writers).
+    async fn write_issued(
+        &self,
+        issued: &writ_core::ports::IssuedTokens,
+    ) -> Result<(), StoreError> {
+        crate::sql::issued::write_one_statement(self, issued).await
+    }
 }
 
 crate::sql::impl_store!(PgStore, ::sqlx::Postgres);

@@ -6,8 +6,9 @@
 //! so readers never block the writer nor the writer them. Checkpoints run in the background
 //! on a connection of their own, so their `fsync`s stay out of the commits. Interaction writes
 //! (the first change of an interaction, or one too large to seal at `/authorize`) and
-//! replay-cache inserts (a client assertion's and a DPoP proof's `jti`) are group-committed
-//! (see `group_commit/`).
+//! replay-cache inserts (a client assertion's and a DPoP proof's `jti`), and what a token
+//! response leaves (its refresh token and its grant's expiry) are group-committed (see
+//! `group_commit/`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use writ_core::ports::StoreError;
 use crate::backend;
 use crate::group_commit::GroupWriter;
 use crate::group_commit::interactions::Interactions;
+use crate::group_commit::issued::Issued;
 use crate::group_commit::replay::{Replay, ReplayKey, ReplayRow};
 
 /// How long a connection waits for another process's lock before failing.
@@ -45,6 +47,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     interactions: GroupWriter<Interactions>,
     replay: GroupWriter<Replay>,
+    issued: GroupWriter<Issued>,
     /// The background checkpointer (file databases only), stopped with the last clone.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Writes handed to the writer so far: the checkpointer sleeps through ticks without one.
@@ -162,6 +165,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             interactions: GroupWriter::spawn(writer.clone()),
             replay: GroupWriter::spawn(writer.clone()),
+            issued: GroupWriter::spawn(writer.clone()),
             checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints, writes.clone()))),
             writes,
             writer,
@@ -191,6 +195,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             interactions: GroupWriter::spawn(pool.clone()),
             replay: GroupWriter::spawn(pool.clone()),
+            issued: GroupWriter::spawn(pool.clone()),
             checkpointer: None,
             writes: Arc::new(AtomicU64::new(0)),
             writer: pool.clone(),
@@ -243,6 +248,14 @@ impl SqliteStore {
         };
         let outcome = self.replay.write(self.writer(), row).await?;
         Ok(outcome.first().copied().unwrap_or(false))
+    }
+
+    async fn write_issued(
+        &self,
+        issued: &writ_core::ports::IssuedTokens,
+    ) -> Result<(), StoreError> {
+        crate::sql::issued::refresh_of(issued)?;
+        self.issued.write(self.writer(), issued.clone()).await
     }
 
     async fn insert_replay_each(

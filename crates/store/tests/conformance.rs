@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 use writ_core::ports::{
-    Clock, Consumed, KeyState, KeyUse, MAX_REPLAY_ENTRIES, Payload, ReplayEntry, Store, StoreError,
-    StoredClient, StoredCode, StoredGrant, StoredInteraction, StoredKey, StoredPushedRequest,
-    StoredRefreshToken, StoredSession, StoredUser, UnixTime,
+    Clock, Consumed, IssuedTokens, KeyState, KeyUse, MAX_REPLAY_ENTRIES, Payload, ReplayEntry,
+    Store, StoreError, StoredClient, StoredCode, StoredGrant, StoredInteraction, StoredKey,
+    StoredPushedRequest, StoredRefreshToken, StoredSession, StoredUser, UnixTime,
 };
 
 /// A fixed "now" for the rules (any value works: the store never reads its own clock).
@@ -581,20 +581,105 @@ async fn refresh_token_is_read_live_without_being_used(store: Arc<dyn Store>) {
     assert_eq!(store.refresh_get_live("nope", NOW).await.unwrap(), None);
 }
 
-/// A grant's expiry only moves later.
-async fn grant_extend_never_shortens(store: Arc<dyn Store>) {
-    store.grant_insert(&grant("g-e", NOW + 100)).await.unwrap();
-    store.grant_extend("g-e", NOW + 50).await.unwrap();
+fn issued(grant_id: &str, until: UnixTime, refresh: Option<StoredRefreshToken>) -> IssuedTokens {
+    IssuedTokens {
+        grant_id: grant_id.into(),
+        grant_expires_at: until,
+        refresh,
+    }
+}
+
+/// `tokens_issued` (a token response's one write): the refresh token is stored and usable,
+/// the grant is kept until the later of its expiry and the new one, and a retry of the same
+/// write changes nothing.
+async fn tokens_issued_stores_the_refresh_token_and_keeps_the_grant(store: Arc<dyn Store>) {
+    store.grant_insert(&grant("g-i", NOW + 100)).await.unwrap();
+    let write = issued("g-i", NOW + 400, Some(refresh("r-i", "g-i", NOW + 300)));
+    store.tokens_issued(&write).await.unwrap();
+    let expiry = |store: Arc<dyn Store>| async move {
+        store.grant_get("g-i").await.unwrap().unwrap().expires_at
+    };
+    assert_eq!(expiry(store.clone()).await, NOW + 400);
     assert_eq!(
-        store.grant_get("g-e").await.unwrap().unwrap().expires_at,
+        store.refresh_get_live("r-i", NOW).await.unwrap(),
+        Some(refresh("r-i", "g-i", NOW + 300))
+    );
+    store.tokens_issued(&write).await.unwrap();
+    assert_eq!(
+        store.refresh_consume("r-i", NOW).await.unwrap(),
+        Consumed::Now(refresh("r-i", "g-i", NOW + 300))
+    );
+    // Without a refresh token (a refresh that keeps the one used): the grant only; never
+    // shortened; an unknown grant is no error.
+    store
+        .tokens_issued(&issued("g-i", NOW + 200, None))
+        .await
+        .unwrap();
+    assert_eq!(expiry(store.clone()).await, NOW + 400);
+    store
+        .tokens_issued(&issued("g-i", NOW + 500, None))
+        .await
+        .unwrap();
+    assert_eq!(expiry(store.clone()).await, NOW + 500);
+    store
+        .tokens_issued(&issued("nope", NOW + 500, None))
+        .await
+        .unwrap();
+}
+
+/// A refresh token is written only with its own grant.
+async fn tokens_issued_refuses_a_refresh_token_of_another_grant(store: Arc<dyn Store>) {
+    store.grant_insert(&grant("g-a", NOW + 100)).await.unwrap();
+    let write = issued("g-a", NOW + 400, Some(refresh("r-b", "g-b", NOW + 300)));
+    assert!(store.tokens_issued(&write).await.is_err());
+    assert_eq!(store.refresh_get_live("r-b", NOW).await.unwrap(), None);
+    assert_eq!(
+        store.grant_get("g-a").await.unwrap().unwrap().expires_at,
         NOW + 100
     );
-    store.grant_extend("g-e", NOW + 400).await.unwrap();
-    assert_eq!(
-        store.grant_get("g-e").await.unwrap().unwrap().expires_at,
-        NOW + 400
-    );
-    store.grant_extend("nope", NOW + 400).await.unwrap();
+}
+
+/// Concurrent token responses (grouped into shared statements on SQLite) each land: every
+/// refresh token is there, and each grant ends at the latest expiry any of its writers gave.
+async fn concurrent_tokens_issued_all_land(store: Arc<dyn Store>) {
+    for g in 0..3 {
+        store
+            .grant_insert(&grant(&format!("g-{g}"), NOW + 10))
+            .await
+            .unwrap();
+    }
+    race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let g = format!("g-{}", i % 3);
+            let rt = (i % 2 == 0).then(|| refresh(&format!("r-{i}"), &g, NOW + 300));
+            let until = NOW + 100 + i as UnixTime;
+            store.tokens_issued(&issued(&g, until, rt)).await.unwrap();
+        }
+    })
+    .await;
+    for i in (0..RACERS).step_by(2) {
+        let g = format!("g-{}", i % 3);
+        assert_eq!(
+            store
+                .refresh_get_live(&format!("r-{i}"), NOW)
+                .await
+                .unwrap(),
+            Some(refresh(&format!("r-{i}"), &g, NOW + 300))
+        );
+    }
+    for g in 0..3 {
+        let latest = (0..RACERS).filter(|i| i % 3 == g).max().unwrap();
+        assert_eq!(
+            store
+                .grant_get(&format!("g-{g}"))
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            NOW + 100 + latest as UnixTime
+        );
+    }
 }
 
 async fn unknown_keys_are_missing(store: Arc<dyn Store>) {
@@ -1480,7 +1565,9 @@ macro_rules! all_rules {
             refresh_token_round_trips_through_consumption,
             refresh_token_touch_extends_an_unused_token_only,
             refresh_token_is_read_live_without_being_used,
-            grant_extend_never_shortens,
+            tokens_issued_stores_the_refresh_token_and_keeps_the_grant,
+            tokens_issued_refuses_a_refresh_token_of_another_grant,
+            concurrent_tokens_issued_all_land,
             unknown_keys_are_missing,
             expired_rows_are_invisible_whatever_purge_did,
             code_is_consumed_exactly_once_under_concurrency,

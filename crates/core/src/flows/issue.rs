@@ -4,7 +4,7 @@
 
 use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::ports::{Payload, Record, RefreshRecord, StoredRefreshToken, UnixTime};
+use crate::ports::{IssuedTokens, Payload, Record, RefreshRecord, StoredRefreshToken, UnixTime};
 use crate::provider::Provider;
 use crate::secret::{hash_token, random_token};
 use base64::Engine;
@@ -189,40 +189,45 @@ impl Provider {
         } else {
             None
         };
-        let refresh_token = if refresh == RefreshIssue::New && client.allows_grant("refresh_token")
-        {
-            let rt = random_token(self.rng.as_ref(), 32);
-            let payload = RefreshPayload {
-                client_id: client.id().to_string(),
-                scope: granted_scope.to_vec(),
-                subject: subject.to_string(),
-                auth_time,
-                dpop_jkt: dpop_jkt
-                    .filter(|_| client.config.is_public())
-                    .map(str::to_string),
-                authorization_details: granted_details.map(<[Value]>::to_vec),
-            };
-            self.store
-                .refresh_insert(&StoredRefreshToken {
-                    token_hash: hash_token(&rt),
+        let refresh_token = (refresh == RefreshIssue::New && client.allows_grant("refresh_token"))
+            .then(|| random_token(self.rng.as_ref(), 32));
+        let stored_refresh = match &refresh_token {
+            Some(rt) => {
+                let payload = RefreshPayload {
+                    client_id: client.id().to_string(),
+                    scope: granted_scope.to_vec(),
+                    subject: subject.to_string(),
+                    auth_time,
+                    dpop_jkt: dpop_jkt
+                        .filter(|_| client.config.is_public())
+                        .map(str::to_string),
+                    authorization_details: granted_details.map(<[Value]>::to_vec),
+                };
+                Some(StoredRefreshToken {
+                    token_hash: hash_token(rt),
                     grant_id: grant_id.to_string(),
                     payload: Payload::encode(&payload)
                         .map_err(|e| OAuthError::server(e.to_string()))?,
                     expires_at: now + refresh_lifetime,
                 })
-                .await?;
-            Some(rt)
-        } else {
-            None
+            }
+            None => None,
         };
         // A grant lives as long as the longest-lived token it has (a refresh token without
-        // rotation was extended by its use); `grant_extend` never shortens it.
+        // rotation was extended by its use); the store never shortens it. The new refresh
+        // token and the grant's new expiry are one write.
         let keep = if refresh_token.is_some() || refresh == RefreshIssue::Kept {
             access_lifetime.max(refresh_lifetime)
         } else {
             access_lifetime
         };
-        self.store.grant_extend(grant_id, now + keep).await?;
+        self.store
+            .tokens_issued(&IssuedTokens {
+                grant_id: grant_id.to_string(),
+                grant_expires_at: now + keep,
+                refresh: stored_refresh,
+            })
+            .await?;
         Ok(TokenResponse {
             access_token,
             token_type: if dpop_jkt.is_some() {

@@ -9,9 +9,10 @@
 //! many requests. Nothing waits for a timer: a write that finds the queue empty goes out at
 //! once, alone.
 //!
-//! Two kinds are grouped: pending interactions (`interactions.rs`, one per `/authorize` that
-//! reaches the login page when its handle is too large to seal) and replay-cache entries
-//! (`replay.rs`, a client assertion's `jti` and a DPoP proof's on every token request).
+//! Three kinds are grouped: pending interactions (`interactions.rs`, one per `/authorize` that
+//! reaches the login page when its handle is too large to seal), replay-cache entries
+//! (`replay.rs`, a client assertion's `jti` and a DPoP proof's on every token request), and
+//! what a token response leaves (`issued.rs`: its new refresh token and its grant's expiry).
 //!
 //! Guarantees are those of a plain write: a call returns only after the transaction that
 //! holds its row has committed, with the outcome of its own row; rows of one round are applied
@@ -19,6 +20,7 @@
 //! of its own write.
 
 pub(crate) mod interactions;
+pub(crate) mod issued;
 pub(crate) mod replay;
 
 use std::future::Future;

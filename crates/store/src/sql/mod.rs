@@ -36,6 +36,7 @@ pub(crate) mod codes;
 pub(crate) mod expiry;
 pub(crate) mod grants;
 pub(crate) mod interactions;
+pub(crate) mod issued;
 pub(crate) mod keys;
 pub(crate) mod pushed;
 pub(crate) mod refresh;
@@ -47,8 +48,9 @@ pub(crate) mod users;
 /// `fn reader(&self) -> &sqlx::Pool<$db>` (reads), `fn writer(&self) -> &sqlx::Pool<$db>`
 /// (writes and every consumption), `async fn put_interaction(&self, &StoredInteraction)` and
 /// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` and
-/// `async fn insert_replay_each(&self, entries, now) -> Result<Vec<bool>, _>` (the writes each
-/// backend does its own way: SQLite groups them).
+/// `async fn insert_replay_each(&self, entries, now) -> Result<Vec<bool>, _>` and
+/// `async fn write_issued(&self, &IssuedTokens)` (the writes each backend does its own way:
+/// SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty, $db:ty) => {
         $crate::sql::db::impl_db!($backend, $db);
@@ -196,14 +198,6 @@ macro_rules! impl_store {
                     grants::get(self, id).await
                 }
 
-                async fn grant_extend(
-                    &self,
-                    id: &str,
-                    expires_at: UnixTime,
-                ) -> Result<(), StoreError> {
-                    grants::extend(self, id, expires_at).await
-                }
-
                 async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
                     grants::revoke(self, id, now).await
                 }
@@ -225,6 +219,13 @@ macro_rules! impl_store {
                     token: &StoredRefreshToken,
                 ) -> Result<(), StoreError> {
                     refresh::insert(self, token).await
+                }
+
+                async fn tokens_issued(
+                    &self,
+                    issued: &::writ_core::ports::IssuedTokens,
+                ) -> Result<(), StoreError> {
+                    self.write_issued(issued).await
                 }
 
                 async fn refresh_consume(
