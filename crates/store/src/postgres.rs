@@ -108,6 +108,30 @@ impl PgStore {
         crate::sql::replay::insert_each(self, entries, now).await
     }
 
+    async fn read_user(
+        &self,
+        id: &str,
+    ) -> Result<Option<writ_core::ports::StoredUser>, StoreError> {
+        crate::sql::users::get(self, id).await
+    }
+
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: writ_core::ports::UnixTime,
+    ) -> Result<writ_core::ports::Consumed<writ_core::ports::StoredCode>, StoreError> {
+        crate::sql::codes::consume(self, code_hash, now).await
+    }
+
+    async fn touch_refresh(
+        &self,
+        token_hash: &str,
+        now: writ_core::ports::UnixTime,
+        expires_at: writ_core::ports::UnixTime,
+    ) -> Result<Option<writ_core::ports::StoredRefreshToken>, StoreError> {
+        crate::sql::refresh::touch(self, token_hash, now, expires_at).await
+    }
+
     /// One statement (no grouping: PostgreSQL takes concurrent writers).
     async fn write_issued(
         &self,

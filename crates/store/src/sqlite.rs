@@ -6,9 +6,9 @@
 //! so readers never block the writer nor the writer them. Checkpoints run in the background
 //! on a connection of their own, so their `fsync`s stay out of the commits. Interaction writes
 //! (the first change of an interaction, or one too large to seal at `/authorize`) and
-//! replay-cache inserts (a client assertion's and a DPoP proof's `jti`), and what a token
-//! response leaves (its refresh token and its grant's expiry) are group-committed (see
-//! `group_commit/`).
+//! replay-cache inserts (a client assertion's and a DPoP proof's `jti`), a code's redemption,
+//! a refresh token's use without rotation, and what a token response leaves (its refresh token
+//! and its grant's expiry) are group-committed (see `group_commit/`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -24,7 +24,9 @@ use crate::backend;
 use crate::group_commit::GroupWriter;
 use crate::group_commit::interactions::Interactions;
 use crate::group_commit::issued::Issued;
+use crate::group_commit::once::{CodeUse, CodeUseRow, RefreshTouch, RefreshTouchRow};
 use crate::group_commit::replay::{Replay, ReplayKey, ReplayRow};
+use crate::group_commit::users::UserRead;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,6 +50,9 @@ pub struct SqliteStore {
     interactions: GroupWriter<Interactions>,
     replay: GroupWriter<Replay>,
     issued: GroupWriter<Issued>,
+    code_use: GroupWriter<CodeUse>,
+    refresh_touch: GroupWriter<RefreshTouch>,
+    users: GroupWriter<UserRead>,
     /// The background checkpointer (file databases only), stopped with the last clone.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Writes handed to the writer so far: the checkpointer sleeps through ticks without one.
@@ -166,6 +171,9 @@ impl SqliteStore {
             interactions: GroupWriter::spawn(writer.clone()),
             replay: GroupWriter::spawn(writer.clone()),
             issued: GroupWriter::spawn(writer.clone()),
+            code_use: GroupWriter::spawn(writer.clone()),
+            refresh_touch: GroupWriter::spawn(writer.clone()),
+            users: GroupWriter::spawn(reader.clone()),
             checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints, writes.clone()))),
             writes,
             writer,
@@ -196,6 +204,9 @@ impl SqliteStore {
             interactions: GroupWriter::spawn(pool.clone()),
             replay: GroupWriter::spawn(pool.clone()),
             issued: GroupWriter::spawn(pool.clone()),
+            code_use: GroupWriter::spawn(pool.clone()),
+            refresh_touch: GroupWriter::spawn(pool.clone()),
+            users: GroupWriter::spawn(pool.clone()),
             checkpointer: None,
             writes: Arc::new(AtomicU64::new(0)),
             writer: pool.clone(),
@@ -248,6 +259,39 @@ impl SqliteStore {
         };
         let outcome = self.replay.write(self.writer(), row).await?;
         Ok(outcome.first().copied().unwrap_or(false))
+    }
+
+    async fn read_user(
+        &self,
+        id: &str,
+    ) -> Result<Option<writ_core::ports::StoredUser>, StoreError> {
+        self.users.write(&self.reader, id.to_owned()).await
+    }
+
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: writ_core::ports::UnixTime,
+    ) -> Result<writ_core::ports::Consumed<writ_core::ports::StoredCode>, StoreError> {
+        let row = CodeUseRow {
+            code_hash: code_hash.to_owned(),
+            now,
+        };
+        self.code_use.write(self.writer(), row).await
+    }
+
+    async fn touch_refresh(
+        &self,
+        token_hash: &str,
+        now: writ_core::ports::UnixTime,
+        expires_at: writ_core::ports::UnixTime,
+    ) -> Result<Option<writ_core::ports::StoredRefreshToken>, StoreError> {
+        let row = RefreshTouchRow {
+            token_hash: token_hash.to_owned(),
+            now,
+            expires_at,
+        };
+        self.refresh_touch.write(self.writer(), row).await
     }
 
     async fn write_issued(

@@ -193,6 +193,37 @@ async fn user_round_trips_by_id_and_username(store: Arc<dyn Store>) {
     assert_eq!(store.user_by_username("sub-alice").await.unwrap(), None);
 }
 
+/// Concurrent reads of users by id (grouped into one statement on SQLite) each get their own
+/// user, or `None` for an unknown id.
+async fn concurrent_user_reads_each_get_their_own_user(store: Arc<dyn Store>) {
+    for i in 0..3 {
+        let u = user(
+            &format!("sub-{i}"),
+            &format!("user-{i}"),
+            "$argon2id$v=19$x",
+        );
+        store.user_upsert(&u).await.unwrap();
+    }
+    let outcomes = race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let id = format!("sub-{}", i % 4);
+            let got = store.user_get(&id).await.unwrap();
+            (i % 4, got)
+        }
+    })
+    .await;
+    for (i, got) in outcomes {
+        match got {
+            Some(u) => assert_eq!(
+                (u.id, u.username),
+                (format!("sub-{i}"), format!("user-{i}"))
+            ),
+            None => assert_eq!(i, 3),
+        }
+    }
+}
+
 async fn user_upsert_is_keyed_by_username_and_keeps_the_id(store: Arc<dyn Store>) {
     let first = user("sub-1", "bob", "$argon2id$old");
     store.user_upsert(&first).await.unwrap();
@@ -795,6 +826,103 @@ async fn code_is_consumed_exactly_once_under_concurrency(store: Arc<dyn Store>) 
             Consumed::Missing => unreachable!(),
         }
     }
+}
+
+/// Concurrent redemptions of several codes (grouped into shared statements on SQLite): each
+/// live code is used by exactly one caller and found used by the others; an expired, an
+/// already used and an unknown code get what they get alone.
+async fn concurrent_code_redemptions_each_get_their_own_outcome(store: Arc<dyn Store>) {
+    for i in 0..5 {
+        store
+            .code_insert(&code(&format!("c-{i}"), "g-1", NOW + 60))
+            .await
+            .unwrap();
+    }
+    store.code_insert(&code("c-old", "g-1", NOW)).await.unwrap();
+    let used = code("c-used", "g-1", NOW + 60);
+    store.code_insert(&used).await.unwrap();
+    assert!(matches!(
+        store.code_consume("c-used", NOW).await.unwrap(),
+        Consumed::Now(_)
+    ));
+    let names = [
+        "c-0", "c-1", "c-2", "c-3", "c-4", "c-old", "c-used", "c-none",
+    ];
+    let outcomes = race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let name = names[i % names.len()];
+            (name, store.code_consume(name, NOW).await.unwrap())
+        }
+    })
+    .await;
+    for name in names {
+        let mine: Vec<&Consumed<StoredCode>> = outcomes
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, o)| o)
+            .collect();
+        let now = mine
+            .iter()
+            .filter(|o| matches!(o, Consumed::Now(_)))
+            .count();
+        let already = mine
+            .iter()
+            .filter(|o| matches!(o, Consumed::Already(c) if c.code_hash == name))
+            .count();
+        match name {
+            "c-old" | "c-none" => assert!(mine.iter().all(|o| **o == Consumed::Missing), "{name}"),
+            "c-used" => assert_eq!(already, mine.len(), "{name}"),
+            _ => assert_eq!((now, already), (1, mine.len() - 1), "{name}"),
+        }
+    }
+}
+
+/// Concurrent uses of one refresh token without rotation (a client's parallel requests; grouped
+/// on SQLite): every caller gets it, and it ends at an expiry one of them gave; an unknown or
+/// consumed token is `None` for its callers alone.
+async fn concurrent_refresh_touches_each_get_their_own_outcome(store: Arc<dyn Store>) {
+    store
+        .refresh_insert(&refresh("r-shared", "g-t", NOW + 100))
+        .await
+        .unwrap();
+    store
+        .refresh_insert(&refresh("r-used", "g-t", NOW + 100))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.refresh_consume("r-used", NOW).await.unwrap(),
+        Consumed::Now(_)
+    ));
+    let outcomes = race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let name = ["r-shared", "r-shared", "r-used", "r-none"][i % 4];
+            let until = NOW + 200 + i as UnixTime;
+            (name, store.refresh_touch(name, NOW, until).await.unwrap())
+        }
+    })
+    .await;
+    for (name, got) in &outcomes {
+        match *name {
+            "r-shared" => assert_eq!(
+                got.as_ref().map(|t| t.token_hash.as_str()),
+                Some("r-shared")
+            ),
+            _ => assert_eq!(got, &None, "{name}"),
+        }
+    }
+    // One of the expiries given (which one is the order the writes landed in).
+    let given: Vec<UnixTime> = (0..RACERS)
+        .filter(|i| i % 4 < 2)
+        .map(|i| NOW + 200 + i as UnixTime)
+        .collect();
+    let ends = store
+        .refresh_get_live("r-shared", NOW)
+        .await
+        .unwrap()
+        .map(|t| t.expires_at);
+    assert!(ends.is_some_and(|e| given.contains(&e)), "{ends:?}");
 }
 
 async fn refresh_token_is_consumed_exactly_once_under_concurrency(store: Arc<dyn Store>) {
@@ -1550,6 +1678,7 @@ macro_rules! all_rules {
         $suite!(
             client_round_trips_upserts_lists_and_removes,
             user_round_trips_by_id_and_username,
+            concurrent_user_reads_each_get_their_own_user,
             user_upsert_is_keyed_by_username_and_keeps_the_id,
             user_list_is_by_username_and_remove_ends_everything_of_the_user,
             key_round_trips_and_lists_oldest_first,
@@ -1571,6 +1700,8 @@ macro_rules! all_rules {
             unknown_keys_are_missing,
             expired_rows_are_invisible_whatever_purge_did,
             code_is_consumed_exactly_once_under_concurrency,
+            concurrent_code_redemptions_each_get_their_own_outcome,
+            concurrent_refresh_touches_each_get_their_own_outcome,
             refresh_token_is_consumed_exactly_once_under_concurrency,
             interaction_is_taken_exactly_once_under_concurrency,
             pushed_request_is_taken_once_by_its_client_only,

@@ -9,10 +9,12 @@
 //! many requests. Nothing waits for a timer: a write that finds the queue empty goes out at
 //! once, alone.
 //!
-//! Three kinds are grouped: pending interactions (`interactions.rs`, one per `/authorize` that
-//! reaches the login page when its handle is too large to seal), replay-cache entries
-//! (`replay.rs`, a client assertion's `jti` and a DPoP proof's on every token request), and
-//! what a token response leaves (`issued.rs`: its new refresh token and its grant's expiry).
+//! Grouped kinds: pending interactions (`interactions.rs`, one per `/authorize` that reaches
+//! the login page when its handle is too large to seal), replay-cache entries (`replay.rs`, a
+//! client assertion's `jti` and a DPoP proof's on every token request), the one-time uses of
+//! `/token` (`once.rs`: a code redeemed, a refresh token used without rotation), and what a
+//! token response leaves (`issued.rs`: its new refresh token and its grant's expiry); and one
+//! read, of a token response's user (`users.rs`, on a reader connection).
 //!
 //! Guarantees are those of a plain write: a call returns only after the transaction that
 //! holds its row has committed, with the outcome of its own row; rows of one round are applied
@@ -21,7 +23,9 @@
 
 pub(crate) mod interactions;
 pub(crate) mod issued;
+pub(crate) mod once;
 pub(crate) mod replay;
+pub(crate) mod users;
 
 use std::future::Future;
 
@@ -57,6 +61,18 @@ pub(crate) trait Batch: Send + Sync + 'static {
 
     /// What the log calls this kind.
     const NAME: &'static str;
+}
+
+/// [`Batch::one`] of a kind whose grouped statement serves a single row too: the only
+/// outcome of `outcomes`.
+pub(crate) fn only<O>(outcomes: Vec<O>, kind: &str) -> Result<O, StoreError> {
+    let mut outcomes = outcomes.into_iter();
+    match (outcomes.next(), outcomes.next()) {
+        (Some(outcome), None) => Ok(outcome),
+        _ => Err(StoreError::Backend(format!(
+            "a {kind} of one row answered for another number of rows"
+        ))),
+    }
 }
 
 /// One queued write and where its outcome goes.

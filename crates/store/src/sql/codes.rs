@@ -22,12 +22,32 @@ const USE: OneTimeUse = OneTimeUse {
     ),
 };
 
+/// [`USE`] for `n` codes at once (`$1..$n` the hashes, `$n+1` now): the grouped writer's.
+pub(crate) fn use_many_sql(n: usize) -> String {
+    format!(
+        "UPDATE codes SET consumed_at = ${now} \
+         WHERE code_hash IN ({list}) AND consumed_at IS NULL AND expires_at > ${now} \
+         RETURNING code_hash, grant_id, payload, expires_at",
+        list = super::db::placeholders(n),
+        now = n + 1
+    )
+}
+
+/// The used codes among `n` hashes (`$1..$n`).
+pub(crate) fn used_many_sql(n: usize) -> String {
+    format!(
+        "SELECT code_hash, grant_id, payload, expires_at FROM codes \
+         WHERE code_hash IN ({}) AND consumed_at IS NOT NULL",
+        super::db::placeholders(n)
+    )
+}
+
 /// Revoking a grant deletes its unused codes; used ones stay to recognise a replay.
 pub(crate) const REVOKE_UNUSED: &str =
     "DELETE FROM codes WHERE grant_id = $1 AND consumed_at IS NULL";
 
 #[derive(sqlx::FromRow)]
-struct CodeRow {
+pub(crate) struct CodeRow {
     code_hash: String,
     grant_id: String,
     payload: String,

@@ -205,6 +205,14 @@ pub(crate) fn values_list(n: usize, width: usize) -> String {
     sql
 }
 
+/// `$1, $2, …, $n`: an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +222,6 @@ mod tests {
         assert_eq!(values_list(1, 3), "($1, $2, $3)");
         assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(values_list(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(3), "$1, $2, $3");
     }
 }

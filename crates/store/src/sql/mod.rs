@@ -49,8 +49,9 @@ pub(crate) mod users;
 /// (writes and every consumption), `async fn put_interaction(&self, &StoredInteraction)` and
 /// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` and
 /// `async fn insert_replay_each(&self, entries, now) -> Result<Vec<bool>, _>` and
-/// `async fn write_issued(&self, &IssuedTokens)` (the writes each backend does its own way:
-/// SQLite groups them).
+/// `async fn write_issued(&self, &IssuedTokens)`, `async fn consume_code(&self, hash, now)`,
+/// `async fn touch_refresh(&self, hash, now, expires_at)` and `async fn read_user(&self, id)`
+/// (what each backend does its own way: SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty, $db:ty) => {
         $crate::sql::db::impl_db!($backend, $db);
@@ -99,7 +100,7 @@ macro_rules! impl_store {
                 }
 
                 async fn user_get(&self, id: &str) -> Result<Option<StoredUser>, StoreError> {
-                    users::get(self, id).await
+                    self.read_user(id).await
                 }
 
                 async fn user_list(&self) -> Result<Vec<StoredUser>, StoreError> {
@@ -211,7 +212,7 @@ macro_rules! impl_store {
                     code_hash: &str,
                     now: UnixTime,
                 ) -> Result<Consumed<StoredCode>, StoreError> {
-                    codes::consume(self, code_hash, now).await
+                    self.consume_code(code_hash, now).await
                 }
 
                 async fn refresh_insert(
@@ -242,7 +243,7 @@ macro_rules! impl_store {
                     now: UnixTime,
                     expires_at: UnixTime,
                 ) -> Result<Option<StoredRefreshToken>, StoreError> {
-                    refresh::touch(self, token_hash, now, expires_at).await
+                    self.touch_refresh(token_hash, now, expires_at).await
                 }
 
                 async fn refresh_get_live(

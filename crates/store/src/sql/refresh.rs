@@ -26,6 +26,20 @@ const TOUCH: &str = "UPDATE refresh_tokens SET expires_at = $3 \
      WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
      RETURNING token_hash, grant_id, payload, expires_at";
 
+/// [`TOUCH`] for `n` tokens at once (`$1..$2n`: hash, new expiry; `$2n+1` now), each hash at
+/// most once: the grouped writer's.
+pub(crate) fn touch_many_sql(n: usize) -> String {
+    format!(
+        "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES {}) AS v \
+         WHERE refresh_tokens.token_hash = v.column1 AND refresh_tokens.consumed_at IS NULL \
+         AND refresh_tokens.expires_at > ${} \
+         RETURNING refresh_tokens.token_hash, refresh_tokens.grant_id, refresh_tokens.payload, \
+         refresh_tokens.expires_at",
+        super::db::values_list(n, 2),
+        2 * n + 1
+    )
+}
+
 /// `$1` the token hash, `$2` now: an unused, unexpired token, read without using it.
 const GET_LIVE: &str = "SELECT token_hash, grant_id, payload, expires_at FROM refresh_tokens \
      WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
@@ -35,7 +49,7 @@ pub(crate) const REVOKE_UNUSED: &str =
     "DELETE FROM refresh_tokens WHERE grant_id = $1 AND consumed_at IS NULL";
 
 #[derive(sqlx::FromRow)]
-struct RefreshRow {
+pub(crate) struct RefreshRow {
     token_hash: String,
     grant_id: String,
     payload: String,

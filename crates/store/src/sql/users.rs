@@ -15,6 +15,13 @@ const UPSERT: &str = "INSERT INTO users (id, username, password_hash, claims, cr
 const BY_USERNAME: &str =
     "SELECT id, username, password_hash, claims, created_at FROM users WHERE username = $1";
 const GET: &str = "SELECT id, username, password_hash, claims, created_at FROM users WHERE id = $1";
+/// [`GET`] for `n` ids at once (`$1..$n`): the grouped reader's.
+pub(crate) fn get_many_sql(n: usize) -> String {
+    format!(
+        "SELECT id, username, password_hash, claims, created_at FROM users WHERE id IN ({})",
+        super::db::placeholders(n)
+    )
+}
 const LIST: &str =
     "SELECT id, username, password_hash, claims, created_at FROM users ORDER BY username";
 /// A removed user's grants end now, with their unused codes and refresh tokens (as
@@ -29,7 +36,7 @@ const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
 const REMOVE: &str = "DELETE FROM users WHERE id = $1";
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     username: String,
     password_hash: String,
