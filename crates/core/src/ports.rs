@@ -407,9 +407,10 @@ pub trait Store: Send + Sync + 'static {
     /// Store a refresh token.
     async fn refresh_insert(&self, token: &StoredRefreshToken) -> Result<(), StoreError>;
     /// Record a token response: store its new refresh token, if any, and keep its grant until
-    /// at least `grant_expires_at` (never shortening it), in one write (one statement on PostgreSQL; on SQLite,
-    /// grouped with the concurrent token responses'). Once it returns, both are visible to
-    /// every node. The refresh token, once written, is not written again by a retry.
+    /// at least `grant_expires_at` (never shortening it), in one call: one statement on
+    /// PostgreSQL; on SQLite, two statements shared with the concurrent token responses' (the
+    /// refresh tokens first, then the grants). Once it returns, both are visible to every node.
+    /// The refresh token, once written, is not written again by a retry.
     async fn tokens_issued(&self, issued: &IssuedTokens) -> Result<(), StoreError>;
     /// Use a refresh token once (rotation). A consumed token gives `Already` (reuse → the
     /// caller revokes the grant); an expired one gives `Missing`.

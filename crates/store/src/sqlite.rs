@@ -224,11 +224,11 @@ impl SqliteStore {
         self.reader.close().await;
     }
 
-    fn reader(&self) -> &SqlitePool {
+    pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader
     }
 
-    fn writer(&self) -> &SqlitePool {
+    pub(crate) fn writer(&self) -> &SqlitePool {
         self.writes.fetch_add(1, Ordering::Relaxed);
         &self.writer
     }
@@ -277,7 +277,7 @@ impl SqliteStore {
             code_hash: code_hash.to_owned(),
             now,
         };
-        self.code_use.write(self.writer(), row).await
+        self.code_use.write(self.writer(), row).await?
     }
 
     async fn touch_refresh(

@@ -27,9 +27,15 @@ pub(crate) struct CodeUseRow {
 /// Code redemptions ([`Store::code_consume`](writ_core::ports::Store::code_consume)).
 pub(crate) struct CodeUse;
 
+/// A caller's own outcome, or the error of the lookup that was to tell it: once the round's
+/// `UPDATE` has committed, the codes it used are their callers' whatever happens next, so a
+/// failed lookup fails only the callers whose code it did not use (never a retry that would
+/// find a just-used code "used" and revoke an honest client's grant).
+pub(crate) type CodeOutcome = Result<Consumed<StoredCode>, StoreError>;
+
 impl Batch for CodeUse {
     type Row = CodeUseRow;
-    type Outcome = Consumed<StoredCode>;
+    type Outcome = CodeOutcome;
     const NAME: &'static str = "code use";
 
     async fn one(writer: &SqlitePool, row: &CodeUseRow) -> Result<Self::Outcome, StoreError> {
@@ -46,11 +52,10 @@ impl Batch for CodeUse {
 
 /// The round's codes in one guarded `UPDATE … RETURNING`; for those it did not use, one lookup
 /// of the used ones (a replay, [`Consumed::Already`]) — the rest are unknown or expired. A code
-/// given twice in a round is used by its first caller; the later ones find it used.
-async fn redeem(
-    writer: &SqlitePool,
-    rows: &[&CodeUseRow],
-) -> Result<Vec<Consumed<StoredCode>>, StoreError> {
+/// given twice in a round is used by its first caller; the later ones find it used. An error of
+/// the `UPDATE` is the round's (nothing was used: the writer retries the rows one by one); an
+/// error of the lookup is only its callers' ([`CodeOutcome`]).
+async fn redeem(writer: &SqlitePool, rows: &[&CodeUseRow]) -> Result<Vec<CodeOutcome>, StoreError> {
     let mut distinct: Vec<&str> = Vec::with_capacity(rows.len());
     for row in rows {
         if !distinct.contains(&row.code_hash.as_str()) {
@@ -77,7 +82,7 @@ async fn redeem(
         .copied()
         .filter(|h| !won.contains_key(*h))
         .collect();
-    let mut used: HashMap<String, StoredCode> = HashMap::new();
+    let mut used: Result<HashMap<String, StoredCode>, String> = Ok(HashMap::new());
     if !missed.is_empty() {
         let mut query =
             sqlx::query_as::<Sqlite, CodeRow>(sqlx::AssertSqlSafe(used_many_sql(missed.len())));
@@ -87,24 +92,36 @@ async fn redeem(
         used = query
             .fetch_all(writer)
             .await
-            .map_err(backend)?
-            .into_iter()
-            .map(StoredCode::from)
-            .map(|c| (c.code_hash.clone(), c))
-            .collect();
+            .map(|found| {
+                found
+                    .into_iter()
+                    .map(StoredCode::from)
+                    .map(|c| (c.code_hash.clone(), c))
+                    .collect()
+            })
+            .map_err(|e| backend(e).to_string());
     }
+    // The codes this round used, for their later callers in the round (who find them used).
+    let mut used_now: HashMap<String, StoredCode> = HashMap::new();
     Ok(rows
         .iter()
-        .map(|row| match won.remove(&row.code_hash) {
-            Some(code) => {
-                // Its later callers in this round find it used.
-                used.insert(row.code_hash.clone(), code.clone());
-                Consumed::Now(code)
+        .map(|row| {
+            if let Some(code) = won.remove(&row.code_hash) {
+                used_now.insert(row.code_hash.clone(), code.clone());
+                return Ok(Consumed::Now(code));
             }
-            None => match used.get(&row.code_hash) {
-                Some(code) => Consumed::Already(code.clone()),
-                None => Consumed::Missing,
-            },
+            if let Some(code) = used_now.get(&row.code_hash) {
+                return Ok(Consumed::Already(code.clone()));
+            }
+            match &used {
+                Ok(used) => Ok(match used.get(&row.code_hash) {
+                    Some(code) => Consumed::Already(code.clone()),
+                    None => Consumed::Missing,
+                }),
+                Err(e) => Err(StoreError::Backend(format!(
+                    "the lookup of used codes failed: {e}"
+                ))),
+            }
         })
         .collect())
 }
@@ -172,4 +189,130 @@ async fn touch(
         .iter()
         .map(|row| live.get(&row.token_hash).cloned())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+    use crate::group_commit::issued::Issued;
+    use crate::group_commit::users::UserRead;
+    use writ_core::ports::{IssuedTokens, Payload, Store, StoredGrant, StoredUser};
+
+    const NOW: UnixTime = 1_700_000_000;
+
+    fn code(hash: &str) -> StoredCode {
+        StoredCode {
+            code_hash: hash.into(),
+            grant_id: "g".into(),
+            payload: Payload::from_stored(format!(r#"{{"code":"{hash}"}}"#)),
+            expires_at: NOW + 60,
+        }
+    }
+
+    fn refresh(hash: &str) -> StoredRefreshToken {
+        StoredRefreshToken {
+            token_hash: hash.into(),
+            grant_id: "g".into(),
+            payload: Payload::from_stored(format!(r#"{{"refresh":"{hash}"}}"#)),
+            expires_at: NOW + 60,
+        }
+    }
+
+    /// The grouped statements of several rows, called directly: through the store, the writer
+    /// retries a failing round row by row with the one-row statement, which would hide a broken
+    /// multi-row one from the conformance suite.
+    #[tokio::test]
+    async fn grouped_statements_of_several_rows_give_each_row_its_outcome() {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        store
+            .grant_insert(&StoredGrant {
+                id: "g".into(),
+                client_id: "c".into(),
+                subject: "u-1".into(),
+                created_at: NOW,
+                expires_at: NOW + 10,
+                revoked_at: None,
+            })
+            .await
+            .unwrap();
+        for c in ["c-1", "c-used"] {
+            store.code_insert(&code(c)).await.unwrap();
+        }
+        store.code_consume("c-used", NOW).await.unwrap();
+        let uses: Vec<CodeUseRow> = ["c-1", "c-1", "c-used", "c-none"]
+            .iter()
+            .map(|h| CodeUseRow {
+                code_hash: (*h).into(),
+                now: NOW,
+            })
+            .collect();
+        let got = CodeUse::many(store.writer(), &uses.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let got: Vec<Consumed<StoredCode>> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            got,
+            vec![
+                Consumed::Now(code("c-1")),
+                Consumed::Already(code("c-1")),
+                Consumed::Already(code("c-used")),
+                Consumed::Missing,
+            ]
+        );
+
+        let issued: Vec<IssuedTokens> = ["r-1", "r-2"]
+            .iter()
+            .enumerate()
+            .map(|(i, h)| IssuedTokens {
+                grant_id: "g".into(),
+                grant_expires_at: NOW + 100 + i as UnixTime,
+                refresh: Some(refresh(h)),
+            })
+            .collect();
+        Issued::many(store.writer(), &issued.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.grant_get("g").await.unwrap().map(|g| g.expires_at),
+            Some(NOW + 101)
+        );
+
+        let touches: Vec<RefreshTouchRow> = [("r-1", 200), ("r-1", 300), ("r-none", 300)]
+            .iter()
+            .map(|(h, e)| RefreshTouchRow {
+                token_hash: (*h).into(),
+                now: NOW,
+                expires_at: NOW + e,
+            })
+            .collect();
+        let got = RefreshTouch::many(store.writer(), &touches.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let touched = StoredRefreshToken {
+            expires_at: NOW + 300,
+            ..refresh("r-1")
+        };
+        assert_eq!(got, vec![Some(touched.clone()), Some(touched), None]);
+
+        store
+            .user_upsert(&StoredUser {
+                id: "u-1".into(),
+                username: "alice".into(),
+                password_hash: "$argon2id$v=19$x".into(),
+                claims: "{}".into(),
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        let ids = ["u-1".to_string(), "u-none".to_string(), "u-1".to_string()];
+        let got = UserRead::many(store.reader(), &ids.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let names: Vec<Option<String>> = got.into_iter().map(|u| u.map(|u| u.username)).collect();
+        assert_eq!(
+            names,
+            vec![Some("alice".into()), None, Some("alice".into())]
+        );
+    }
 }
