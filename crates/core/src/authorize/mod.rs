@@ -149,5 +149,5 @@ pub async fn run(
     let effective = merge::effective(policy.parameter_policy, raw, object.as_ref())
         .map_err(|r| early(r.into_error(), object.as_ref().map(|o| o.verified())))?;
     // ... and its validation, across the redirect boundary.
-    validated::check(settings, endpoint, client, &effective, object, transport)
+    validated::check(settings, endpoint, client, effective, object, transport)
 }

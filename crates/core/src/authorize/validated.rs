@@ -160,11 +160,11 @@ pub fn check(
     settings: &Settings,
     endpoint: Endpoint,
     client: &Client,
-    effective: &Effective,
+    effective: Effective,
     object: Option<ValidatedRequestObject>,
     transport: Transport,
 ) -> Result<ValidatedRequest, AuthorizeError> {
-    let p = effective;
+    let p = &effective;
     // The redirect boundary (RFC 6749 §4.1.2.1): until here errors are pages; from here on,
     // they go to the client.
     let target = redirect_uri::target(settings, client, p)?;
@@ -200,6 +200,7 @@ pub fn check(
         }
         None => (None, None),
     };
+    let Effective { params, trusted } = effective;
     Ok(ValidatedRequest {
         client_id: client.id().to_string(),
         redirect_uri: target.redirect_uri().to_string(),
@@ -210,12 +211,10 @@ pub fn check(
         code_challenge,
         prompt,
         login_hint,
-        parameters: known_parameters(&p.params),
-        trusted: p
-            .trusted
-            .iter()
+        parameters: known_parameters(params),
+        trusted: trusted
+            .into_iter()
             .filter(|k| AUTHORIZATION_PARAMETERS.contains(&k.as_str()))
-            .cloned()
             .collect(),
         request_object_values,
         transport,
@@ -257,14 +256,11 @@ pub const AUTHORIZATION_PARAMETERS: &[&str] = &[
 /// They are not carried with the pending interaction either, so a request padded with
 /// unknown parameters costs neither handle bytes nor a store row (issue 16, finding 2).
 /// `authorization_details` is carried once, checked and parsed, in its own field.
-fn known_parameters(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn known_parameters(mut params: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    params.retain(|k, _| {
+        k != "authorization_details" && AUTHORIZATION_PARAMETERS.contains(&k.as_str())
+    });
     params
-        .iter()
-        .filter(|(k, _)| {
-            *k != "authorization_details" && AUTHORIZATION_PARAMETERS.contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 /// RFC 9101 §10.5: a client (or server, or profile) that requires signed request objects

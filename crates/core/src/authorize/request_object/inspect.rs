@@ -309,7 +309,7 @@ pub async fn inspect(
                 settings,
                 Endpoint::Authorize,
                 client,
-                &eff,
+                eff.clone(),
                 Some(object),
                 Transport::ByValue,
             );
