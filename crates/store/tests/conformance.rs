@@ -640,6 +640,11 @@ async fn tokens_issued_stores_the_refresh_token_and_keeps_the_grant(store: Arc<d
         store.refresh_consume("r-i", NOW).await.unwrap(),
         Consumed::Now(refresh("r-i", "g-i", NOW + 300))
     );
+    // With a refresh token too, an earlier expiry leaves the grant as it is.
+    let earlier = issued("g-i", NOW + 150, Some(refresh("r-j", "g-i", NOW + 150)));
+    store.tokens_issued(&earlier).await.unwrap();
+    assert_eq!(expiry(store.clone()).await, NOW + 400);
+    assert!(store.refresh_get_live("r-j", NOW).await.unwrap().is_some());
     // Without a refresh token (a refresh that keeps the one used): the grant only; never
     // shortened; an unknown grant is no error.
     store
