@@ -20,7 +20,8 @@
 # server's writ_token_total{outcome="ok"} must match), p50/p99, the server's CPU µs per
 # response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
 #
-# Knobs: N (150000), N_CODES (codes for the code mode, $N; they must cover the warm-up and
+# Knobs: WRIT (a writ binary to measure instead of the one built here: two builds compared in
+# turn on one machine), N (150000), N_CODES (codes for the code mode, $N; they must cover the warm-up and
 # the run of Writ and of the floor), MODES ("plain dpop code"), ID_ALG (the ID tokens'
 # algorithm, ES256; RS256 prices an RSA-2048 signature per response: run it with FLOOR=none,
 # the floor signs ES256), DURATION (8s), WARMUP (2s), CONNS (64), PORT (18090), SERVER_CPU (0),
@@ -59,7 +60,7 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 say "building writ and gen_token (release)"
 (cd "$ROOT" && cargo build --release -p writ-server --bin writ --example gen_token >&2)
-WRIT="$TARGET/release/writ"
+WRIT=${WRIT:-$TARGET/release/writ}
 FLOOR=${FLOOR:-$ROOT/bench/token-floor}
 FLOOR_TARGET=${FLOOR_TARGET:-${TMPDIR:-/tmp}/writ-token-floor-target}
 if [ "$FLOOR" != none ]; then

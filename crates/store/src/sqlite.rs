@@ -30,6 +30,12 @@ use crate::group_commit::users::UserRead;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection. The grouped writers make one statement text per
+/// round size (up to `group_commit::MAX_ROWS` rows, a replay round up to four keys a row):
+/// some 700 texts in all, against sqlx's default of 100, which would prepare them again and
+/// again under load.
+const STATEMENT_CACHE: usize = 1024;
+
 /// Connections in the reader pool.
 const READERS: u32 = 4;
 /// How often the background checkpointer copies new WAL frames into the database file.
@@ -136,7 +142,8 @@ impl SqliteStore {
         let options = options
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .statement_cache_capacity(STATEMENT_CACHE);
 
         // The writer sets WAL (a persistent property of the file) and migrates before any
         // reader connects.

@@ -63,9 +63,16 @@ impl Provider {
                 client_id: request.client_id().to_string(),
                 subject: login.user_id.clone(),
                 created_at: now,
-                // Until its tokens are issued (which extend it): long enough that the purge
-                // cannot remove it between the code's redemption and that extension.
-                expires_at: now + code_lifetime.max(self.settings.refresh_token_lifetime(client)),
+                // As long as the tokens of the code's redemption can live: the code's lifetime
+                // and then the longest-lived token. The purge cannot remove the grant while a
+                // token of it lives, and the redemption's write of the grant's expiry
+                // (`tokens_issued`) changes no row.
+                expires_at: now
+                    + code_lifetime
+                    + self
+                        .settings
+                        .access_token_lifetime(client)
+                        .max(self.settings.refresh_token_lifetime(client)),
                 revoked_at: None,
             })
             .await?;
