@@ -411,7 +411,7 @@ pub trait Store: Send + Sync + 'static {
     /// PostgreSQL; on SQLite, two statements shared with the concurrent token responses' (the
     /// refresh tokens first, then the grants). Once it returns, both are visible to every node.
     /// The refresh token, once written, is not written again by a retry.
-    async fn tokens_issued(&self, issued: &IssuedTokens) -> Result<(), StoreError>;
+    async fn tokens_issued(&self, issued: IssuedTokens) -> Result<(), StoreError>;
     /// Use a refresh token once (rotation). A consumed token gives `Already` (reuse → the
     /// caller revokes the grant); an expired one gives `Missing`.
     async fn refresh_consume(

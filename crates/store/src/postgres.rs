@@ -133,11 +133,8 @@ impl PgStore {
     }
 
     /// One statement (no grouping: PostgreSQL takes concurrent writers).
-    async fn write_issued(
-        &self,
-        issued: &writ_core::ports::IssuedTokens,
-    ) -> Result<(), StoreError> {
-        crate::sql::issued::write_one_statement(self, issued).await
+    async fn write_issued(&self, issued: writ_core::ports::IssuedTokens) -> Result<(), StoreError> {
+        crate::sql::issued::write_one_statement(self, &issued).await
     }
 }
 

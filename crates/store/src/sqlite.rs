@@ -301,12 +301,9 @@ impl SqliteStore {
         self.refresh_touch.write(self.writer(), row).await
     }
 
-    async fn write_issued(
-        &self,
-        issued: &writ_core::ports::IssuedTokens,
-    ) -> Result<(), StoreError> {
-        crate::sql::issued::refresh_of(issued)?;
-        self.issued.write(self.writer(), issued.clone()).await
+    async fn write_issued(&self, issued: writ_core::ports::IssuedTokens) -> Result<(), StoreError> {
+        crate::sql::issued::refresh_of(&issued)?;
+        self.issued.write(self.writer(), issued).await
     }
 
     async fn insert_replay_each(

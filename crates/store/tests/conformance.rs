@@ -626,7 +626,7 @@ fn issued(grant_id: &str, until: UnixTime, refresh: Option<StoredRefreshToken>) 
 async fn tokens_issued_stores_the_refresh_token_and_keeps_the_grant(store: Arc<dyn Store>) {
     store.grant_insert(&grant("g-i", NOW + 100)).await.unwrap();
     let write = issued("g-i", NOW + 400, Some(refresh("r-i", "g-i", NOW + 300)));
-    store.tokens_issued(&write).await.unwrap();
+    store.tokens_issued(write.clone()).await.unwrap();
     let expiry = |store: Arc<dyn Store>| async move {
         store.grant_get("g-i").await.unwrap().unwrap().expires_at
     };
@@ -635,30 +635,30 @@ async fn tokens_issued_stores_the_refresh_token_and_keeps_the_grant(store: Arc<d
         store.refresh_get_live("r-i", NOW).await.unwrap(),
         Some(refresh("r-i", "g-i", NOW + 300))
     );
-    store.tokens_issued(&write).await.unwrap();
+    store.tokens_issued(write).await.unwrap();
     assert_eq!(
         store.refresh_consume("r-i", NOW).await.unwrap(),
         Consumed::Now(refresh("r-i", "g-i", NOW + 300))
     );
     // With a refresh token too, an earlier expiry leaves the grant as it is.
     let earlier = issued("g-i", NOW + 150, Some(refresh("r-j", "g-i", NOW + 150)));
-    store.tokens_issued(&earlier).await.unwrap();
+    store.tokens_issued(earlier).await.unwrap();
     assert_eq!(expiry(store.clone()).await, NOW + 400);
     assert!(store.refresh_get_live("r-j", NOW).await.unwrap().is_some());
     // Without a refresh token (a refresh that keeps the one used): the grant only; never
     // shortened; an unknown grant is no error.
     store
-        .tokens_issued(&issued("g-i", NOW + 200, None))
+        .tokens_issued(issued("g-i", NOW + 200, None))
         .await
         .unwrap();
     assert_eq!(expiry(store.clone()).await, NOW + 400);
     store
-        .tokens_issued(&issued("g-i", NOW + 500, None))
+        .tokens_issued(issued("g-i", NOW + 500, None))
         .await
         .unwrap();
     assert_eq!(expiry(store.clone()).await, NOW + 500);
     store
-        .tokens_issued(&issued("nope", NOW + 500, None))
+        .tokens_issued(issued("nope", NOW + 500, None))
         .await
         .unwrap();
 }
@@ -667,7 +667,7 @@ async fn tokens_issued_stores_the_refresh_token_and_keeps_the_grant(store: Arc<d
 async fn tokens_issued_refuses_a_refresh_token_of_another_grant(store: Arc<dyn Store>) {
     store.grant_insert(&grant("g-a", NOW + 100)).await.unwrap();
     let write = issued("g-a", NOW + 400, Some(refresh("r-b", "g-b", NOW + 300)));
-    assert!(store.tokens_issued(&write).await.is_err());
+    assert!(store.tokens_issued(write).await.is_err());
     assert_eq!(store.refresh_get_live("r-b", NOW).await.unwrap(), None);
     assert_eq!(
         store.grant_get("g-a").await.unwrap().unwrap().expires_at,
@@ -690,7 +690,7 @@ async fn concurrent_tokens_issued_all_land(store: Arc<dyn Store>) {
             let g = format!("g-{}", i % 3);
             let rt = (i % 2 == 0).then(|| refresh(&format!("r-{i}"), &g, NOW + 300));
             let until = NOW + 100 + i as UnixTime;
-            store.tokens_issued(&issued(&g, until, rt)).await.unwrap();
+            store.tokens_issued(issued(&g, until, rt)).await.unwrap();
         }
     })
     .await;

@@ -222,7 +222,7 @@ impl Provider {
             access_lifetime
         };
         self.store
-            .tokens_issued(&IssuedTokens {
+            .tokens_issued(IssuedTokens {
                 grant_id: grant_id.to_string(),
                 grant_expires_at: now + keep,
                 refresh: stored_refresh,

@@ -75,6 +75,18 @@ pub(crate) fn only<O>(outcomes: Vec<O>, kind: &str) -> Result<O, StoreError> {
     }
 }
 
+/// Each of `keys` once, in order of first appearance: a round's distinct values for an
+/// `IN (…)` list (at most [`MAX_ROWS`] of them, so a linear search is cheap).
+pub(crate) fn distinct<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::with_capacity(MAX_ROWS);
+    for key in keys {
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    out
+}
+
 /// One queued write and where its outcome goes.
 struct Pending<B: Batch> {
     row: B::Row,

@@ -12,7 +12,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::Sqlite;
 use writ_core::ports::{Consumed, StoreError, StoredCode, StoredRefreshToken, UnixTime};
 
-use super::{Batch, only};
+use super::{Batch, distinct, only};
 use crate::backend;
 use crate::sql::codes::{CodeRow, use_many_sql, used_many_sql};
 use crate::sql::refresh::{RefreshRow, touch_many_sql};
@@ -56,12 +56,7 @@ impl Batch for CodeUse {
 /// the `UPDATE` is the round's (nothing was used: the writer retries the rows one by one); an
 /// error of the lookup is only its callers' ([`CodeOutcome`]).
 async fn redeem(writer: &SqlitePool, rows: &[&CodeUseRow]) -> Result<Vec<CodeOutcome>, StoreError> {
-    let mut distinct: Vec<&str> = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !distinct.contains(&row.code_hash.as_str()) {
-            distinct.push(&row.code_hash);
-        }
-    }
+    let distinct = distinct(rows.iter().map(|r| r.code_hash.as_str()));
     let now = rows.iter().map(|r| r.now).max().unwrap_or_default();
     let mut query =
         sqlx::query_as::<Sqlite, CodeRow>(sqlx::AssertSqlSafe(use_many_sql(distinct.len())));

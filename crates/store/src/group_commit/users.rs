@@ -9,7 +9,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::Sqlite;
 use writ_core::ports::{StoreError, StoredUser};
 
-use super::{Batch, only};
+use super::{Batch, distinct, only};
 use crate::backend;
 use crate::sql::users::{UserRow, get_many_sql};
 
@@ -32,12 +32,7 @@ impl Batch for UserRead {
 
 /// The round's users in one statement; an id asked twice is read once.
 async fn read(reader: &SqlitePool, ids: &[&String]) -> Result<Vec<Option<StoredUser>>, StoreError> {
-    let mut distinct: Vec<&str> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !distinct.contains(&id.as_str()) {
-            distinct.push(id);
-        }
-    }
+    let distinct = distinct(ids.iter().map(|id| id.as_str()));
     let mut query =
         sqlx::query_as::<Sqlite, UserRow>(sqlx::AssertSqlSafe(get_many_sql(distinct.len())));
     for id in &distinct {

@@ -224,7 +224,7 @@ macro_rules! impl_store {
 
                 async fn tokens_issued(
                     &self,
-                    issued: &::writ_core::ports::IssuedTokens,
+                    issued: ::writ_core::ports::IssuedTokens,
                 ) -> Result<(), StoreError> {
                     self.write_issued(issued).await
                 }
