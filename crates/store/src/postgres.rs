@@ -115,6 +115,13 @@ impl PgStore {
         crate::sql::users::get(self, id).await
     }
 
+    async fn read_grant(
+        &self,
+        id: &str,
+    ) -> Result<Option<writ_core::ports::StoredGrant>, StoreError> {
+        crate::sql::grants::get(self, id).await
+    }
+
     async fn consume_code(
         &self,
         code_hash: &str,

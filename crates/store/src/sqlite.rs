@@ -25,8 +25,8 @@ use crate::group_commit::GroupWriter;
 use crate::group_commit::interactions::Interactions;
 use crate::group_commit::issued::Issued;
 use crate::group_commit::once::{CodeUse, CodeUseRow, RefreshTouch, RefreshTouchRow};
+use crate::group_commit::reads::{Grants, Read, Users};
 use crate::group_commit::replay::{Replay, ReplayKey, ReplayRow};
-use crate::group_commit::users::UserRead;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,7 +58,8 @@ pub struct SqliteStore {
     issued: GroupWriter<Issued>,
     code_use: GroupWriter<CodeUse>,
     refresh_touch: GroupWriter<RefreshTouch>,
-    users: GroupWriter<UserRead>,
+    users: GroupWriter<Read<Users>>,
+    grants: GroupWriter<Read<Grants>>,
     /// The background checkpointer (file databases only), stopped with the last clone.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Writes handed to the writer so far: the checkpointer sleeps through ticks without one.
@@ -181,6 +182,7 @@ impl SqliteStore {
             code_use: GroupWriter::spawn(writer.clone()),
             refresh_touch: GroupWriter::spawn(writer.clone()),
             users: GroupWriter::spawn(reader.clone()),
+            grants: GroupWriter::spawn(reader.clone()),
             checkpointer: Some(Arc::new(Checkpointer::spawn(checkpoints, writes.clone()))),
             writes,
             writer,
@@ -214,6 +216,7 @@ impl SqliteStore {
             code_use: GroupWriter::spawn(pool.clone()),
             refresh_touch: GroupWriter::spawn(pool.clone()),
             users: GroupWriter::spawn(pool.clone()),
+            grants: GroupWriter::spawn(pool.clone()),
             checkpointer: None,
             writes: Arc::new(AtomicU64::new(0)),
             writer: pool.clone(),
@@ -273,6 +276,13 @@ impl SqliteStore {
         id: &str,
     ) -> Result<Option<writ_core::ports::StoredUser>, StoreError> {
         self.users.write(&self.reader, id.to_owned()).await
+    }
+
+    async fn read_grant(
+        &self,
+        id: &str,
+    ) -> Result<Option<writ_core::ports::StoredGrant>, StoreError> {
+        self.grants.write(&self.reader, id.to_owned()).await
     }
 
     async fn consume_code(

@@ -512,6 +512,35 @@ async fn grant_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.grant_get("g-old").await.unwrap(), Some(old));
 }
 
+/// Concurrent reads (grouped on SQLite) each get their own grant, as it is now: one revoked
+/// just before is read revoked, and an unknown id is missing.
+async fn concurrent_grant_reads_each_get_their_own_grant(store: Arc<dyn Store>) {
+    for i in 0..3 {
+        store
+            .grant_insert(&grant(&format!("g-{i}"), NOW + 86_400))
+            .await
+            .unwrap();
+    }
+    store.grant_revoke("g-2", NOW).await.unwrap();
+    let outcomes = race(RACERS, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let got = store.grant_get(&format!("g-{}", i % 4)).await.unwrap();
+            (i % 4, got)
+        }
+    })
+    .await;
+    for (i, got) in outcomes {
+        match got {
+            Some(g) => {
+                assert_eq!(g.id, format!("g-{i}"));
+                assert_eq!(g.revoked_at.is_some(), i == 2, "grant g-{i}");
+            }
+            None => assert_eq!(i, 3),
+        }
+    }
+}
+
 async fn code_round_trips_through_consumption(store: Arc<dyn Store>) {
     let c = code("c-1", "g-1", NOW + 60);
     store.code_insert(&c).await.unwrap();
@@ -1695,6 +1724,7 @@ macro_rules! all_rules {
             concurrent_interaction_writes_all_land,
             session_round_trips_put_replaces_and_delete_removes,
             grant_round_trips,
+            concurrent_grant_reads_each_get_their_own_grant,
             code_round_trips_through_consumption,
             refresh_token_round_trips_through_consumption,
             refresh_token_touch_extends_an_unused_token_only,

@@ -13,8 +13,9 @@
 //! the login page when its handle is too large to seal), replay-cache entries (`replay.rs`, a
 //! client assertion's `jti` and a DPoP proof's on every token request), the one-time uses of
 //! `/token` (`once.rs`: a code redeemed, a refresh token used without rotation), and what a
-//! token response leaves (`issued.rs`: its new refresh token and its grant's expiry); and one
-//! read, of a token response's user (`users.rs`, on a reader connection).
+//! token response leaves (`issued.rs`: its new refresh token and its grant's expiry); and two
+//! reads on a reader connection, of a token response's user and of a refresh's grant
+//! (`reads.rs`).
 //!
 //! Guarantees are those of a plain write: a call returns only after the transaction that
 //! holds its row has committed, with the outcome of its own row; rows of one round are applied
@@ -24,8 +25,8 @@
 pub(crate) mod interactions;
 pub(crate) mod issued;
 pub(crate) mod once;
+pub(crate) mod reads;
 pub(crate) mod replay;
-pub(crate) mod users;
 
 use std::future::Future;
 

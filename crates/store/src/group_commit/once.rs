@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::SqliteStore;
     use crate::group_commit::issued::Issued;
-    use crate::group_commit::users::UserRead;
+    use crate::group_commit::reads::{Grants, Read, Users};
     use writ_core::ports::{IssuedTokens, Payload, Store, StoredGrant, StoredUser};
 
     const NOW: UnixTime = 1_700_000_000;
@@ -301,7 +301,7 @@ mod tests {
             .await
             .unwrap();
         let ids = ["u-1".to_string(), "u-none".to_string(), "u-1".to_string()];
-        let got = UserRead::many(store.reader(), &ids.iter().collect::<Vec<_>>())
+        let got = Read::<Users>::many(store.reader(), &ids.iter().collect::<Vec<_>>())
             .await
             .unwrap();
         let names: Vec<Option<String>> = got.into_iter().map(|u| u.map(|u| u.username)).collect();
@@ -309,5 +309,12 @@ mod tests {
             names,
             vec![Some("alice".into()), None, Some("alice".into())]
         );
+
+        let ids = ["g-none".to_string(), "g".to_string(), "g".to_string()];
+        let got = Read::<Grants>::many(store.reader(), &ids.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let grants: Vec<Option<String>> = got.into_iter().map(|g| g.map(|g| g.id)).collect();
+        assert_eq!(grants, vec![None, Some("g".into()), Some("g".into())]);
     }
 }

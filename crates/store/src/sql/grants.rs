@@ -11,13 +11,21 @@ const INSERT: &str = "INSERT INTO grants (id, client_id, subject, created_at, ex
      VALUES ($1, $2, $3, $4, $5, $6)";
 const GET: &str = "SELECT id, client_id, subject, created_at, expires_at, \
      revoked_at FROM grants WHERE id = $1";
+/// [`GET`] for `n` ids at once (`$1..$n`): the grouped reader's.
+pub(crate) fn get_many_sql(n: usize) -> String {
+    format!(
+        "SELECT id, client_id, subject, created_at, expires_at, revoked_at FROM grants \
+         WHERE id IN ({})",
+        super::db::placeholders(n)
+    )
+}
 /// A grant's expiry only ever moves later.
 const EXTEND: &str = "UPDATE grants SET expires_at = $2 WHERE id = $1 AND expires_at < $2";
 /// The first revocation time is kept.
 const REVOKE: &str = "UPDATE grants SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
 
 #[derive(sqlx::FromRow)]
-struct GrantRow {
+pub(crate) struct GrantRow {
     id: String,
     client_id: String,
     subject: String,

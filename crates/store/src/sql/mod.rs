@@ -50,7 +50,8 @@ pub(crate) mod users;
 /// `async fn insert_replay(&self, namespace, key, expires_at, now) -> Result<bool, _>` and
 /// `async fn insert_replay_each(&self, entries, now) -> Result<Vec<bool>, _>` and
 /// `async fn write_issued(&self, &IssuedTokens)`, `async fn consume_code(&self, hash, now)`,
-/// `async fn touch_refresh(&self, hash, now, expires_at)` and `async fn read_user(&self, id)`
+/// `async fn touch_refresh(&self, hash, now, expires_at)`, `async fn read_user(&self, id)` and
+/// `async fn read_grant(&self, id)`
 /// (what each backend does its own way: SQLite groups them).
 macro_rules! impl_store {
     ($backend:ty, $db:ty) => {
@@ -196,7 +197,7 @@ macro_rules! impl_store {
                 }
 
                 async fn grant_get(&self, id: &str) -> Result<Option<StoredGrant>, StoreError> {
-                    grants::get(self, id).await
+                    self.read_grant(id).await
                 }
 
                 async fn grant_revoke(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
