@@ -95,6 +95,9 @@ server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 # Context switches of every thread of the server so far: each hand-off of a store call to a
 # SQLite connection's thread (and back) is a switch on the server's one core. Counted, not
 # timed, so it is steady where the machine's noise moves the CPU figures.
+# Read and write system calls of the server so far (/proc/PID/io: syscr + syscw): SQLite's
+# page reads and log writes among them.
+server_syscalls() { awk '/^sysc[rw]:/ {s += $2} END {print s + 0}' "/proc/$SERVER_PID/io"; }
 server_switches() {
     cat /proc/"$SERVER_PID"/task/*/status 2>/dev/null \
         | awk '/^(voluntary|nonvoluntary)_ctxt_switches/ {s += $2} END {print s + 0}'
@@ -124,7 +127,7 @@ for mode in $MODES; do
     start=$(token_ok)
     ok0=$start
     cpu0=$(server_cpu)
-    sw0=$(server_switches)
+    sw0=$(server_switches); sc0=$(server_syscalls)
     say "$mode: $DURATION at $CONNS connections"
     PERF_PID=
     if [ -n "${PERF:-}" ]; then
@@ -134,14 +137,14 @@ for mode in $MODES; do
     res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" "$((start + CONNS))" | grep '^RESULT ' | cut -c8-)
     ok1=$(token_ok)
     cpu1=$(server_cpu)
-    sw1=$(server_switches)
+    sw1=$(server_switches); sc1=$(server_syscalls)
     if [ -n "$PERF_PID" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
-    python3 - "$mode" "$res" "$ok0" "$ok1" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$sw0" "$sw1" >> "$RESULTS" <<'PY'
+    python3 - "$mode" "$res" "$ok0" "$ok1" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$sw0" "$sw1" "$sc0" "$sc1" >> "$RESULTS" <<'PY'
 import json, sys
-mode, res, ok0, ok1, cpu0, cpu1, hz, sw0, sw1 = sys.argv[1:]
+mode, res, ok0, ok1, cpu0, cpu1, hz, sw0, sw1, sc0, sc1 = sys.argv[1:]
 r = json.loads(res)
 r.update(mode=mode, server_ok=int(ok1) - int(ok0), server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz),
-         switches=int(sw1) - int(sw0))
+         switches=int(sw1) - int(sw0), syscalls=int(sc1) - int(sc0))
 print(json.dumps(r))
 PY
     stop_server
@@ -155,19 +158,20 @@ floor_run() { # mode requests-file
     # Past the lines the warm-up used (codes are good once).
     start=$(( $(echo "$warm" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') + CONNS ))
     cpu0=$(server_cpu)
-    sw0=$(server_switches)
+    sw0=$(server_switches); sc0=$(server_syscalls)
     say "$1: $DURATION at $CONNS connections"
     res=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$LUA" "http://$ADDR" -- "$file" "$start" \
         | grep '^RESULT ' | cut -c8-)
     cpu1=$(server_cpu)
-    sw1=$(server_switches)
-    python3 - "$1" "$res" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$sw0" "$sw1" >> "$RESULTS" <<'PY'
+    sw1=$(server_switches); sc1=$(server_syscalls)
+    python3 - "$1" "$res" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$sw0" "$sw1" "$sc0" "$sc1" >> "$RESULTS" <<'PY'
 import json, sys
-mode, res, cpu0, cpu1, hz, sw0, sw1 = sys.argv[1:]
+mode, res, cpu0, cpu1, hz, sw0, sw1, sc0, sc1 = sys.argv[1:]
 r = json.loads(res)
 # The floor keeps no counters: every response counts unless wrk saw an error status.
 r.update(mode=mode, server_ok=r["requests"] - r["errors_status"],
-         server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz), switches=int(sw1) - int(sw0))
+         server_cpu_s=(int(cpu1) - int(cpu0)) / int(hz), switches=int(sw1) - int(sw0),
+         syscalls=int(sc1) - int(sc0))
 print(json.dumps(r))
 PY
 }
@@ -204,8 +208,8 @@ import json, sys
 rows = {r["mode"]: r for r in map(json.loads, open(sys.argv[1]))}
 verify, id_alg, sign = float(sys.argv[2]), sys.argv[4], sys.argv[5]
 print(f"ID tokens: {id_alg}. One signature on this CPU (µs): {sign or '-'}\n")
-print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | thread switches/response | non-2xx | server ok |")
-print("|---|---|---|---|---|---|---|---|")
+print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | thread switches/response | system calls/response | non-2xx | server ok |")
+print("|---|---|---|---|---|---|---|---|---|")
 per = {}
 rate = lambda m: rows[m]["server_ok"] / (rows[m]["duration_us"] / 1e6)
 for mode in ("plain", "dpop", "code", "floor", "floor_code"):
@@ -214,8 +218,9 @@ for mode in ("plain", "dpop", "code", "floor", "floor_code"):
     r = rows[mode]
     per[mode] = r["server_cpu_s"] * 1e6 / max(r["server_ok"], 1)
     sw = f"{r['switches'] / max(r['server_ok'], 1):.2f}" if "switches" in r else "–"
+    sc = f"{r['syscalls'] / max(r['server_ok'], 1):.2f}" if "syscalls" in r else "–"
     print(f"| {mode} | {rate(mode):,.0f} | {r['latency_us']['p50']/1000:.2f} | {r['latency_us']['p99']/1000:.2f} "
-          f"| {per[mode]:.1f} | {sw} | {r['errors_status']} | {r['server_ok']} |")
+          f"| {per[mode]:.1f} | {sw} | {sc} | {r['errors_status']} | {r['server_ok']} |")
 if "plain" in per and "dpop" in per:
     delta = per["dpop"] - per["plain"]
     print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
