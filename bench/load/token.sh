@@ -18,7 +18,9 @@
 #
 # Reports, per mode, the responses/s (only 200s: wrk's non-2xx count must be 0 and the
 # server's writ_token_total{outcome="ok"} must match), p50/p99, the server's CPU µs per
-# response, and the difference DPoP makes, beside one ES256 parse + verify on the same CPU.
+# response, its thread switches and system calls per response (counts, steady where the
+# machine's noise moves the CPU figures), and the difference DPoP makes, beside one ES256
+# parse + verify on the same CPU.
 #
 # Knobs: WRIT (a writ binary to measure instead of the one built here: two builds compared in
 # turn on one machine), N (150000), N_CODES (codes for the code mode, $N; they must cover the warm-up and

@@ -5,7 +5,6 @@
 //! that a round of token responses hands one statement to a reader's thread instead of one
 //! each (each hand-off is a wake-up and a switch of threads on the server's core).
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use sqlx::SqlitePool;
@@ -18,7 +17,7 @@ use crate::backend;
 /// A table read by its primary key `id`, many ids in one statement.
 pub(crate) trait ById: Send + Sync + 'static {
     /// A row as selected.
-    type Row: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin;
+    type Row: for<'r> sqlx::FromRow<'r, SqliteRow> + Into<Self::Item> + Send + Unpin;
     /// What a caller gets.
     type Item: Clone + Send + 'static;
     /// What the log calls this read.
@@ -27,8 +26,8 @@ pub(crate) trait ById: Send + Sync + 'static {
     /// The `SELECT` of `n` ids (`$1..$n`).
     fn sql(n: usize) -> String;
 
-    /// The row's id and the caller's value.
-    fn item(row: Self::Row) -> (String, Self::Item);
+    /// The item's id.
+    fn id(item: &Self::Item) -> &str;
 }
 
 /// Reads of `K` by id ([`ById`]).
@@ -58,16 +57,22 @@ async fn read<K: ById>(
     for id in &distinct {
         query = query.bind(*id);
     }
-    let found: HashMap<String, K::Item> = query
+    let found: Vec<K::Item> = query
         .fetch_all(reader)
         .await
         .map_err(backend)?
         .into_iter()
-        .map(K::item)
+        .map(Into::into)
         .collect();
+    // At most MAX_ROWS rows: a linear search, as for the distinct ids.
     Ok(ids
         .iter()
-        .map(|id| found.get(id.as_str()).cloned())
+        .map(|id| {
+            found
+                .iter()
+                .find(|item| K::id(item) == id.as_str())
+                .cloned()
+        })
         .collect())
 }
 
@@ -83,9 +88,8 @@ impl ById for Users {
         crate::sql::users::get_many_sql(n)
     }
 
-    fn item(row: Self::Row) -> (String, StoredUser) {
-        let user = StoredUser::from(row);
-        (user.id.clone(), user)
+    fn id(user: &StoredUser) -> &str {
+        &user.id
     }
 }
 
@@ -101,8 +105,7 @@ impl ById for Grants {
         crate::sql::grants::get_many_sql(n)
     }
 
-    fn item(row: Self::Row) -> (String, StoredGrant) {
-        let grant = StoredGrant::from(row);
-        (grant.id.clone(), grant)
+    fn id(grant: &StoredGrant) -> &str {
+        &grant.id
     }
 }
