@@ -156,9 +156,10 @@ pub fn evaluate(
     let p = ctx.policy;
     let now = ctx.now;
     let skew = p.clock_skew;
-    let note = |s: String| -> Cow<'static, str> {
+    // The note is made only when asked for: the server's path formats nothing on success.
+    let note = |s: &dyn Fn() -> String| -> Cow<'static, str> {
         if verbose {
-            Cow::Owned(s)
+            Cow::Owned(s())
         } else {
             Cow::Borrowed("")
         }
@@ -170,8 +171,8 @@ pub fn evaluate(
     out.push((
         Check::Iss,
         match c.get("iss") {
-            Some(Value::String(s)) if s == want_iss => Ok(note(format!("iss is {want_iss}"))),
-            None if !ro.signed => Ok(note("no iss (unsigned object)".into())),
+            Some(Value::String(s)) if s == want_iss => Ok(note(&|| format!("iss is {want_iss}"))),
+            None if !ro.signed => Ok(note(&|| "no iss (unsigned object)".into())),
             None => Err(Refusal::new(
                 Check::Iss,
                 "the request object has no iss claim",
@@ -191,10 +192,10 @@ pub fn evaluate(
                 Check::Aud,
                 "the request object has no aud claim",
             )),
-            None => Ok(note("no aud (not required)".into())),
-            Some(Value::String(a)) if a == ctx.issuer => Ok(note(format!("aud is {a}"))),
+            None => Ok(note(&|| "no aud (not required)".into())),
+            Some(Value::String(a)) if a == ctx.issuer => Ok(note(&|| format!("aud is {a}"))),
             Some(Value::Array(list)) if list.iter().any(|a| a.as_str() == Some(ctx.issuer)) => {
-                Ok(note(format!("aud contains {}", ctx.issuer)))
+                Ok(note(&|| format!("aud contains {}", ctx.issuer)))
             }
             Some(_) => Err(Refusal::new(
                 Check::Aud,
@@ -215,15 +216,17 @@ pub fn evaluate(
                 Check::Exp,
                 "the request object has no exp claim",
             )),
-            Ok(None) => Ok(note("no exp (not required)".into())),
+            Ok(None) => Ok(note(&|| "no exp (not required)".into())),
             Ok(Some(e)) if e.saturating_add(skew) <= now => {
                 Err(Refusal::new(Check::Exp, "the request object has expired")
                     .detail(format!("exp {e}, now {now}, skew {skew}")))
             }
-            Ok(Some(e)) => Ok(note(format!(
-                "exp {e} is {}s after now {now} (clock_skew {skew}s)",
-                e - now
-            ))),
+            Ok(Some(e)) => Ok(note(&|| {
+                format!(
+                    "exp {e} is {}s after now {now} (clock_skew {skew}s)",
+                    e - now
+                )
+            })),
         },
     ));
 
@@ -235,7 +238,7 @@ pub fn evaluate(
                 Check::Nbf,
                 "the request object has no nbf claim",
             )),
-            Ok(None) => Ok(note("no nbf (not required)".into())),
+            Ok(None) => Ok(note(&|| "no nbf (not required)".into())),
             Ok(Some(n)) if n.saturating_sub(skew) > now => Err(Refusal::new(
                 Check::Nbf,
                 "the request object is not valid yet (nbf is in the future)",
@@ -251,11 +254,13 @@ pub fn evaluate(
                 )
                 .detail(format!("nbf {n}, now {now}, skew {skew}")))
             }
-            Ok(Some(n)) => Ok(note(format!(
-                "nbf {n} is {}s before now {now} (clock_skew {skew}s; at most {}s old)",
-                now - n,
-                p.max_lifetime
-            ))),
+            Ok(Some(n)) => Ok(note(&|| {
+                format!(
+                    "nbf {n} is {}s before now {now} (clock_skew {skew}s; at most {}s old)",
+                    now - n,
+                    p.max_lifetime
+                )
+            })),
         },
     ));
 
@@ -263,16 +268,18 @@ pub fn evaluate(
         Check::Iat,
         match &iat {
             Err(r) => Err(r.clone()),
-            Ok(None) => Ok(note("no iat".into())),
+            Ok(None) => Ok(note(&|| "no iat".into())),
             Ok(Some(i)) if i.saturating_sub(skew) > now => Err(Refusal::new(
                 Check::Iat,
                 "the request object iat is in the future",
             )
             .detail(format!("iat {i}, now {now}, skew {skew}"))),
-            Ok(Some(i)) => Ok(note(format!(
-                "iat {i} is {}s before now {now} (clock_skew {skew}s)",
-                now - i
-            ))),
+            Ok(Some(i)) => Ok(note(&|| {
+                format!(
+                    "iat {i} is {}s before now {now} (clock_skew {skew}s)",
+                    now - i
+                )
+            })),
         },
     ));
 
@@ -296,13 +303,12 @@ pub fn evaluate(
                         ),
                     ))
                 } else {
-                    Ok(note(format!(
-                        "exp − {from} = {life}s ≤ max_lifetime {}s",
-                        p.max_lifetime
-                    )))
+                    Ok(note(&|| {
+                        format!("exp − {from} = {life}s ≤ max_lifetime {}s", p.max_lifetime)
+                    }))
                 }
             }
-            _ => Ok(note("no exp, no lifetime to check".into())),
+            _ => Ok(note(&|| "no exp, no lifetime to check".into())),
         },
     ));
 
@@ -310,9 +316,9 @@ pub fn evaluate(
     out.push((
         Check::ClientId,
         match c.get("client_id") {
-            None => Ok(note("no client_id inside".into())),
+            None => Ok(note(&|| "no client_id inside".into())),
             Some(Value::String(s)) if s == ctx.query_client_id => {
-                Ok(note(format!("client_id is {s}")))
+                Ok(note(&|| format!("client_id is {s}")))
             }
             Some(_) => Err(Refusal::new(
                 Check::ClientId,
@@ -330,7 +336,7 @@ pub fn evaluate(
                 "the request object must not contain request or request_uri",
             ))
         } else {
-            Ok(note("no request or request_uri inside".into()))
+            Ok(note(&|| "no request or request_uri inside".into()))
         },
     ));
 
@@ -348,10 +354,9 @@ pub fn evaluate(
                     crate::authorize::params::printable_value(missing)
                 ),
             )),
-            None => Ok(note(format!(
-                "{} required claim(s) present",
-                p.required_claims.len()
-            ))),
+            None => Ok(note(&|| {
+                format!("{} required claim(s) present", p.required_claims.len())
+            })),
         },
     ));
 
@@ -360,12 +365,12 @@ pub fn evaluate(
     out.push((
         Check::Replay,
         match (p.replay, c.get("jti")) {
-            (ReplayPolicy::Off, _) => Ok(note("replay protection is off".into())),
+            (ReplayPolicy::Off, _) => Ok(note(&|| "replay protection is off".into())),
             (ReplayPolicy::RequireJti, None) => Err(Refusal::new(
                 Check::Replay,
                 "the request object must carry a jti",
             )),
-            (ReplayPolicy::JtiIfPresent, None) => Ok(note("no jti".into())),
+            (ReplayPolicy::JtiIfPresent, None) => Ok(note(&|| "no jti".into())),
             (_, Some(Value::String(j))) if !j.is_empty() && j.len() <= MAX_JTI_BYTES => {
                 let until = exp
                     .ok()
@@ -375,9 +380,9 @@ pub fn evaluate(
                     key: crate::secret::replay_key(ctx.client.id(), j),
                     expires_at: until.saturating_add(skew),
                 });
-                Ok(note(
-                    "jti present (checked against the replay cache)".into(),
-                ))
+                Ok(note(&|| {
+                    "jti present (checked against the replay cache)".into()
+                }))
             }
             (_, Some(_)) => Err(Refusal::new(
                 Check::Replay,
