@@ -51,8 +51,10 @@ pub fn decrypt(
     now: UnixTime,
 ) -> Result<DecryptedRequestObject, Refusal> {
     let transport = ro.transport();
-    // Written as a sum so that it is vectorised: this runs over every request object.
-    let dots: usize = ro.token().bytes().map(|b| usize::from(b == b'.')).sum();
+    // This runs over every request object: `split` finds each dot with `memchr`, where a
+    // byte-by-byte count cost ~5 instructions per byte (~3.5 k per request, issue 18). Past
+    // five parts the count no longer matters.
+    let dots = ro.token().split('.').take(6).count() - 1;
     match dots {
         2 => {
             if policy.requires_encryption(client) {
