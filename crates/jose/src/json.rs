@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{JoseError, Result, truncated};
@@ -78,13 +79,18 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let StrictValue(value) = map.next_value()?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "{DUPLICATE_PREFIX}{}",
-                    truncated(&key)
-                )));
+            // One walk of the map for both the check and the insert.
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(taken) => {
+                    return Err(de::Error::custom(format_args!(
+                        "{DUPLICATE_PREFIX}{}",
+                        truncated(taken.key())
+                    )));
+                }
             }
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
