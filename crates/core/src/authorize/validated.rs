@@ -212,10 +212,7 @@ pub fn check(
         prompt,
         login_hint,
         parameters: known_parameters(params),
-        trusted: trusted
-            .into_iter()
-            .filter(|k| AUTHORIZATION_PARAMETERS.contains(&k.as_str()))
-            .collect(),
+        trusted: known_names(trusted),
         request_object_values,
         transport,
         request_object,
@@ -261,6 +258,22 @@ fn known_parameters(mut params: BTreeMap<String, String>) -> BTreeMap<String, St
         k != "authorization_details" && AUTHORIZATION_PARAMETERS.contains(&k.as_str())
     });
     params
+}
+
+/// The names of `trusted` that are [`AUTHORIZATION_PARAMETERS`], in that list's order (a set:
+/// only whether a name is in it is read; in one order, it is sealed as one number, `wire`).
+fn known_names(trusted: Vec<String>) -> Vec<String> {
+    let mut known: Vec<(usize, String)> = trusted
+        .into_iter()
+        .filter_map(|k| {
+            AUTHORIZATION_PARAMETERS
+                .iter()
+                .position(|p| *p == k)
+                .map(|i| (i, k))
+        })
+        .collect();
+    known.sort_unstable_by_key(|(i, _)| *i);
+    known.into_iter().map(|(_, k)| k).collect()
 }
 
 /// RFC 9101 §10.5: a client (or server, or profile) that requires signed request objects
