@@ -8,7 +8,10 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use metrics::Counter;
+use std::sync::OnceLock;
 use writ_core::OAuthError;
+use writ_core::authorize::Transport;
 
 /// `GET /authorize`.
 pub async fn get(
@@ -46,20 +49,42 @@ async fn handle(
         Ok(next) => next,
         Err(e) => return Err(AuthorizeFailure::for_request(s, headers, params, e).await),
     };
-    metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok")
-        .increment(1);
+    accepted().increment(1);
     if let Some(transport) = next.request_object_transport {
-        metrics::counter!(
-            "writ_request_objects_total",
-            "outcome" => "accepted",
-            "reason" => "ok",
-            "transport" => transport.as_str()
-        )
-        .increment(1);
+        object_accepted(transport).increment(1);
     }
     let mut r = see_other(&next.location);
     if let Some(c) = next.set_session_cookie {
         set_session_cookie(&mut r, s.provider.settings.secure_cookies(), &c);
     }
     Ok(r)
+}
+
+/// `writ_authorize_total{outcome="interaction"}`, registered once and kept: a labelled
+/// `metrics::counter!` builds and looks up its key on every call (issue 18). The recorder is
+/// installed before the router serves (`crate::metrics_handle`).
+fn accepted() -> &'static Counter {
+    static KEPT: OnceLock<Counter> = OnceLock::new();
+    KEPT.get_or_init(
+        || metrics::counter!("writ_authorize_total", "outcome" => "interaction", "reason" => "ok"),
+    )
+}
+
+/// `writ_request_objects_total{outcome="accepted"}` per transport, kept as [`accepted`] is.
+fn object_accepted(transport: Transport) -> &'static Counter {
+    static KEPT: [OnceLock<Counter>; 4] = [const { OnceLock::new() }; 4];
+    let slot = match transport {
+        Transport::Query => 0,
+        Transport::ByValue => 1,
+        Transport::ByReference => 2,
+        Transport::Pushed => 3,
+    };
+    KEPT[slot].get_or_init(|| {
+        metrics::counter!(
+            "writ_request_objects_total",
+            "outcome" => "accepted",
+            "reason" => "ok",
+            "transport" => transport.as_str()
+        )
+    })
 }

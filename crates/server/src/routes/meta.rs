@@ -5,6 +5,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics::{Counter, Histogram};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
@@ -78,25 +80,67 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
 /// (SPEC §12). Labels are `&'static str` (the route table's patterns, the status code's own
 /// text), so recording allocates nothing.
 pub async fn observe(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| super::route_label(p.as_str()));
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(p) => super::route_index(p.as_str()).unwrap_or(OTHER_ROUTE),
+        None => UNMATCHED_ROUTE,
+    };
     let start = Instant::now();
     let resp = next.run(req).await;
     let code = resp.status();
-    let status: &'static str = STATUS_LABELS
+    let status = STATUS_LABELS
         .iter()
-        .find(|s| **s == code.as_str())
-        .copied()
-        .unwrap_or("other");
-    metrics::counter!("writ_http_responses_total", "route" => route, "status" => status)
-        .increment(1);
-    if matches!(route, "/authorize" | "/token" | "/par") {
-        metrics::histogram!("writ_request_duration_seconds", "route" => route)
-            .record(start.elapsed().as_secs_f64());
+        .position(|s| *s == code.as_str())
+        .unwrap_or(STATUS_LABELS.len());
+    response_counter(route, status).increment(1);
+    if let Some(latency) = latency_histogram(route) {
+        latency.record(start.elapsed().as_secs_f64());
     }
     resp
+}
+
+/// The route slot of a request no route of the table matched but a router did (a nested
+/// router's fallback): `route="other"`.
+const OTHER_ROUTE: usize = super::ROUTES.len();
+/// The route slot of a request no router matched: `route="unmatched"`.
+const UNMATCHED_ROUTE: usize = super::ROUTES.len() + 1;
+const ROUTE_SLOTS: usize = super::ROUTES.len() + 2;
+/// Statuses: those of [`STATUS_LABELS`], then `other`.
+const STATUS_SLOTS: usize = STATUS_LABELS.len() + 1;
+
+fn route_label(route: usize) -> &'static str {
+    match route {
+        UNMATCHED_ROUTE => "unmatched",
+        r => super::route_pattern(r),
+    }
+}
+
+/// `writ_http_responses_total{route, status}`, its handle registered on the first response
+/// of that route and status and kept (issue 18): `metrics::counter!` with labels builds and
+/// hashes its key and looks it up in the registry on every call, ~1.5 k instructions per
+/// response. The recorder is installed before the router serves (`crate::metrics_handle`,
+/// when the app state is made), so a kept handle is the recorder's.
+fn response_counter(route: usize, status: usize) -> &'static Counter {
+    static KEPT: [OnceLock<Counter>; ROUTE_SLOTS * STATUS_SLOTS] =
+        [const { OnceLock::new() }; ROUTE_SLOTS * STATUS_SLOTS];
+    let (route, status) = (route.min(ROUTE_SLOTS - 1), status.min(STATUS_SLOTS - 1));
+    KEPT[route * STATUS_SLOTS + status].get_or_init(|| {
+        let status = STATUS_LABELS.get(status).copied().unwrap_or("other");
+        metrics::counter!("writ_http_responses_total", "route" => route_label(route), "status" => status)
+    })
+}
+
+/// `writ_request_duration_seconds{route}` for the hot endpoints (`/authorize`, `/token`,
+/// `/par`), kept as [`response_counter`]'s handles are; `None` for other routes.
+fn latency_histogram(route: usize) -> Option<&'static Histogram> {
+    static KEPT: [OnceLock<Histogram>; ROUTE_SLOTS] = [const { OnceLock::new() }; ROUTE_SLOTS];
+    let label = route_label(route);
+    if !matches!(label, "/authorize" | "/token" | "/par") {
+        return None;
+    }
+    let slot = KEPT.get(route)?;
+    Some(
+        slot.get_or_init(|| metrics::histogram!("writ_request_duration_seconds", "route" => label)),
+    )
 }
 
 /// The statuses this server answers with, as labels; any other is counted as `other`.

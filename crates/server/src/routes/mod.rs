@@ -97,23 +97,29 @@ fn routes_where(keep: impl Fn(&str) -> bool) -> Router<AppState> {
         })
 }
 
-/// The metrics label of a matched route: its pattern in [`ROUTES`], without the issuer's path
-/// (a route nested under `/auth` is matched as `/auth/token`); the path-inserted metadata URL
-/// counts as the metadata.
-fn route_label(pattern: &str) -> &'static str {
-    let exact = ROUTES.iter().map(|(p, _)| *p).find(|p| *p == pattern);
+/// The metrics label of a matched route, as its index in [`ROUTES`]: its pattern there,
+/// without the issuer's path (a route nested under `/auth` is matched as `/auth/token`); the
+/// path-inserted metadata URL counts as the metadata. `None`: no route of the table.
+fn route_index(pattern: &str) -> Option<usize> {
+    let exact = ROUTES.iter().position(|(p, _)| *p == pattern);
     exact
         .or_else(|| {
             ROUTES
                 .iter()
-                .map(|(p, _)| *p)
-                .filter(|p| pattern.ends_with(p))
-                .max_by_key(|p| p.len())
+                .enumerate()
+                .filter(|(_, (p, _))| pattern.ends_with(p))
+                .max_by_key(|(_, (p, _))| p.len())
+                .map(|(i, _)| i)
         })
         .or_else(|| {
             pattern
                 .starts_with(OAUTH_METADATA)
-                .then_some(OAUTH_METADATA)
+                .then(|| ROUTES.iter().position(|(p, _)| *p == OAUTH_METADATA))
+                .flatten()
         })
-        .unwrap_or("other")
+}
+
+/// The label of [`ROUTES`]' route `i`.
+fn route_pattern(i: usize) -> &'static str {
+    ROUTES.get(i).map_or("other", |(p, _)| *p)
 }
