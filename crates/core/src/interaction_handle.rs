@@ -21,8 +21,8 @@
 //! A request whose handle would be longer than [`MAX_HANDLE_BYTES`] (a large request object)
 //! is stored as a row at `/authorize` instead, under a short random id, as before.
 
+use crate::compact::{Compact, Reader, Writer};
 use crate::ports::UnixTime;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use writ_jose::{DecryptionKey, DirA256GcmSealer, EncryptedJwe, GCM_IV_BYTES, JweAlg, JweEnc};
@@ -103,13 +103,6 @@ pub fn sealing_key(keys: &[SealingKey], now: UnixTime) -> Option<&SealingKey> {
         .or_else(|| newest(true, false))
 }
 
-#[derive(Serialize)]
-struct Payload<'a, T> {
-    id: &'a str,
-    exp: UnixTime,
-    i: &'a T,
-}
-
 #[derive(serde::Deserialize)]
 struct OwnedPayload<T> {
     id: String,
@@ -164,26 +157,32 @@ pub fn log_name(id: &str) -> String {
     }
 }
 
+/// The first byte of a payload in the compact form ([`crate::compact`]): the row id, `exp`,
+/// then the interaction. A payload that starts with `{` is the JSON form of earlier builds
+/// (`{"id","exp","i"}`), still opened.
+const COMPACT_FORM: u8 = 1;
+
 /// Seal `interaction` under `key` with the random `iv` (never reused: drawn for this handle),
 /// to be stored as `row_id` once it changes, valid until `expires_at`. `Ok(None)` when the
 /// handle would exceed [`MAX_HANDLE_BYTES`].
-pub fn seal<T: Serialize>(
+///
+/// The payload is the compact binary form, not JSON: a third fewer bytes to encrypt and
+/// encode into the `Location`, and no member names or escaping to write (issue 18).
+pub fn seal<T: Compact>(
     key: &SealingKey,
     row_id: &str,
     expires_at: UnixTime,
     interaction: &T,
     iv: &[u8; GCM_IV_BYTES],
 ) -> Result<Option<String>, HandleError> {
-    let mut payload = Vec::with_capacity(2048);
-    serde_json::to_writer(
-        &mut payload,
-        &Payload {
-            id: row_id,
-            exp: expires_at,
-            i: interaction,
-        },
-    )
-    .map_err(|e| HandleError::Seal(e.to_string()))?;
+    let mut w = Writer::new(Vec::with_capacity(1024));
+    w.u8(COMPACT_FORM);
+    w.str(row_id);
+    w.int(expires_at);
+    interaction
+        .write(&mut w)
+        .map_err(|e| HandleError::Seal(e.to_string()))?;
+    let mut payload = w.into_inner();
     if key.seal.sealed_len(payload.len()) > MAX_HANDLE_BYTES {
         return Ok(None);
     }
@@ -194,8 +193,27 @@ pub fn seal<T: Serialize>(
     Ok(Some(handle))
 }
 
+/// A decrypted payload: the compact form, or the JSON form of earlier builds.
+fn read_payload<T: Compact + DeserializeOwned>(
+    plain: &[u8],
+) -> Result<OwnedPayload<T>, HandleError> {
+    let invalid = |_| HandleError::Invalid("payload");
+    match plain.first() {
+        Some(&COMPACT_FORM) => {
+            let mut r = Reader::new(&plain[1..]);
+            let id = r.string().map_err(invalid)?;
+            let exp = r.int().map_err(invalid)?;
+            let i = T::read(&mut r).map_err(invalid)?;
+            r.end().map_err(invalid)?;
+            Ok(OwnedPayload { id, exp, i })
+        }
+        Some(b'{') => serde_json::from_slice(plain).map_err(|_| HandleError::Invalid("payload")),
+        _ => Err(HandleError::Invalid("payload")),
+    }
+}
+
 /// Open `handle` with one of `keys` (chosen by `kid`), refusing it at or after its `exp`.
-pub fn open<T: DeserializeOwned>(
+pub fn open<T: Compact + DeserializeOwned>(
     keys: &[SealingKey],
     handle: &str,
     now: UnixTime,
@@ -220,8 +238,7 @@ pub fn open<T: DeserializeOwned>(
     let plain = jwe
         .decrypt(&key.open)
         .map_err(|_| HandleError::Invalid("decryption"))?;
-    let p: OwnedPayload<T> =
-        serde_json::from_slice(plain.plaintext()).map_err(|_| HandleError::Invalid("payload"))?;
+    let p: OwnedPayload<T> = read_payload(plain.plaintext())?;
     if now >= p.exp {
         return Err(HandleError::Expired);
     }
@@ -242,6 +259,73 @@ mod tests {
 
     fn key(kid: &str, byte: u8, created_at: UnixTime) -> SealingKey {
         SealingKey::new(kid, &[byte; 32], created_at, true).unwrap()
+    }
+
+    // Compact forms of the plain values these tests seal.
+    impl Compact for Value {
+        fn write(&self, w: &mut Writer) -> Result<(), crate::compact::FormError> {
+            w.json(self)
+        }
+        fn read(r: &mut Reader<'_>) -> Result<Self, crate::compact::FormError> {
+            r.json()
+        }
+    }
+    impl Compact for String {
+        fn write(&self, w: &mut Writer) -> Result<(), crate::compact::FormError> {
+            w.str(self);
+            Ok(())
+        }
+        fn read(r: &mut Reader<'_>) -> Result<Self, crate::compact::FormError> {
+            r.string()
+        }
+    }
+    impl Compact for i32 {
+        fn write(&self, w: &mut Writer) -> Result<(), crate::compact::FormError> {
+            w.int(i64::from(*self));
+            Ok(())
+        }
+        fn read(r: &mut Reader<'_>) -> Result<Self, crate::compact::FormError> {
+            i32::try_from(r.int()?).map_err(|_| crate::compact::FormError("past i32"))
+        }
+    }
+
+    /// A handle of `payload` as sealed by `k` (any bytes: the JSON form of earlier builds,
+    /// a damaged compact form).
+    fn sealed_bytes(k: &SealingKey, payload: &[u8]) -> String {
+        k.seal.seal(&IV, &mut payload.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_handle_of_the_earlier_json_form_still_opens() {
+        let k = key("k1", 7, 0);
+        let h = sealed_bytes(&k, br#"{"id":"row-1","exp":1000,"i":"x"}"#);
+        let o: Opened<String> = open(std::slice::from_ref(&k), &h, 999).unwrap();
+        assert_eq!((o.row_id.as_str(), o.expires_at), ("row-1", 1_000));
+        assert_eq!(o.interaction, "x");
+    }
+
+    #[test]
+    fn a_damaged_compact_form_does_not_open() {
+        let k = key("k1", 7, 0);
+        let keys = std::slice::from_ref(&k);
+        let mut w = Writer::new(Vec::new());
+        w.u8(COMPACT_FORM);
+        w.str("row-1");
+        w.int(1_000);
+        "interaction".to_string().write(&mut w).unwrap();
+        let good = w.into_inner();
+        assert!(open::<String>(keys, &sealed_bytes(&k, &good), 0).is_ok());
+        // Every shorter payload, one with a byte more, and another form byte: refused, no panic.
+        for n in 0..good.len() {
+            let err = open::<String>(keys, &sealed_bytes(&k, &good[..n]), 0).unwrap_err();
+            assert_eq!(err, HandleError::Invalid("payload"), "{n} bytes");
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(open::<String>(keys, &sealed_bytes(&k, &longer), 0).is_err());
+        let mut other = good;
+        other[0] = 2;
+        assert!(open::<String>(keys, &sealed_bytes(&k, &other), 0).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod client_keys;
 pub mod clients;
+pub mod compact;
 pub mod discovery;
 pub mod dpop;
 pub mod error;

@@ -3,6 +3,7 @@
 //! browser it is bound to, and answering it once.
 
 use crate::authorize::ValidatedRequest;
+use crate::compact::{Compact, FormError, Reader, Writer};
 use crate::error::OAuthError;
 use crate::interaction_handle;
 use crate::ports::{InteractionRecord, Payload, Record, StoredInteraction, UnixTime};
@@ -51,6 +52,47 @@ pub struct Interaction {
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+/// The compact form sealed into an interaction's id (`crate::compact`).
+impl Compact for Interaction {
+    fn write(&self, w: &mut Writer) -> Result<(), FormError> {
+        self.request.write(w)?;
+        w.str(&self.session_id);
+        w.str(&self.csrf);
+        w.int(self.created_at);
+        match &self.login {
+            None => w.u8(0),
+            Some(l) => {
+                w.u8(1);
+                w.str(&l.user_id);
+                w.str(&l.username);
+                w.int(l.auth_time);
+            }
+        }
+        w.uint(u64::from(self.failed_logins));
+        Ok(())
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, FormError> {
+        Ok(Interaction {
+            request: ValidatedRequest::read(r)?,
+            session_id: r.string()?,
+            csrf: r.string()?,
+            created_at: r.int()?,
+            login: if r.flag()? {
+                Some(LoginState {
+                    user_id: r.string()?,
+                    username: r.string()?,
+                    auth_time: r.int()?,
+                })
+            } else {
+                None
+            },
+            failed_logins: u32::try_from(r.uint()?)
+                .map_err(|_| FormError("failed_logins past 32 bits"))?,
+        })
+    }
 }
 
 /// Where an interaction is kept once it changes.
