@@ -40,18 +40,10 @@ pub struct Interaction {
     pub csrf: String,
     /// Creation time.
     pub created_at: UnixTime,
-    /// Set after a successful login. (Left out while unset, as `failed_logins` while 0: every
-    /// `/authorize` seals a new interaction, and the sealed id is written, encrypted and encoded
-    /// on the hot path.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Set after a successful login.
     pub login: Option<LoginState>,
     /// Failed password attempts.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub failed_logins: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 /// The compact form sealed into an interaction's id (`crate::compact`).

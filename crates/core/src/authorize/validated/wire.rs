@@ -4,7 +4,11 @@
 //! value equal to its `parameters` entry is left out and its name listed in `same` (typed
 //! fields) or `same_claims` (request-object claims), and put back when read. Only exact
 //! equals are left out, so reading gives back exactly what was written; a form written before
-//! (every value present, no lists) reads as it always did.
+//! (every value present, name lists as strings) reads as it always did.
+//!
+//! One stored form ([`Out`]), written two ways: as JSON for rows, and in the compact binary
+//! form of [`crate::compact`] for the sealed interaction id, the one written on every
+//! `/authorize` (issue 18). Both are read back through the same checks (`TryFrom<Stored>`).
 
 use super::{AUTHORIZATION_PARAMETERS, ValidatedRequest};
 use crate::authorize::prompt::PromptRequest;
@@ -418,20 +422,19 @@ impl Compact for ValidatedRequest {
             None => w.u8(0),
             Some(claims) => {
                 w.u8(1);
-                let kept: Vec<(&String, &Value)> = claims.kept().collect();
-                w.uint(kept.len() as u64);
-                for (k, v) in kept {
+                w.uint(claims.same.iter().filter(|same| !**same).count() as u64);
+                for (k, v) in claims.kept() {
                     write_name(w, k);
-                    match v {
-                        Value::String(s) => {
+                    match (v, v.as_u64()) {
+                        (Value::String(s), _) => {
                             w.u8(0);
                             w.str(s);
                         }
-                        Value::Number(n) if n.is_u64() => {
+                        (_, Some(n)) => {
                             w.u8(1);
-                            w.uint(n.as_u64().unwrap_or_default());
+                            w.uint(n);
                         }
-                        other => {
+                        (other, None) => {
                             w.u8(2);
                             w.json(other)?;
                         }
@@ -440,6 +443,8 @@ impl Compact for ValidatedRequest {
             }
         }
         write_names(w, &o.same_claims);
+        // Exhaustive matches, here and for the key source: a new variant must be given a
+        // byte before this compiles.
         w.u8(match o.transport {
             Transport::Query => 0,
             Transport::ByValue => 1,
