@@ -312,3 +312,16 @@ fn check_pushed_if_required(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_names_keep_the_known_ones_in_the_known_order() {
+        let trusted = ["state", "x-custom", "client_id", "nonce"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(known_names(trusted), ["client_id", "nonce", "state"]);
+    }
+}
