@@ -20,6 +20,58 @@ pub fn token_text(random: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(random)
 }
 
+/// Hex digits of the time prefix of [`ordered_token`] and [`ordered_id`]: they last until the
+/// year 2527; later times are longer and still sort after.
+const TIME_DIGITS: usize = 11;
+
+/// Random bytes of a bearer secret (authorization code, refresh token): 256 bits.
+pub const SECRET_BYTES: usize = 32;
+
+/// Characters of [`SECRET_BYTES`] in base64url without padding.
+const SECRET_CHARS: usize = 43;
+
+/// A fresh bearer secret whose store key sorts by creation time: `millis`
+/// (`Clock::now_millis`) as 11 lowercase hex digits, then [`SECRET_BYTES`] random bytes
+/// (base64url; 54 characters in all, none of them a `.`, which marks a JWS). The random part
+/// alone makes it unguessable; the prefix only places its row ([`secret_key`]) next to the
+/// rows made just before it in the store's primary-key index, so that a group of inserts
+/// touches a page or two of the index instead of one page per row, and a code redeemed soon
+/// after it was issued is found in a page still cached. It says when the secret was made,
+/// which its holder knows anyway.
+pub fn ordered_token(millis: i64, rng: &dyn Rng) -> String {
+    ordered_id(millis, rng, SECRET_BYTES)
+}
+
+/// A fresh identifier that sorts by creation time: `millis` as 11 lowercase hex digits, then
+/// `bytes` random bytes (base64url).
+pub fn ordered_id(millis: i64, rng: &dyn Rng, bytes: usize) -> String {
+    format!(
+        "{:0width$x}{}",
+        millis.max(0),
+        random_token(rng, bytes),
+        width = TIME_DIGITS
+    )
+}
+
+/// How a bearer secret (authorization code, refresh token) is stored and looked up: its
+/// SHA-256 ([`hash_token`]), after its time prefix when it has the shape of an
+/// [`ordered_token`], so that keys sort as the secrets were made. A secret of the earlier
+/// form (43 characters) keeps the key it was stored under.
+pub fn secret_key(secret: &str) -> String {
+    let ordered = secret.len() == TIME_DIGITS + SECRET_CHARS
+        && secret.as_bytes()[..TIME_DIGITS]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+    if ordered {
+        let mut key = String::with_capacity(TIME_DIGITS + SECRET_CHARS);
+        key.push_str(&secret[..TIME_DIGITS]);
+        key.push_str(&hash_token(secret));
+        key
+    } else {
+        hash_token(secret)
+    }
+}
+
 /// SHA-256 of `value`, base64url without padding: how bearer secrets are stored and looked up.
 pub fn hash_token(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
@@ -55,6 +107,30 @@ mod tests {
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn ordered_tokens_key_by_time_then_hash() {
+        let rng = crate::testing::SeededRng::new(7);
+        let a = ordered_token(0x18f_0000_0001, &rng);
+        let b = ordered_token(0x18f_0000_0002, &rng);
+        assert_eq!(&a[..11], "18f00000001");
+        assert_eq!(a.len(), 54);
+        assert!(!a.contains('.'), "a `.` would make it look like a JWS");
+        let (ka, kb) = (secret_key(&a), secret_key(&b));
+        assert_eq!(ka, format!("18f00000001{}", hash_token(&a)));
+        assert!(ka < kb, "keys sort as the secrets were made");
+        // Secrets of the earlier form keep their key.
+        let old = random_token(&rng, SECRET_BYTES);
+        assert_eq!(secret_key(&old), hash_token(&old));
+        // Anything else of that length whose start is not lowercase hex is hashed whole.
+        let upper = format!("18F00000001{}", &a[11..]);
+        let short = &a[..53];
+        for odd in [upper.as_str(), short, "", "18f00000001"] {
+            assert_eq!(secret_key(odd), hash_token(odd), "{odd}");
+        }
+        assert!(ordered_id(0x18f_0000_0001, &rng, 16) < ordered_id(0x18f_0000_0002, &rng, 16));
+        assert!(ordered_id(-5, &rng, 16).starts_with("00000000000"));
     }
 
     #[test]

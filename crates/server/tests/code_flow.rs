@@ -18,6 +18,8 @@ struct Server {
     base: String,
     /// The private key of client `svc` (private_key_jwt).
     svc_key: writ_jose::SigningKey,
+    /// The embedded store's URL: a test may open a second handle on it.
+    store_url: String,
     _dir: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -65,9 +67,8 @@ async fn start() -> Server {
         ..Default::default()
     };
     let config = writ_server::config::load(Some(&file), &o).unwrap();
-    let store = writ_store::open(&writ_server::config::store_url(&config).unwrap())
-        .await
-        .unwrap();
+    let store_url = writ_server::config::store_url(&config).unwrap();
+    let store = writ_store::open(&store_url).await.unwrap();
     let provider = writ_server::build_provider(&config, store).await.unwrap();
     tokio::spawn(writ_server::serve(provider, listener));
     let http = reqwest::Client::builder()
@@ -78,6 +79,7 @@ async fn start() -> Server {
     Server {
         base,
         svc_key,
+        store_url,
         _dir: dir,
         http,
     }
@@ -310,6 +312,49 @@ async fn refresh_token_rotates_and_reuse_revokes_the_grant() {
     );
     let r = refresh(&s, t2["refresh_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Codes and refresh tokens begin with their creation time and are stored under that prefix
+/// and their hash (`secret::secret_key`); one made before that form (43 characters, stored
+/// under its hash alone) must still be found after an upgrade.
+#[tokio::test]
+async fn a_refresh_token_stored_before_time_ordered_keys_still_refreshes() {
+    use writ_core::ports::StoredRefreshToken;
+    use writ_core::secret::{hash_token, secret_key};
+    let s = start().await;
+    let q = get_code(&s, "web").await;
+    assert_eq!(
+        q["code"].len(),
+        54,
+        "11 hex digits of time, 43 of randomness"
+    );
+    let t: Value = redeem(&s, &q["code"], VERIFIER).await.json().await.unwrap();
+    let issued = t["refresh_token"].as_str().unwrap();
+    assert_eq!(issued.len(), 54);
+    // A second handle on the same database, as another node (or the previous build) would be.
+    let store = writ_store::open(&s.store_url).await.unwrap();
+    let row = store
+        .refresh_get_live(&secret_key(issued), now())
+        .await
+        .unwrap()
+        .expect("the issued token is stored under its time prefix and hash");
+    assert_eq!(&row.token_hash[..11], &issued[..11]);
+    let earlier = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    store
+        .refresh_insert(&StoredRefreshToken {
+            token_hash: hash_token(earlier),
+            grant_id: row.grant_id,
+            payload: row.payload,
+            expires_at: row.expires_at,
+        })
+        .await
+        .unwrap();
+    let r = refresh(&s, earlier).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Rotated: the earlier one is used up, and its successor has the new form.
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["refresh_token"].as_str().unwrap().len(), 54);
+    assert_eq!(refresh(&s, earlier).await.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

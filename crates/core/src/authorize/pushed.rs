@@ -16,13 +16,11 @@ use super::validated::ValidatedRequest;
 use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{Payload, PushedRecord, Record, Rng, Store, StoredPushedRequest, UnixTime};
-use crate::secret::{hash_token, random_token};
+use crate::secret::{ordered_token, secret_key};
 
-/// Random bytes in a reference: 256 bits, above the 128 that SPEC §6 asks for, so that a
-/// reference cannot be guessed (RFC 9126 §7.1).
-pub const REFERENCE_BYTES: usize = 32;
-
-/// Longest reference looked up (a real one is 43 characters); longer ones are refused
+/// Longest reference looked up (a real one is 54 characters: an [`ordered_token`], whose 256
+/// random bits are above the 128 that SPEC §6 asks for, so that a reference cannot be
+/// guessed, RFC 9126 §7.1; one made before that form is 43); longer ones are refused
 /// without touching the store.
 const MAX_REFERENCE_CHARS: usize = 128;
 
@@ -101,19 +99,20 @@ impl Admitted {
 }
 
 /// Store `request` (validated at `/par`, pushed by its client) for `lifetime` seconds and
-/// return its `request_uri`.
+/// return its `request_uri`. `millis` (`Clock::now_millis`) only orders the row among the
+/// others ([`ordered_token`]).
 pub async fn push(
     store: &dyn Store,
     rng: &dyn Rng,
     request: Admitted,
-    now: UnixTime,
+    (now, millis): (UnixTime, i64),
     lifetime: i64,
 ) -> Result<PushedAuthorizationResponse, OAuthError> {
     let Admitted { client_id, payload } = request;
-    let reference = random_token(rng, REFERENCE_BYTES);
+    let reference = ordered_token(millis, rng);
     store
         .pushed_request_insert(&StoredPushedRequest {
-            uri_hash: hash_token(&reference),
+            uri_hash: secret_key(&reference),
             client_id,
             payload,
             expires_at: now + lifetime,
@@ -147,7 +146,7 @@ pub async fn take(
     }
     // The one place a pushed request is consumed: atomically, once across every node.
     let row = store
-        .pushed_request_take(&hash_token(reference), client.id(), now)
+        .pushed_request_take(&secret_key(reference), client.id(), now)
         .await?
         .ok_or_else(unusable)?;
     let request = row

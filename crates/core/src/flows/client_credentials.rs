@@ -11,7 +11,7 @@ use crate::dpop::CheckedProof;
 use crate::error::OAuthError;
 use crate::ports::StoredGrant;
 use crate::provider::Provider;
-use crate::secret::random_token;
+use crate::secret::ordered_id;
 use std::sync::Arc;
 use writ_protocol::ErrorCode;
 
@@ -86,7 +86,7 @@ impl Provider {
             .map(|raw| authorization_details::check(&self.settings.rar, client, raw))
             .transpose()?;
         let now = self.clock.now();
-        let grant_id = random_token(self.rng.as_ref(), 16);
+        let grant_id = ordered_id(self.clock.now_millis(), self.rng.as_ref(), 16);
         self.store
             .grant_insert(&StoredGrant {
                 id: grant_id.clone(),

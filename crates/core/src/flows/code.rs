@@ -12,7 +12,7 @@ use crate::dpop::{self, CheckedProof, DpopCheck};
 use crate::error::OAuthError;
 use crate::ports::{CodeRecord, Payload, Record, StoredCode, StoredGrant, UnixTime};
 use crate::provider::Provider;
-use crate::secret::{hash_token, random_token};
+use crate::secret::{ordered_id, ordered_token, secret_key};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -55,7 +55,8 @@ impl Provider {
         login: &LoginState,
         now: UnixTime,
     ) -> Result<String, OAuthError> {
-        let grant_id = random_token(self.rng.as_ref(), 16);
+        let millis = self.clock.now_millis();
+        let grant_id = ordered_id(millis, self.rng.as_ref(), 16);
         let code_lifetime = self.settings.code_lifetime(client);
         self.store
             .grant_insert(&StoredGrant {
@@ -76,7 +77,7 @@ impl Provider {
                 revoked_at: None,
             })
             .await?;
-        let code = random_token(self.rng.as_ref(), 32);
+        let code = ordered_token(millis, self.rng.as_ref());
         let payload = CodePayload {
             client_id: request.client_id().to_string(),
             redirect_uri: request.redirect_uri().to_string(),
@@ -90,7 +91,7 @@ impl Provider {
         };
         self.store
             .code_insert(&StoredCode {
-                code_hash: hash_token(&code),
+                code_hash: secret_key(&code),
                 grant_id,
                 payload: Payload::encode(&payload)
                     .map_err(|e| OAuthError::server(e.to_string()))?,
@@ -116,7 +117,7 @@ impl Provider {
             authorization_details::check(&self.settings.rar, client, raw)?;
         }
         let now = self.clock.now();
-        let consumed = self.store.code_consume(&hash_token(code), now).await?;
+        let consumed = self.store.code_consume(&secret_key(code), now).await?;
         let stored = grant::consume_or_revoke(self, client, consumed, Reuse::CODE, now).await?;
         let p = stored
             .payload

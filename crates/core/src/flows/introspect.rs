@@ -17,7 +17,7 @@ use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::UnixTime;
 use crate::provider::Provider;
-use crate::secret::hash_token;
+use crate::secret::secret_key;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -149,7 +149,7 @@ impl Provider {
             };
         }
         let now = self.clock.now();
-        let Some(stored) = self.store.refresh_get_live(&hash_token(token), now).await? else {
+        let Some(stored) = self.store.refresh_get_live(&secret_key(token), now).await? else {
             return Ok(None);
         };
         let payload = stored

@@ -6,7 +6,7 @@ use crate::clients::Client;
 use crate::error::OAuthError;
 use crate::ports::{IssuedTokens, Payload, Record, RefreshRecord, StoredRefreshToken, UnixTime};
 use crate::provider::Provider;
-use crate::secret::{hash_token, random_token};
+use crate::secret::{ordered_token, random_token, secret_key};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -190,7 +190,7 @@ impl Provider {
             None
         };
         let refresh_token = (refresh == RefreshIssue::New && client.allows_grant("refresh_token"))
-            .then(|| random_token(self.rng.as_ref(), 32));
+            .then(|| ordered_token(self.clock.now_millis(), self.rng.as_ref()));
         let stored_refresh = match &refresh_token {
             Some(rt) => {
                 let payload = RefreshPayload {
@@ -204,7 +204,7 @@ impl Provider {
                     authorization_details: granted_details.map(<[Value]>::to_vec),
                 };
                 Some(StoredRefreshToken {
-                    token_hash: hash_token(rt),
+                    token_hash: secret_key(rt),
                     grant_id: grant_id.to_string(),
                     payload: Payload::encode(&payload)
                         .map_err(|e| OAuthError::server(e.to_string()))?,

@@ -86,7 +86,7 @@ impl Provider {
             self.store.as_ref(),
             self.rng.as_ref(),
             admitted,
-            now,
+            (now, self.clock.now_millis()),
             lifetime,
         )
         .await

@@ -13,7 +13,7 @@ use crate::clients::Client;
 use crate::dpop::{self, CheckedProof, DpopCheck};
 use crate::error::OAuthError;
 use crate::provider::Provider;
-use crate::secret::hash_token;
+use crate::secret::secret_key;
 use std::sync::Arc;
 use writ_protocol::ErrorCode;
 use writ_protocol::config::RefreshRotation;
@@ -37,13 +37,13 @@ impl Provider {
         let now = self.clock.now();
         let rotate = self.settings.refresh_rotation(client) == RefreshRotation::Rotate;
         let stored = if rotate {
-            let consumed = self.store.refresh_consume(&hash_token(token), now).await?;
+            let consumed = self.store.refresh_consume(&secret_key(token), now).await?;
             grant::consume_or_revoke(self, client, consumed, Reuse::REFRESH_TOKEN, now).await?
         } else {
             // Without rotation the token stays valid; its idle lifetime starts again.
             let until = now + self.settings.refresh_token_lifetime(client);
             self.store
-                .refresh_touch(&hash_token(token), now, until)
+                .refresh_touch(&secret_key(token), now, until)
                 .await?
                 .ok_or_else(|| invalid_grant(Reuse::REFRESH_TOKEN.missing))?
         };
