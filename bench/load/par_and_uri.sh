@@ -20,7 +20,8 @@
 # the server's CPU per unit, and the push's own cost beside the authorize that redeems it.
 #
 # Knobs: N (objects, 200000), DURATION (10s), WARMUP (2s), ALG (ES256), CACHED_URIS (500),
-# PORT (18080), HOST_PORT (18081), SERVER_CPU (0), LOAD_CPU (1), OUT, CARGO_TARGET_DIR.
+# PORT (18080), HOST_PORT (18081), SERVER_CPU (0), LOAD_CPU (1), OUT, CARGO_TARGET_DIR, WRIT (a
+# writ binary to measure instead of the one built here: two builds compared in turn).
 # Needs cargo, python3, taskset, curl, wrk. Traffic stays on 127.0.0.1. The request-object
 # host is plain http on loopback, so the config turns on allow_http and
 # allow_private_addresses (never do that in production).
@@ -58,7 +59,7 @@ say "results in $OUT"
 
 say "building (release)"
 cargo build --release -p writ-server --bin writ --example gen_ros --example ro_host --example par_load >&2
-WRIT="$TARGET/release/writ"
+WRIT=${WRIT:-$TARGET/release/writ}
 EX="$TARGET/release/examples"
 
 say "generating $N $ALG request objects"
