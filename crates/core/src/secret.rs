@@ -28,7 +28,7 @@ const TIME_DIGITS: usize = 11;
 pub const SECRET_BYTES: usize = 32;
 
 /// Characters of [`SECRET_BYTES`] in base64url without padding.
-const SECRET_CHARS: usize = 43;
+const SECRET_CHARS: usize = (SECRET_BYTES * 4).div_ceil(3);
 
 /// A fresh bearer secret whose store key sorts by creation time: `millis`
 /// (`Clock::now_millis`) as 11 lowercase hex digits, then [`SECRET_BYTES`] random bytes
@@ -45,12 +45,20 @@ pub fn ordered_token(millis: i64, rng: &dyn Rng) -> String {
 /// A fresh identifier that sorts by creation time: `millis` as 11 lowercase hex digits, then
 /// `bytes` random bytes (base64url).
 pub fn ordered_id(millis: i64, rng: &dyn Rng, bytes: usize) -> String {
-    format!(
-        "{:0width$x}{}",
-        millis.max(0),
-        random_token(rng, bytes),
-        width = TIME_DIGITS
-    )
+    let mut buf = vec![0u8; bytes];
+    rng.fill(&mut buf);
+    ordered_text(millis, &buf)
+}
+
+/// Random bytes drawn earlier as an identifier that sorts by creation time, as
+/// [`ordered_id`] makes: `millis` as 11 lowercase hex digits, then the bytes (base64url).
+pub fn ordered_text(millis: i64, random: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(TIME_DIGITS + random.len().div_ceil(3) * 4);
+    // Writing into a String cannot fail.
+    let _ = write!(text, "{:0width$x}", millis.max(0), width = TIME_DIGITS);
+    URL_SAFE_NO_PAD.encode_string(random, &mut text);
+    text
 }
 
 /// How a bearer secret (authorization code, refresh token) is stored and looked up: its
@@ -65,7 +73,10 @@ pub fn secret_key(secret: &str) -> String {
     if ordered {
         let mut key = String::with_capacity(TIME_DIGITS + SECRET_CHARS);
         key.push_str(&secret[..TIME_DIGITS]);
-        key.push_str(&hash_token(secret));
+        URL_SAFE_NO_PAD.encode_string(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes()),
+            &mut key,
+        );
         key
     } else {
         hash_token(secret)

@@ -105,7 +105,8 @@ pub async fn push(
     store: &dyn Store,
     rng: &dyn Rng,
     request: Admitted,
-    (now, millis): (UnixTime, i64),
+    now: UnixTime,
+    millis: i64,
     lifetime: i64,
 ) -> Result<PushedAuthorizationResponse, OAuthError> {
     let Admitted { client_id, payload } = request;

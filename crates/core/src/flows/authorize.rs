@@ -11,7 +11,7 @@ use crate::interaction_handle;
 use crate::ports::Rng;
 use crate::provider::Provider;
 use crate::response::AuthorizeError;
-use crate::secret::{hash_token, token_text};
+use crate::secret::{hash_token, ordered_text, token_text};
 use writ_jose::GCM_IV_BYTES;
 use writ_protocol::ErrorCode;
 
@@ -22,9 +22,7 @@ use writ_protocol::ErrorCode;
 /// part alone makes the id unique and unguessable. `millis` (`Clock::now_millis`) takes
 /// part in no rule: the expiry is stored on the row.
 fn new_interaction_id(millis: i64, random: &[u8; 24]) -> String {
-    let millis = millis.max(0);
-    // 11 hex digits last until the year 2527; later ones are longer and still sort after.
-    format!("{millis:011x}{}", token_text(random))
+    ordered_text(millis, random)
 }
 
 /// The random values of a new interaction, drawn at once (one call into the generator, not

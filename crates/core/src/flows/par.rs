@@ -86,7 +86,8 @@ impl Provider {
             self.store.as_ref(),
             self.rng.as_ref(),
             admitted,
-            (now, self.clock.now_millis()),
+            now,
+            self.clock.now_millis(),
             lifetime,
         )
         .await
