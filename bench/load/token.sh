@@ -35,7 +35,10 @@
 # after Writ, bench/token-floor runs on the same core and port with the plain mode's very
 # requests (and, for the code mode, the code mode's: the same codes, consumed once in the
 # floor's own SQLite): one assertion verify, the grant's one write in SQLite, two ES256
-# signatures, and nothing else; built in FLOOR_TARGET, default ${TMPDIR:-/tmp}/writ-token-floor-target), PERF (set: `perf record -g` of the server during each
+# signatures, and nothing else; with mode `dpop`, also `floor_dpop`: the dpop mode's very
+# requests, where the floor adds to each the proof's ES256 signature verified with the key of
+# its header (parsed once and kept) and nothing else, so that its DPoP increment is the price
+# of "one signature verify" inside a server under load; built in FLOOR_TARGET, default ${TMPDIR:-/tmp}/writ-token-floor-target), PERF (set: `perf record -g` of the server during each
 # measured run, to $OUT/perf-<mode>.data; the figures then include perf's own overhead). Needs cargo, python3, taskset, curl, wrk (installed
 # with apt-get when missing and root).
 set -euo pipefail
@@ -201,6 +204,9 @@ PY
     SERVER_PID=$!
     for _ in $(seq 300); do curl -s -o /dev/null "http://$ADDR/token" && break; sleep 0.1; done
     [ -s "$OUT/refresh_token.txt" ] && floor_run floor "$OUT/plain.txt"
+    case " $MODES " in
+        *" dpop "*) [ -s "$OUT/refresh_token.txt" ] && floor_run floor_dpop "$OUT/dpop.txt" ;;
+    esac
     [ -s "$OUT/codes.txt" ] && floor_run floor_code "$OUT/code.txt"
     stop_server || true # the floor ends by the signal: not a failure
 fi
@@ -214,7 +220,7 @@ print(f"| mode | responses/s | p50 ms | p99 ms | server CPU µs/response | threa
 print("|---|---|---|---|---|---|---|---|---|")
 per = {}
 rate = lambda m: rows[m]["server_ok"] / (rows[m]["duration_us"] / 1e6)
-for mode in ("plain", "dpop", "code", "floor", "floor_code"):
+for mode in ("plain", "dpop", "code", "floor", "floor_dpop", "floor_code"):
     if mode not in rows:
         continue
     r = rows[mode]
@@ -227,6 +233,13 @@ if "plain" in per and "dpop" in per:
     delta = per["dpop"] - per["plain"]
     print(f"\nDPoP costs {delta:.1f} µs of server CPU per response; one ES256 parse + verify is "
           f"{verify:.1f} µs here (goal: at most {verify * 1.1:.1f} µs).")
+if "floor" in per and "floor_dpop" in per:
+    delta = per["floor_dpop"] - per["floor"]
+    print(f"\nThe token floor's proof (its signature verified, nothing else) costs it {delta:.1f} µs "
+          f"per response: {delta / verify:.2f} × the one parse + verify of {verify:.1f} µs.")
+for m in ("floor_dpop",):
+    if m in rows and rows[m]["errors_status"]:
+        print(f"NOT VALID: {m} answered {rows[m]['errors_status']} non-2xx responses.")
 for writ, floor, grant in (("plain", "floor", "refresh_token"), ("code", "floor_code", "authorization_code")):
     if writ in rows and floor in rows:
         print(f"\n{grant}: Writ against the token floor: {rate(writ):,.0f} / {rate(floor):,.0f} "

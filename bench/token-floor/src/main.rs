@@ -6,6 +6,14 @@
 //! one key made at start); answer the JSON. No client registry, no replay cache for the
 //! assertion's `jti`, no grant record, no audit, no metrics.
 //!
+//! With a `DPoP` header (issue 14, deliverable 8: `bench/load/token.sh`'s mode `floor_dpop`),
+//! one thing more, the least a DPoP check can do: split and decode the proof, parse its header
+//! as JSON, take the P-256 key of its `jwk` (parsed once per key and kept, as the assertion's
+//! is) and verify the proof's ES256 signature with it. No claim of the proof is checked, no
+//! `jti` is stored, nothing is bound: what this adds per response is the price of "one
+//! signature verify" inside a server under load, beside the generator's yardstick measured in
+//! a tight loop.
+//!
 //! ```text
 //! token-floor ADDR ISSUER CLIENT_ID CLIENT_JWK_FILE DB_FILE [REFRESH_TOKEN]
 //! ```
@@ -15,14 +23,15 @@
 //! Codes are read from standard input, one per line, before it listens.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, ParsedPublicKey,
     UnparsedPublicKey,
 };
 use base64::Engine as _;
@@ -44,7 +53,12 @@ struct Floor {
     rng: SystemRandom,
     db: SqlitePool,
     refresh_hash: Option<String>,
+    /// DPoP keys seen, by their uncompressed point (at most [`MAX_PROOF_KEYS`]).
+    proof_keys: Mutex<HashMap<Vec<u8>, Arc<ParsedPublicKey>>>,
 }
+
+/// Proof keys kept at once; the map is emptied when full (one key per client in the bench).
+const MAX_PROOF_KEYS: usize = 1024;
 
 fn now() -> i64 {
     SystemTime::now()
@@ -70,28 +84,46 @@ fn ec_point(jwk: &Value) -> Result<Vec<u8>, String> {
     Ok(point)
 }
 
-impl Floor {
-    /// RFC 7523 §3, as little as a server can check.
-    fn check_assertion(&self, assertion: &str) -> Result<(), &'static str> {
-        let mut parts = assertion.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err("assertion is not a compact JWS");
-        };
-        let header: Value = B64
+/// A compact JWS cut in three: its header parsed as JSON, the signing input, the signature and
+/// the payload still encoded.
+struct Jws<'a> {
+    header: Value,
+    signing_input: &'a [u8],
+    signature: Vec<u8>,
+    payload: &'a str,
+}
+
+fn split_jws(jws: &str) -> Result<Jws<'_>, &'static str> {
+    let mut parts = jws.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a compact JWS");
+    };
+    Ok(Jws {
+        header: B64
             .decode(h)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or("assertion header")?;
-        if header["alg"] != "ES256" {
+            .ok_or("header")?,
+        signing_input: &jws.as_bytes()[..h.len() + 1 + p.len()],
+        signature: B64.decode(s).map_err(|_| "signature encoding")?,
+        payload: p,
+    })
+}
+
+impl Floor {
+    /// RFC 7523 §3, as little as a server can check.
+    fn check_assertion(&self, assertion: &str) -> Result<(), &'static str> {
+        let jws = split_jws(assertion)?;
+        if jws.header["alg"] != "ES256" {
             return Err("assertion alg");
         }
-        let sig = B64.decode(s).map_err(|_| "assertion signature encoding")?;
         self.client_key
-            .verify(&assertion.as_bytes()[..h.len() + 1 + p.len()], &sig)
+            .verify(jws.signing_input, &jws.signature)
             .map_err(|_| "assertion signature")?;
         let claims: Value = B64
-            .decode(p)
+            .decode(jws.payload)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or("assertion claims")?;
@@ -99,10 +131,40 @@ impl Floor {
         if claims["iss"] != id || claims["sub"] != id || claims["aud"] != self.issuer.as_str() {
             return Err("assertion iss, sub or aud");
         }
-        if claims["exp"].as_i64().is_none_or(|exp| exp <= now()) || claims["jti"].as_str().is_none() {
+        if claims["exp"].as_i64().is_none_or(|exp| exp <= now()) || claims["jti"].as_str().is_none()
+        {
             return Err("assertion exp or jti");
         }
         Ok(())
+    }
+
+    /// A DPoP proof's signature by the key of its own header (RFC 9449 §4.3 steps 5-7's
+    /// signature part only), the key parsed on first sight and kept.
+    fn check_proof(&self, proof: &str) -> Result<(), &'static str> {
+        let jws = split_jws(proof)?;
+        if jws.header["alg"] != "ES256" || jws.header["typ"] != "dpop+jwt" {
+            return Err("proof alg or typ");
+        }
+        let point = ec_point(&jws.header["jwk"]).map_err(|_| "proof jwk")?;
+        let key = {
+            let mut keys = self.proof_keys.lock().map_err(|_| "proof keys")?;
+            match keys.get(&point) {
+                Some(k) => Arc::clone(k),
+                None => {
+                    let k = Arc::new(
+                        ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+                            .map_err(|_| "proof jwk")?,
+                    );
+                    if keys.len() >= MAX_PROOF_KEYS {
+                        keys.clear();
+                    }
+                    keys.insert(point, Arc::clone(&k));
+                    k
+                }
+            }
+        };
+        key.verify_sig(jws.signing_input, &jws.signature)
+            .map_err(|_| "proof signature")
     }
 
     fn sign(&self, claims: &Value) -> Result<String, &'static str> {
@@ -116,8 +178,15 @@ impl Floor {
         Ok(format!("{input}.{}", B64.encode(sig.as_ref())))
     }
 
-    async fn token(&self, form: &[u8]) -> Result<Value, (StatusCode, &'static str)> {
+    async fn token(
+        &self,
+        form: &[u8],
+        proof: Option<&str>,
+    ) -> Result<Value, (StatusCode, &'static str)> {
         let bad = |e| (StatusCode::BAD_REQUEST, e);
+        if let Some(proof) = proof {
+            self.check_proof(proof).map_err(bad)?;
+        }
         let mut grant_type = None;
         let mut grant = None;
         let mut assertion = None;
@@ -130,7 +199,8 @@ impl Floor {
             }
         }
         let assertion = assertion.ok_or(bad("no client_assertion"))?;
-        self.check_assertion(&assertion).map_err(|e| (StatusCode::UNAUTHORIZED, e))?;
+        self.check_assertion(&assertion)
+            .map_err(|e| (StatusCode::UNAUTHORIZED, e))?;
         let grant = grant.ok_or(bad("no code or refresh_token"))?;
         let t = now();
         let grant_hash = hash(&grant);
@@ -142,12 +212,14 @@ impl Floor {
                     .await
             }
             Some("refresh_token") if self.refresh_hash.as_deref() == Some(grant_hash.as_str()) => {
-                sqlx::query("UPDATE refresh SET expires_at = ?1 WHERE hash = ?2 AND expires_at > ?3")
-                    .bind(t + 86_400)
-                    .bind(&grant_hash)
-                    .bind(t)
-                    .execute(&self.db)
-                    .await
+                sqlx::query(
+                    "UPDATE refresh SET expires_at = ?1 WHERE hash = ?2 AND expires_at > ?3",
+                )
+                .bind(t + 86_400)
+                .bind(&grant_hash)
+                .bind(t)
+                .execute(&self.db)
+                .await
             }
             _ => return Err(bad("invalid_grant")),
         }
@@ -157,34 +229,60 @@ impl Floor {
         }
         let id = self.client_id.as_str();
         let access = self
-            .sign(&json!({ "iss": self.issuer, "sub": "alice", "client_id": id, "aud": self.issuer,
-                "iat": t, "exp": t + 300, "scope": "openid profile" }))
+            .sign(
+                &json!({ "iss": self.issuer, "sub": "alice", "client_id": id, "aud": self.issuer,
+                "iat": t, "exp": t + 300, "scope": "openid profile" }),
+            )
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?;
         let id_token = self
-            .sign(&json!({ "iss": self.issuer, "sub": "alice", "aud": id, "iat": t,
-                "exp": t + 300, "auth_time": t }))
+            .sign(
+                &json!({ "iss": self.issuer, "sub": "alice", "aud": id, "iat": t,
+                "exp": t + 300, "auth_time": t }),
+            )
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?;
-        Ok(json!({ "access_token": access, "token_type": "Bearer", "expires_in": 300,
-            "id_token": id_token, "scope": "openid profile" }))
+        Ok(
+            json!({ "access_token": access, "token_type": "Bearer", "expires_in": 300,
+            "id_token": id_token, "scope": "openid profile" }),
+        )
     }
 }
 
-async fn handle(floor: Arc<Floor>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    floor: Arc<Floor>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let answer = |status: StatusCode, body: String| {
         let mut r = Response::new(Full::new(Bytes::from(body)));
         *r.status_mut() = status;
-        r.headers_mut()
-            .insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
         Ok(r)
     };
     if req.uri().path() != "/token" {
         return answer(StatusCode::NOT_FOUND, "{}".into());
     }
+    let proof = match req.headers().get("dpop").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v.to_owned()),
+        Some(Err(_)) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                r#"{"error":"invalid_dpop_proof"}"#.into(),
+            );
+        }
+    };
     let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return answer(StatusCode::BAD_REQUEST, r#"{"error":"invalid_request"}"#.into()),
+        Err(_) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                r#"{"error":"invalid_request"}"#.into(),
+            );
+        }
     };
-    match floor.token(&body).await {
+    match floor.token(&body, proof.as_deref()).await {
         Ok(v) => answer(StatusCode::OK, v.to_string()),
         Err((status, why)) => answer(status, json!({ "error": why }).to_string()),
     }
@@ -221,7 +319,10 @@ fn main() -> Result<(), String> {
             "CREATE TABLE codes (hash TEXT PRIMARY KEY, used INTEGER NOT NULL)",
             "CREATE TABLE refresh (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
         ] {
-            sqlx::query(ddl).execute(&db).await.map_err(|e| e.to_string())?;
+            sqlx::query(ddl)
+                .execute(&db)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         let mut tx = db.begin().await.map_err(|e| e.to_string())?;
         for code in &codes {
@@ -252,17 +353,21 @@ fn main() -> Result<(), String> {
             rng,
             db,
             refresh_hash,
+            proof_keys: Mutex::new(HashMap::new()),
         });
         let listener = tokio::net::TcpListener::bind(addr.as_str())
             .await
             .map_err(|e| e.to_string())?;
         eprintln!("token-floor: {} codes, listening on {addr}", codes.len());
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let floor = Arc::clone(&floor);
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handle(Arc::clone(&floor), req));
+                let service =
+                    hyper::service::service_fn(move |req| handle(Arc::clone(&floor), req));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
