@@ -2,14 +2,16 @@
 # How much work beyond the floor's can a server do per /authorize and still reach a given share
 # of the floor's throughput, on this machine? (issue 18)
 #
-#   OUT=/tmp/authA bench/load/floor_budget.sh     # OUT: a directory bench/load/run.sh filled
+#   bench/load/floor_budget.sh                  # makes its own request objects
+#   OUT=/tmp/authA bench/load/floor_budget.sh     # or reuses those of a run.sh run in OUT
 #
 # The floor of ../shared/bench/floor is copied to a temporary directory and, in the copy only,
 # told to spin for FLOOR_SPIN_NS nanoseconds after its verify and checks, before it answers the
 # 303: a server that does exactly the floor's work plus that many nanoseconds of its own, with no
 # cache pollution, no allocation and no extra bytes. That copy then runs, per algorithm and per
-# spin, on the server's core under the same wrk and with the same request objects as run.sh
-# (its $OUT/urls-ALG.txt), and the table gives the throughput as a share of the spin-0 run, the
+# spin, on the server's core under the same wrk and with the same kind of request objects as
+# run.sh (its $OUT/urls-ALG.txt: reused when younger than 45 minutes, since they expire after
+# an hour; otherwise made here with run.sh's generator, gen_ros), and the table gives the throughput as a share of the spin-0 run, the
 # server's CPU per request (every thread, /proc/PID/stat) and the interrupts that woke wrk's core
 # per response (/proc/interrupts, RES + CAL of $LOAD_CPU).
 #
@@ -17,15 +19,18 @@
 # VM exit, and a slower server finds wrk asleep more often, so every microsecond of its own work
 # costs more than a microsecond. The spin shows that multiplier without any server of ours.
 #
-# Knobs (environment): OUT (required), ALGS ("RS256 ES256 EdDSA"), SPINS in ns ("0 5000 10000
+# Knobs (environment): OUT (a new directory under ${TMPDIR:-/tmp} unless given), N (request
+# objects per algorithm when they are made here, 60000), ALGS ("RS256 ES256 EdDSA"), SPINS in ns ("0 5000 10000
 # 15000 20000"), DURATION (6s), WARMUP (2s), CONNS (64), SERVER_CPU (0), LOAD_CPU (1),
 # FLOOR (../shared/bench/floor), FLOOR_PORT (18081), WRIT_ISSUER (http://127.0.0.1:18080: the
-# `aud` of run.sh's request objects), BUILD_DIR (${TMPDIR:-/tmp}/writ-floor-budget).
+# `aud` of run.sh's request objects), CARGO_TARGET_DIR (as for cargo), BUILD_DIR (${TMPDIR:-/tmp}/writ-floor-budget).
 # Needs what run.sh needs. Not part of `cargo test` or CI.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-: "${OUT:?set OUT to a directory that bench/load/run.sh filled}"
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/writ-budget.XXXXXX")}
+N=${N:-60000}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 ALGS=${ALGS:-"RS256 ES256 EdDSA"}
 SPINS=${SPINS:-"0 5000 10000 15000 20000"}
 DURATION=${DURATION:-6s}
@@ -43,10 +48,18 @@ LUA="$ROOT/bench/load/authorize.lua"
 . "$ROOT/bench/load/tools.sh"
 say() { printf '\n== %s\n' "$*" >&2; }
 
-for alg in $ALGS; do
-    [ -s "$OUT/urls-$alg.txt" ] || { echo "no $OUT/urls-$alg.txt: run bench/load/run.sh with OUT=$OUT first" >&2; exit 1; }
-done
 [ -f "$FLOOR/src/bin/floor.rs" ] || { echo "no floor at $FLOOR" >&2; exit 1; }
+mkdir -p "$OUT"
+fresh=1
+for alg in $ALGS; do
+    [ -n "$(find "$OUT/urls-$alg.txt" -mmin -45 2>/dev/null)" ] || fresh=0
+done
+if [ $fresh = 0 ]; then
+    say "making $N request objects per algorithm in $OUT (gen_ros, signed with the floor's fixture keys)"
+    cargo build --release -p writ-server --example gen_ros >&2
+    "$TARGET/release/examples/gen_ros" "$OUT" "${WRIT_ISSUER#http://}" "$N" "$(echo "$ALGS" | tr ' ' ',')" \
+        "$FLOOR/fixtures" >&2
+fi
 
 say "copying the floor to $BUILD_DIR/src and adding FLOOR_SPIN_NS"
 rm -rf "$BUILD_DIR/src"
