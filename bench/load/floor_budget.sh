@@ -13,7 +13,7 @@
 # run.sh (its $OUT/urls-ALG.txt: reused when younger than 45 minutes, since they expire after
 # an hour; otherwise made here with run.sh's generator, gen_ros), and the table gives the throughput as a share of the spin-0 run, the
 # server's CPU per request (every thread, /proc/PID/stat) and the interrupts that woke wrk's core
-# per response (/proc/interrupts, RES + CAL of $LOAD_CPU).
+# per response (/proc/interrupts, RES + CAL of $LOAD_CPU), in $OUT/budget-<time>.md.
 #
 # Why it matters: in a VM each response that wakes wrk from its sleep costs the server's core a
 # VM exit, and a slower server finds wrk asleep more often, so every microsecond of its own work
@@ -56,8 +56,10 @@ for alg in $ALGS; do
 done
 if [ $fresh = 0 ]; then
     say "making $N request objects per algorithm in $OUT (gen_ros, signed with the floor's fixture keys)"
-    cargo build --release -p writ-server --example gen_ros >&2
-    "$TARGET/release/examples/gen_ros" "$OUT" "${WRIT_ISSUER#http://}" "$N" "$(echo "$ALGS" | tr ' ' ',')" \
+    cargo build --release --manifest-path "$ROOT/Cargo.toml" -p writ-server --example gen_ros >&2
+    # gen_ros takes the issuer's address (host:port) and writes http://ADDR as the `aud`.
+    addr=${WRIT_ISSUER#*://}
+    "$TARGET/release/examples/gen_ros" "$OUT" "${addr%%/*}" "$N" "$(echo "$ALGS" | tr ' ' ',')" \
         "$FLOOR/fixtures" >&2
 fi
 
@@ -97,8 +99,11 @@ BIN="$BUILD_DIR/target/release/floor"
 HZ=$(getconf CLK_TCK)
 ipis() { awk -v col=$((LOAD_CPU + 2)) '$1 == "RES:" || $1 == "CAL:" {s += $col} END {print s + 0}' /proc/interrupts; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-RESULTS="$OUT/budget.jsonl"
-: > "$RESULTS"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS="$OUT/budget-$STAMP.jsonl"
+pid=""
+# No floor left running, whatever stops the script.
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 line=0
 for alg in $ALGS; do
     for spin in $SPINS; do
@@ -106,20 +111,27 @@ for alg in $ALGS; do
             FLOOR_FIXTURES="$FLOOR/fixtures" taskset -c "$SERVER_CPU" "$BIN" > "$OUT/budget-floor.log" 2>&1 &
         pid=$!
         for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$FLOOR_PORT/" && break; sleep 0.1; done
+        # The floor that answers must be this one (a port still held by another fails the bind).
+        kill -0 "$pid" 2>/dev/null || { echo "the floor did not start: $OUT/budget-floor.log" >&2; exit 1; }
         wrk_run() { taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$1" -s "$LUA" "http://127.0.0.1:$FLOOR_PORT" -- "$OUT/urls-$alg.txt" "$line" - "$2"; }
         # The warm-up checks every response: a 303 to /interaction/.
         warm=$(wrk_run "$WARMUP" "" | sed -n 's/^RESULT //p')
         t0=$(ticks $pid); i0=$(ipis)
         out=$(wrk_run "$DURATION" lean | sed -n 's/^RESULT //p')
         t1=$(ticks $pid); i1=$(ipis)
+        # The floor answers a refused object with a 303 to the client (below 400, counted by a
+        # lean run): a checked second after the run shows that the objects, which were made
+        # together and expire together, were still accepted at its end.
+        after=$(wrk_run 1s "" | sed -n 's/^RESULT //p')
         kill $pid; wait $pid 2>/dev/null || true
-        [ -n "$out" ] && [ -n "$warm" ] || { echo "wrk failed for $alg spin $spin" >&2; exit 1; }
-        python3 - "$out" "$warm" "$alg" "$spin" "$((t1 - t0))" "$HZ" "$((i1 - i0))" >> "$RESULTS" <<'EOF'
+        pid=""
+        [ -n "$out" ] && [ -n "$warm" ] && [ -n "$after" ] || { echo "wrk failed for $alg spin $spin" >&2; exit 1; }
+        python3 - "$out" "$warm" "$alg" "$spin" "$((t1 - t0))" "$HZ" "$((i1 - i0))" "$after" >> "$RESULTS" <<'EOF'
 import json, sys
-out, warm = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+out, warm, after = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[8])
 alg, spin, ticks, hz, ipis = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 n = out["requests"]
-if warm["bad"] or out["bad"] or n == 0:
+if warm["bad"] or after["bad"] or out["bad"] or n == 0:
     sys.exit(f"{alg} spin {spin}: responses other than the 303 to the interaction")
 print(json.dumps({"alg": alg, "spin_ns": spin, "rps": n / (out["duration_us"] / 1e6),
                   "cpu_us": ticks / hz * 1e6 / n, "ipis": ipis / n,
@@ -129,14 +141,20 @@ EOF
     done
 done
 
-python3 - "$RESULTS" <<'EOF' | tee "$OUT/budget.md"
+python3 - "$RESULTS" <<'EOF' | tee "$OUT/budget-$STAMP.md"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| alg | work added per request | req/s | share of spin 0 | CPU per request | CPU added | wake-ups of wrk per response |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+# Each share is against the first spin-0 run of its algorithm (none: no share).
 base = {}
 for r in rows:
-    b = base.setdefault(r["alg"], r) if r["spin_ns"] == 0 else base[r["alg"]]
-    print(f'| {r["alg"]} | {r["spin_ns"] / 1000:.1f} µs | {r["rps"]:,.0f} | {100 * r["rps"] / b["rps"]:.0f} % '
-          f'| {r["cpu_us"]:.1f} µs | {r["cpu_us"] - b["cpu_us"]:+.1f} µs | {r["ipis"]:.2f} |')
+    if r["spin_ns"] == 0:
+        base.setdefault(r["alg"], r)
+print("| alg | work added per request | req/s | share of spin 0 | CPU per request | CPU added | wake-ups of wrk per response |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    b = base.get(r["alg"])
+    share = f'{100 * r["rps"] / b["rps"]:.0f} %' if b else "–"
+    added = f'{r["cpu_us"] - b["cpu_us"]:+.1f} µs' if b else "–"
+    print(f'| {r["alg"]} | {r["spin_ns"] / 1000:.1f} µs | {r["rps"]:,.0f} | {share} '
+          f'| {r["cpu_us"]:.1f} µs | {added} | {r["ipis"]:.2f} |')
 EOF
