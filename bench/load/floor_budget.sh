@@ -97,8 +97,12 @@ CARGO_TARGET_DIR="$BUILD_DIR/target" cargo build --release --manifest-path "$BUI
 BIN="$BUILD_DIR/target/release/floor"
 
 HZ=$(getconf CLK_TCK)
-ipis() { awk -v col=$((LOAD_CPU + 2)) '$1 == "RES:" || $1 == "CAL:" {s += $col} END {print s + 0}' /proc/interrupts; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wrk on the floor: duration, then "" (every response checked) or `lean`; $alg and $line name
+# the objects.
+wrk_run() {
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$1" -s "$LUA" "http://127.0.0.1:$FLOOR_PORT" \
+        -- "$OUT/urls-$alg.txt" "$line" - "$2"
+}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$OUT/budget-$STAMP.jsonl"
 pid=""
@@ -113,12 +117,11 @@ for alg in $ALGS; do
         for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$FLOOR_PORT/" && break; sleep 0.1; done
         # The floor that answers must be this one (a port still held by another fails the bind).
         kill -0 "$pid" 2>/dev/null || { echo "the floor did not start: $OUT/budget-floor.log" >&2; exit 1; }
-        wrk_run() { taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$1" -s "$LUA" "http://127.0.0.1:$FLOOR_PORT" -- "$OUT/urls-$alg.txt" "$line" - "$2"; }
         # The warm-up checks every response: a 303 to /interaction/.
         warm=$(wrk_run "$WARMUP" "" | sed -n 's/^RESULT //p')
-        t0=$(ticks $pid); i0=$(ipis)
+        t0=$(cpu_ticks $pid); i0=$(ipis)
         out=$(wrk_run "$DURATION" lean | sed -n 's/^RESULT //p')
-        t1=$(ticks $pid); i1=$(ipis)
+        t1=$(cpu_ticks $pid); i1=$(ipis)
         # The floor answers a refused object with a 303 to the client (below 400, counted by a
         # lean run): a checked second after the run shows that the objects, which were made
         # together and expire together, were still accepted at its end.

@@ -105,9 +105,6 @@ else
     "$GEN" "$OUT" "$ADDR" "$N" "$(echo "$ALGS" | tr ' ' ',')"
 fi
 
-cpu_ticks() { # utime + stime of every thread of the process, in clock ticks
-    awk '{print $14 + $15}' "/proc/$1/stat"
-}
 COUNTERS=1 # 0 while the floor runs: it keeps no counters
 accepted() { # the server's own count of accepted request objects
     [ "$COUNTERS" = 1 ] || { echo 0; return; }
@@ -118,11 +115,6 @@ refused() { # every /authorize answered with an error, by the server's count
     [ "$COUNTERS" = 1 ] || { echo 0; return; }
     curl -sf "http://$ADDR/metrics" \
         | awk '/^writ_authorize_total\{outcome="error"/ {s += $NF} END {print s + 0}'
-}
-
-ipis() { # rescheduling and function-call interrupts received by the load generator's core:
-    # the server's core sends one whenever a response wakes wrk from its sleep
-    awk -v col=$((LOAD_CPU + 2)) '$1 == "RES:" || $1 == "CAL:" {s += $col} END {print s + 0}' /proc/interrupts
 }
 
 SERVER_PID=""

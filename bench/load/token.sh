@@ -237,9 +237,8 @@ if "floor" in per and "floor_dpop" in per:
     delta = per["floor_dpop"] - per["floor"]
     print(f"\nThe token floor's proof (its signature verified, nothing else) costs it {delta:.1f} µs "
           f"per response: {delta / verify:.2f} × the one parse + verify of {verify:.1f} µs.")
-for m in ("floor_dpop",):
-    if m in rows and rows[m]["errors_status"]:
-        print(f"NOT VALID: {m} answered {rows[m]['errors_status']} non-2xx responses.")
+if "floor_dpop" in rows and rows["floor_dpop"]["errors_status"]:
+    print(f"NOT VALID: floor_dpop answered {rows['floor_dpop']['errors_status']} non-2xx responses.")
 for writ, floor, grant in (("plain", "floor", "refresh_token"), ("code", "floor_code", "authorization_code")):
     if writ in rows and floor in rows:
         print(f"\n{grant}: Writ against the token floor: {rate(writ):,.0f} / {rate(floor):,.0f} "
